@@ -1,0 +1,5 @@
+import sys
+
+from slapdesk.cli import main
+
+sys.exit(main())

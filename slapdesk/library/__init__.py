@@ -1,0 +1,1 @@
+"""Library logic without Qt: database, scanning, tags, index, search, tagging, jobs."""

@@ -1,0 +1,69 @@
+"""Shared fixtures: offscreen Qt, markers, and small real audio files generated at test time."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt must never try to open a display in tests (Picard's conftest does the same).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Nothing may be fetched from a model hub, in tests least of all.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from slapdesk.library.audiogen import FORMATS, make_track
+
+KNOWN_TAGS = {
+    "title": "Test Tone",
+    "artist": "The Testers",
+    "album": "Fixtures",
+    "albumartist": "Various",
+    "genre": ["Rock", "Jazz"],
+    "mood": "Happy",
+    "year": "1999",
+    "track": "3",
+    "comment": "made by the test suite",
+    "bpm": "120",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip GPU tests on machines without CUDA."""
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:
+        has_cuda = False
+    if has_cuda:
+        return
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(params=sorted(FORMATS))
+def format_name(request: pytest.FixtureRequest) -> str:
+    """Each supported format in turn."""
+    return request.param
+
+
+@pytest.fixture
+def tagged_track(tmp_path: Path, format_name: str) -> Path:
+    """A one-second 440 Hz tone with ``KNOWN_TAGS`` in the parametrised format."""
+    return make_track(tmp_path / f"tone_{format_name}", format_name, tags=KNOWN_TAGS)
+
+
+@pytest.fixture
+def music_folder(tmp_path: Path) -> Path:
+    """A folder with one tagged track per format, in two sub-folders."""
+    root = tmp_path / "music"
+    for index, name in enumerate(sorted(FORMATS)):
+        folder = root / ("a" if index % 2 else "b")
+        folder.mkdir(parents=True, exist_ok=True)
+        tags = dict(KNOWN_TAGS, title=f"Tone {name}", track=str(index + 1))
+        make_track(folder / f"tone_{name}", name, freq_hz=220.0 * (1 + index), tags=tags)
+    return root
