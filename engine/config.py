@@ -1,0 +1,112 @@
+"""Configuration dataclasses for the SLAP engine, one comment per field (meaning, unit).
+
+Architectures are JSON files in ``engine/model_configs/`` loaded into these dataclasses;
+nothing reads a global config. ``SlapCfg.from_dict(json.load(f))`` rebuilds a model's
+configuration from a bundle's ``config.json`` alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+MODEL_CONFIG_DIR = Path(__file__).resolve().parent / "model_configs"
+
+
+@dataclass(frozen=True)
+class AudioFrontendCfg:
+    """Decoding and log-mel settings, shared by training and inference."""
+
+    sample_rate: int = 16_000  # Hz; every file is decoded and resampled to this
+    clip_seconds: float = 10.0  # length of one model input window, seconds
+    n_windows: int = 4  # K evenly spaced windows read per track at inference
+    n_fft: int = 1024  # STFT size, samples
+    hop_length: int = 160  # STFT hop, samples (10 ms at 16 kHz)
+    win_length: int = 1024  # STFT window, samples (Hann)
+    n_mels: int = 64  # mel bands
+    f_min: float = 50.0  # lowest mel band edge, Hz
+    f_max: float = 8_000.0  # highest mel band edge, Hz
+    log_offset: float = 1e-6  # added before log to keep silence finite
+
+    @property
+    def clip_samples(self) -> int:
+        """Samples in one window."""
+        return round(self.clip_seconds * self.sample_rate)
+
+
+@dataclass(frozen=True)
+class AudioEncoderCfg:
+    """Which audio tower to build, by registry name, and its keyword arguments."""
+
+    name: str = "cnn-small"  # key in engine.towers registry, e.g. "htsat-base", "cnn-small"
+    params: dict[str, Any] = field(default_factory=dict)  # passed to the tower's constructor
+    init_from: str | None = None  # optional local checkpoint to initialise the tower from
+
+
+@dataclass(frozen=True)
+class TextEncoderCfg:
+    """A Hugging Face encoder loaded from a local folder (never downloaded)."""
+
+    source: str = "packaged:minilm"  # "packaged:minilm" or a local folder path
+    pooling: Literal["mean", "cls", "pooler"] = "mean"  # how token states become one vector
+    max_length: int = 64  # tokens; longer captions are truncated
+    # Tiny random BERT for tests: when set, no files are read and `source` is ignored.
+    random_init: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class HeadCfg:
+    """Projector and predictor MLPs (LayerNorm or no norm; never BatchNorm)."""
+
+    embed_dim: int = 512  # output size of projector and predictor
+    projector_hidden: int = 512  # projector: encoder_dim -> hidden -> embed_dim
+    predictor_hidden: int = 4096  # predictor: embed_dim -> hidden -> embed_dim
+    norm: Literal["layernorm", "none"] = "layernorm"  # normalisation inside the MLPs
+
+
+@dataclass(frozen=True)
+class SlapCfg:
+    """A whole model: front-end, two towers, heads and the training objective."""
+
+    name: str = "slap"  # human-readable architecture name
+    objective: Literal["slap", "clap"] = "slap"  # BYOL-style SLAP or the InfoNCE CLAP baseline
+    frontend: AudioFrontendCfg = field(default_factory=AudioFrontendCfg)
+    audio: AudioEncoderCfg = field(default_factory=AudioEncoderCfg)
+    text: TextEncoderCfg = field(default_factory=TextEncoderCfg)
+    head: HeadCfg = field(default_factory=HeadCfg)
+    ema_tau: float = 0.95  # target = tau * target + (1 - tau) * online, once per optimizer step
+    ema_schedule: Literal["constant", "cosine", "linear"] = "constant"  # tau over training
+    ema_tau_end: float = 1.0  # final tau for the cosine / linear schedules
+    loss_lambda: float = 0.5  # weight of the cross-modal terms; 1 - lambda for intra-modal
+    clap_init_temperature: float = 0.07  # CLAP baseline: initial softmax temperature
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SlapCfg:
+        """Build from a dictionary such as a bundle's ``config.json`` "model" entry."""
+        data = dict(data)
+        nested = {
+            "frontend": AudioFrontendCfg,
+            "audio": AudioEncoderCfg,
+            "text": TextEncoderCfg,
+            "head": HeadCfg,
+        }
+        for key, cfg_type in nested.items():
+            if key in data and isinstance(data[key], dict):
+                data[key] = cfg_type(**data[key])
+        return cls(**data)
+
+    @classmethod
+    def from_name(cls, name: str) -> SlapCfg:
+        """Load a named architecture from ``engine/model_configs/<name>.json``."""
+        path = MODEL_CONFIG_DIR / f"{name}.json"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in MODEL_CONFIG_DIR.glob("*.json")))
+            raise ValueError(f"unknown model config {name!r}; known: {known}")
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
