@@ -29,7 +29,12 @@ class AudioFrontendCfg:
     n_mels: int = 64  # mel bands
     f_min: float = 50.0  # lowest mel band edge, Hz
     f_max: float = 8_000.0  # highest mel band edge, Hz
-    log_offset: float = 1e-6  # added before log to keep silence finite
+    power: float = 2.0  # 1 = magnitude, 2 = power spectrogram before the mel filterbank
+    mel_scale: Literal["slaney", "htk"] = "slaney"  # mel formula (librosa's default is slaney)
+    mel_norm: Literal["slaney"] | None = "slaney"  # filter area normalisation, as librosa
+    log: Literal["ln", "log10_1p"] = "ln"  # ln(x + log_offset), or log10(1 + log_multiplier * x)
+    log_offset: float = 1e-6  # added before ln to keep silence finite
+    log_multiplier: float = 10_000.0  # used by "log10_1p" (musicnn's compression)
 
     @property
     def clip_samples(self) -> int:
