@@ -157,8 +157,15 @@ def test_library_source(tmp_path: Path) -> None:
     data = read_library(db)
     assert [c.row for c in data.clips] == [1, 2]
     assert data.clips[1].path == os.fsdecode(odd_name)
-    assert "a happy rock track by Band from the 1990s" in data.clips[0].captions
+    every = compose_captions(
+        clean_tags(
+            {"genre": "Rock", "mood": "Happy", "artist": "Band", "year": "1999", "bpm": 128}
+        ),
+        limit=99,
+    )
+    assert "a happy rock track by Band from the 1990s" in every
     assert len(data.clips[0].captions) == 8
+    assert set(data.clips[0].captions) <= set(every)
     assert data.clips[1].captions == ("ambient music", "an ambient track")
     assert data.untagged == 1
     assert [b.row for b in data.bad] == [4, 5]
