@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from slapdesk import __version__
 
 # Command modules, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("scan", "library")
 
 
 def build_parser() -> argparse.ArgumentParser:

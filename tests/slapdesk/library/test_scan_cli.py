@@ -1,0 +1,102 @@
+"""``slapdesk scan`` and ``slapdesk library`` as a user runs them (real processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _slapdesk(*args: str, library: Path, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "slapdesk", "--library", str(library), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_scan_json_counts_then_rescan_and_library_summary(
+    tmp_path: Path, music_folder: Path
+) -> None:
+    library = tmp_path / "lib.sqlite"
+    first = _slapdesk("scan", "--json", str(music_folder), library=library)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {
+        "added": 8, "updated": 0, "removed": 0, "unchanged": 0, "errors": []
+    }  # fmt: skip
+    again = _slapdesk("scan", "--json", library=library)  # no PATH: the library's folders
+    assert json.loads(again.stdout)["unchanged"] == 8
+    summary = _slapdesk("library", library=library)
+    assert summary.returncode == 0
+    assert "Tracks:   8 (8 readable)" in summary.stdout
+    assert "m4a 2" in summary.stdout
+    assert f"{music_folder}  (8 tracks" in summary.stdout
+    assert "Files with errors: 0" in summary.stdout
+
+
+def test_scan_lists_failures_and_exits_1(tmp_path: Path, music_folder: Path) -> None:
+    (music_folder / "empty.mp3").touch()
+    (music_folder / "b" / "caf\u00e9.ogg").write_bytes(b"\0" * 10_000)
+    library = tmp_path / "lib.sqlite"
+    result = _slapdesk("scan", "--json", str(music_folder), library=library)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["added"] == 10
+    assert report["errors"] == [
+        {"path": str(music_folder / "b" / "caf\u00e9.ogg"), "error": report["errors"][0]["error"]},
+        {"path": str(music_folder / "empty.mp3"), "error": "empty file (0 bytes)"},
+    ]
+    assert report["errors"][0]["error"].startswith("not an audio file")
+    text = _slapdesk("scan", str(music_folder), library=library)
+    assert text.returncode == 1
+    assert "2 files or folders could not be indexed fully:" in text.stdout
+    assert f"{music_folder / 'empty.mp3'}: empty file (0 bytes)" in text.stdout
+    listing = _slapdesk("library", "--json", library=library).stdout
+    assert json.loads(listing)["problem_count"] == 2
+
+
+def test_the_library_comes_from_the_environment(tmp_path: Path, music_folder: Path) -> None:
+    library = tmp_path / "env.sqlite"
+    result = subprocess.run(
+        [sys.executable, "-m", "slapdesk", "scan", "--json", str(music_folder / "a")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SLAPDESK_LIBRARY": str(library)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["added"] == 4
+    assert library.is_file()
+
+
+def test_a_bad_library_file_exits_2_with_advice(tmp_path: Path, music_folder: Path) -> None:
+    library = tmp_path / "notes.txt"
+    library.write_text("not a database" * 100)
+    result = _slapdesk("scan", str(music_folder), library=library)
+    assert result.returncode == 2
+    assert "is not a SlapDesk library" in result.stderr
+    assert "--library PATH" in result.stderr
+    missing = _slapdesk("library", library=tmp_path / "none.sqlite")
+    assert missing.returncode == 2
+    assert "slapdesk scan" in missing.stderr
+
+
+def test_help_explains_scan() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "slapdesk", "scan", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "moved or renamed" in result.stdout
+    assert "exit status" in result.stdout
