@@ -26,6 +26,15 @@ _EXPORTS = {
     "ema_tau": "engine.schedule",
     "warmup_cosine_lr": "engine.schedule",
     "resolve_device": "engine.device",
+    "Bundle": "engine.bundle",
+    "BundleError": "engine.bundle",
+    "BundleInfo": "engine.bundle",
+    "load_bundle": "engine.bundle",
+    "load_torch_state": "engine.bundle",
+    "read_bundle_info": "engine.bundle",
+    "save_bundle": "engine.bundle",
+    "AudioEmbeddings": "engine.inference",
+    "Embedder": "engine.inference",
 }
 
 __all__ = sorted(_EXPORTS)  # resolved on first use by __getattr__

@@ -1,0 +1,458 @@
+"""Model bundles: a folder with everything needed to embed, and nothing that needs unpickling.
+
+Layout::
+
+    config.json        format_version, the SlapCfg ("model"), engine version, model_id,
+                       created (UTC ISO 8601), metrics, and where the text encoder comes from
+    model.safetensors  online weights only (towers, projectors, predictors; no EMA targets)
+    text_encoder/      only for a text tower read from a local folder: its config + tokenizer
+    model_card.md      data, recipe and measured figures, for people
+
+:func:`save_bundle` writes a temporary folder and swaps it in with ``os.replace``;
+:func:`load_bundle` checks every file and every tensor shape and raises :class:`BundleError`
+naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from engine.config import SlapCfg, TextEncoderCfg
+from engine.device import resolve_device
+
+if TYPE_CHECKING:
+    from engine.model import ClapModel, SlapModel
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "model_card.md"
+TEXT_DIR = "text_encoder"
+# cfg.text.source of a bundle whose tokenizer/config files live in its own text_encoder/.
+BUNDLED_TEXT_SOURCE = "bundle:text_encoder"
+# Files of a Hugging Face folder that describe the model and tokenizer (weights come from
+# model.safetensors, so the folder's own weight files are not copied).
+_TEXT_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".onnx")
+
+
+class BundleError(Exception):
+    """A model bundle or weights file is missing, damaged or does not fit its configuration."""
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    """What ``config.json`` says about a bundle (cheap: no weights are read)."""
+
+    folder: Path  # the bundle folder
+    cfg: SlapCfg  # the model configuration, text source resolved to a usable path
+    model_id: str  # stable hash of configuration + online weights
+    format_version: int  # bundle format
+    engine_version: str  # engine that wrote it
+    created: str  # UTC ISO 8601 time of writing
+    metrics: dict[str, Any]  # measured figures (retrieval etc.), free form
+    text_encoder: str  # "packaged:minilm", "random_init" or "text_encoder/" (bundled files)
+
+
+@dataclass
+class Bundle:
+    """A loaded bundle: the model (eval mode, on its device) and its description."""
+
+    model: SlapModel | ClapModel
+    info: BundleInfo
+
+    @property
+    def model_id(self) -> str:
+        """Stable hash of configuration + online weights."""
+        return self.info.model_id
+
+    @property
+    def cfg(self) -> SlapCfg:
+        """The model configuration."""
+        return self.info.cfg
+
+
+def engine_version() -> str:
+    """Version of the installed distribution that carries the engine."""
+    try:
+        return metadata.version("slapdesk")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights: hashing, shared tensors, safe loading
+# ---------------------------------------------------------------------------------------------
+def weights_hash(state: dict[str, torch.Tensor], cfg: SlapCfg | None = None) -> str:
+    """Return a stable 16-hex-digit id of the weights (and the configuration, when given).
+
+    Names, dtypes, shapes and raw bytes are hashed in sorted-name order, so the id does not
+    depend on file layout, device or dict order.
+    """
+    digest = hashlib.sha256()
+    if cfg is not None:
+        digest.update(json.dumps(cfg.to_dict(), sort_keys=True).encode())
+    for name in sorted(state):
+        tensor = state[name].detach().to("cpu").contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _split_shared(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Keep one copy of tensors that share memory (tied weights); return them + the aliases."""
+    kept: dict[str, torch.Tensor] = {}
+    aliases: dict[str, str] = {}
+    seen: dict[tuple, str] = {}
+    for name in sorted(state):
+        tensor = state[name].detach()
+        key = (
+            tensor.device.type,
+            tensor.untyped_storage().data_ptr() if tensor.numel() else id(tensor),
+            tensor.storage_offset(),
+            tuple(tensor.shape),
+            tensor.stride(),
+            tensor.dtype,
+        )
+        if key in seen:
+            aliases[name] = seen[key]
+            continue
+        seen[key] = name
+        # safetensors wants contiguous tensors that own their memory.
+        kept[name] = tensor.to("cpu").contiguous().clone()
+    return kept, aliases
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """Read a safetensors file, restoring aliases; BundleError for a damaged file."""
+    if not path.is_file():
+        raise BundleError(f"{path.name} is missing from {path.parent}")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            meta = handle.metadata() or {}
+            state = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        size = path.stat().st_size
+        raise BundleError(
+            f"{path} is damaged or truncated ({size} bytes) and cannot be read as safetensors: "
+            f"{exc}"
+        ) from exc
+    aliases = json.loads(meta.get("aliases", "{}"))
+    for alias, source in aliases.items():
+        if source not in state:
+            raise BundleError(f"{path}: alias {alias!r} points at missing tensor {source!r}")
+        state[alias] = state[source]
+    return state
+
+
+def _unwrap_checkpoint(obj: Any, path: Path) -> dict[str, torch.Tensor]:
+    """Find the tensor dict inside a weights-only torch checkpoint."""
+    for key in ("state_dict", "model", "module"):
+        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
+            obj = obj[key]
+            break
+    if not isinstance(obj, dict):
+        raise BundleError(f"{path} holds a {type(obj).__name__}, not a dictionary of tensors")
+    tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    if not tensors:
+        raise BundleError(f"{path} holds no tensors")
+    return tensors
+
+
+def load_torch_state(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """Load a state dict from ``.safetensors``, or from a ``.pt``/``.ckpt`` without unpickling code.
+
+    Torch checkpoints are read with ``torch.load(weights_only=True)``, which only rebuilds
+    tensors and plain containers; a pickle that needs anything else is refused. A nested
+    ``state_dict`` / ``model`` entry is unwrapped.
+
+    Args:
+        path: The weights file.
+
+    Returns:
+        Parameter name -> tensor, on the CPU.
+
+    Raises:
+        BundleError: If the file is missing, damaged, or a pickle that would run code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BundleError(f"weights file {path} does not exist")
+    if path.suffix == ".safetensors":
+        return _read_safetensors(path)
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # any failure means we will not trust this file
+        raise BundleError(
+            f"refusing to load {path}: it is not a plain weights file (a pickle that would need "
+            f"to run code, or damaged). Only .safetensors files and torch checkpoints that load "
+            f"with weights_only=True are accepted; convert it with a trusted tool first. "
+            f"Details: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from exc
+    return _unwrap_checkpoint(obj, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+# ---------------------------------------------------------------------------------------------
+def _text_reference(text: TextEncoderCfg) -> str:
+    """How the bundle finds its text tower: packaged, random, or its own copied files."""
+    if text.random_init is not None:
+        return "random_init"
+    if text.source.startswith("packaged:") or text.source == BUNDLED_TEXT_SOURCE:
+        return text.source if text.source != BUNDLED_TEXT_SOURCE else f"{TEXT_DIR}/"
+    return f"{TEXT_DIR}/"
+
+
+def _copy_text_files(source: Path, dest: Path) -> None:
+    """Copy a Hugging Face folder's config and tokenizer files (not its weights)."""
+    if not source.is_dir():
+        raise BundleError(f"text encoder folder {source} does not exist")
+    for item in source.rglob("*"):
+        if item.is_file() and not item.name.endswith(_TEXT_WEIGHT_SUFFIXES):
+            target = dest / item.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(item, target)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for item in folder.rglob("*"):
+        if item.is_file():
+            with open(item, "rb") as handle:
+                os.fsync(handle.fileno())
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _swap_in(tmp: Path, folder: Path) -> None:
+    """Replace ``folder`` by ``tmp`` (os.replace cannot replace a non-empty folder directly)."""
+    old = None
+    if folder.exists():
+        if not (folder / CONFIG_FILE).is_file() and any(folder.iterdir()):
+            raise BundleError(f"{folder} exists and is not a model bundle; not overwriting it")
+        old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    dir_fd = os.open(folder.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_bundle(
+    model: SlapModel | ClapModel,
+    folder: str | os.PathLike[str],
+    card_text: str,
+    metrics: dict[str, Any] | None = None,
+) -> str:
+    """Write ``model`` as a bundle folder, atomically (temp folder + ``os.replace``).
+
+    Args:
+        model: A SLAP or CLAP model (unwrapped from DDP / torch.compile); its targets are
+            not stored.
+        folder: The bundle folder; an existing bundle there is replaced as a whole.
+        card_text: Markdown for ``model_card.md`` (data, recipe, measured figures).
+        metrics: Measured figures to record in ``config.json``.
+
+    Returns:
+        The bundle's model id (stable hash of configuration + weights).
+
+    Raises:
+        BundleError: If ``folder`` holds something that is not a bundle, or the text
+            encoder's folder is missing.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    cfg: SlapCfg = model.cfg
+    state = model.online_state_dict()
+    text_ref = _text_reference(cfg.text)
+    stored_cfg = cfg
+    if text_ref == f"{TEXT_DIR}/":
+        stored_cfg = dataclasses.replace(
+            cfg, text=dataclasses.replace(cfg.text, source=BUNDLED_TEXT_SOURCE)
+        )
+    model_id = weights_hash(state, stored_cfg)
+    tmp = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    try:
+        kept, aliases = _split_shared(state)
+        save_file(kept, str(tmp / WEIGHTS_FILE), metadata={"aliases": json.dumps(aliases)})
+        if text_ref == f"{TEXT_DIR}/":
+            _copy_text_files(_resolve_text_source(cfg.text.source, folder), tmp / TEXT_DIR)
+        config = {
+            "format_version": FORMAT_VERSION,
+            "model": stored_cfg.to_dict(),
+            "engine_version": engine_version(),
+            "model_id": model_id,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "metrics": dict(metrics or {}),
+            "text_encoder": text_ref,
+        }
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        (tmp / CARD_FILE).write_text(card_text, encoding="utf-8")
+        _fsync_tree(tmp)
+        _swap_in(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("saved model bundle %s (model id %s)", folder, model_id)
+    return model_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+def _resolve_text_source(source: str, folder: Path) -> Path:
+    if source == BUNDLED_TEXT_SOURCE:
+        return folder / TEXT_DIR
+    return Path(source).expanduser()
+
+
+def read_bundle_info(folder: str | os.PathLike[str]) -> BundleInfo:
+    """Read and check a bundle's ``config.json`` without loading weights.
+
+    Raises:
+        BundleError: If the folder or ``config.json`` is missing, unreadable, of an unknown
+            format version, or describes no valid model.
+    """
+    folder = Path(folder)
+    path = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise BundleError(f"model bundle folder {folder} does not exist")
+    if not path.is_file():
+        raise BundleError(f"{CONFIG_FILE} is missing from {folder}: not a model bundle")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(config, dict):
+        raise BundleError(f"{path} does not hold a JSON object")
+    version = config.get("format_version")
+    if version != FORMAT_VERSION:
+        raise BundleError(
+            f"{path}: bundle format_version {version!r} is not supported "
+            f"(this engine reads version {FORMAT_VERSION})"
+        )
+    try:
+        cfg = SlapCfg.from_dict(config["model"])
+        model_id = str(config["model_id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{path}: bad or missing model configuration: {exc!r}") from exc
+    if cfg.text.source == BUNDLED_TEXT_SOURCE and cfg.text.random_init is None:
+        text_dir = folder / TEXT_DIR
+        if not text_dir.is_dir():
+            raise BundleError(f"{TEXT_DIR}/ is missing from {folder} (config.json needs it)")
+        cfg = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, source=str(text_dir)))
+    return BundleInfo(
+        folder=folder,
+        cfg=cfg,
+        model_id=model_id,
+        format_version=version,
+        engine_version=str(config.get("engine_version", "")),
+        created=str(config.get("created", "")),
+        metrics=dict(config.get("metrics") or {}),
+        text_encoder=str(config.get("text_encoder", cfg.text.source)),
+    )
+
+
+def _bundled_text_encoder(folder: Path, text_cfg: TextEncoderCfg) -> torch.nn.Module:
+    """Build a text tower from a bundle's own config + tokenizer files (weights come later)."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    from engine.towers import TextEncoder
+
+    config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model = AutoModel.from_config(config)
+    return TextEncoder(model, tokenizer, text_cfg.pooling, text_cfg.max_length, str(folder))
+
+
+def _check_weights(
+    expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor], path: Path
+) -> None:
+    missing = sorted(expected.keys() - state.keys())
+    unexpected = sorted(state.keys() - expected.keys())
+    wrong = [
+        f"{k}: file {tuple(state[k].shape)}, config {tuple(expected[k].shape)}"
+        for k in sorted(expected.keys() & state.keys())
+        if state[k].shape != expected[k].shape
+    ]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} tensors missing (e.g. {', '.join(missing[:3])})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected tensors (e.g. {', '.join(unexpected[:3])})")
+    if wrong:
+        problems.append(f"{len(wrong)} shapes differ ({'; '.join(wrong[:3])})")
+    if problems:
+        raise BundleError(f"{path} does not fit config.json: " + "; ".join(problems))
+
+
+def load_bundle(
+    folder: str | os.PathLike[str],
+    device: str | torch.device | None = None,
+    *,
+    with_target: bool = True,
+) -> Bundle:
+    """Load and validate a bundle.
+
+    Args:
+        folder: The bundle folder.
+        device: Where to put the model; None picks CUDA, then MPS, else CPU.
+        with_target: SLAP only: build EMA targets (equal to the online weights) for further
+            training; inference passes False and saves their memory.
+
+    Returns:
+        The :class:`Bundle`: model in eval mode (targets, for SLAP, equal to the online
+        weights) and its info.
+
+    Raises:
+        BundleError: For a missing, damaged or mismatching file, naming it and the problem.
+    """
+    from engine.model import build_model
+    from engine.towers import MissingModelError
+
+    info = read_bundle_info(folder)
+    weights_path = info.folder / WEIGHTS_FILE
+    state = _read_safetensors(weights_path)
+    try:
+        text = None
+        if info.text_encoder == f"{TEXT_DIR}/":
+            text = _bundled_text_encoder(info.folder / TEXT_DIR, info.cfg.text)
+        model = build_model(info.cfg, with_target=with_target, text_encoder=text)
+    except (ValueError, KeyError, TypeError, OSError, MissingModelError) as exc:
+        raise BundleError(f"{info.folder / CONFIG_FILE}: cannot build the model: {exc}") from exc
+    _check_weights(model.online_state_dict(), state, weights_path)
+    model.load_online_state_dict(state)
+    stored_cfg = SlapCfg.from_dict(json.loads((info.folder / CONFIG_FILE).read_text())["model"])
+    actual_id = weights_hash(model.online_state_dict(), stored_cfg)
+    if actual_id != info.model_id:
+        raise BundleError(
+            f"{weights_path} does not match the model_id in config.json "
+            f"({actual_id} != {info.model_id}): the file was changed or damaged"
+        )
+    model.eval()
+    model.to(resolve_device(device))
+    return Bundle(model=model, info=info)
