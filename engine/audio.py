@@ -359,8 +359,8 @@ class LogMel(nn.Module):
     """Waveform ``[B, N]`` -> log-mel ``[B, n_mels, frames]``, in torch (no torchaudio).
 
     STFT with a periodic Hann window, centred frames (zero padding), power or magnitude
-    spectrum, the :func:`mel_filterbank`, then ``ln(x + log_offset)`` or
-    ``log10(1 + log_multiplier * x)`` as the configuration says.
+    spectrum, the :func:`mel_filterbank`, then ``ln(x + log_offset)``,
+    ``log10(1 + log_multiplier * x)`` or decibels as the configuration says.
     """
 
     def __init__(self, frontend: AudioFrontendCfg) -> None:
@@ -395,6 +395,8 @@ class LogMel(nn.Module):
         mel = torch.matmul(self.mel_basis, spec)
         if cfg.log == "ln":
             return torch.log(mel + cfg.log_offset)
+        if cfg.log == "db":
+            return 10.0 * torch.log10(mel.clamp(min=cfg.log_offset))
         return torch.log10(1.0 + cfg.log_multiplier * mel)
 
 

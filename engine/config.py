@@ -32,8 +32,10 @@ class AudioFrontendCfg:
     power: float = 2.0  # 1 = magnitude, 2 = power spectrogram before the mel filterbank
     mel_scale: Literal["slaney", "htk"] = "slaney"  # mel formula (librosa's default is slaney)
     mel_norm: Literal["slaney"] | None = "slaney"  # filter area normalisation, as librosa
-    log: Literal["ln", "log10_1p"] = "ln"  # ln(x + log_offset), or log10(1 + log_multiplier * x)
-    log_offset: float = 1e-6  # added before ln to keep silence finite
+    # ln(x + log_offset); log10(1 + log_multiplier * x); or "db": 10 * log10(max(x, log_offset))
+    # (dB is what LAION-CLAP's HTS-AT saw, so its checkpoints' bn0 statistics fit).
+    log: Literal["ln", "log10_1p", "db"] = "ln"
+    log_offset: float = 1e-6  # added before ln (floor for "db") to keep silence finite
     log_multiplier: float = 10_000.0  # used by "log10_1p" (musicnn's compression)
 
     @property

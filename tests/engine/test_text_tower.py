@@ -15,7 +15,7 @@ CAPTIONS = ["mellow acoustic guitar for a rainy evening", "loud techno", "a"]
 
 
 def test_packaged_minilm_matches_mean_pooled_automodel() -> None:
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
     encoder = build_text_encoder(TextEncoderCfg(max_length=32)).eval()
     assert encoder.out_dim == 384
@@ -23,12 +23,13 @@ def test_packaged_minilm_matches_mean_pooled_automodel() -> None:
     assert tokens["input_ids"].shape == (3, 32)  # fixed length
     with torch.inference_mode():
         ours = encoder(**tokens)
+    # The wrapped model is the plain AutoModel from the package's folder.
     folder = resolve_text_source("packaged:minilm")
-    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
-    tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-    batch = tok(CAPTIONS, padding=True, return_tensors="pt")  # dynamic padding this time
+    assert isinstance(encoder.model, AutoModel._model_mapping[type(encoder.model.config)])
+    assert encoder.model.name_or_path == str(folder)
+    batch = encoder.tokenizer(CAPTIONS, padding=True, return_tensors="pt")  # dynamic padding
     with torch.inference_mode():
-        hidden = model(**batch).last_hidden_state
+        hidden = encoder.model(**batch).last_hidden_state
     mask = batch["attention_mask"].unsqueeze(-1).float()
     reference = (hidden * mask).sum(1) / mask.sum(1)
     assert ours.shape == (3, 384)
