@@ -40,7 +40,7 @@ class Settings:
     search_debounce_ms: int = 250  # wait this long after the last keystroke before searching
     result_limit: int = 5000  # most results a search shows
     tag_vocabulary: str = "genre"  # vocabulary the auto-tag panel starts with
-    tag_policy: str = "namespaced"  # namespaced | fill-empty | merge | replace (RELIABILITY.md)
+    tag_policy: str = "own-fields"  # own-fields | fill-empty | merge | replace (tagplan.py)
     tag_threshold: float = 0.5  # minimum calibrated score for a proposal to be pre-accepted
     train_device: str = "auto"  # auto | cpu | cuda | mps
     volume: float = 0.8  # preview player volume, 0..1

@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 # Columns a view may sort by, mapped to the SQL expression that sorts them (never user text).
 SORT_KEYS: dict[str, str] = {
     "title": "lower(coalesce(title, ''))",
@@ -242,3 +244,127 @@ def text_search(conn: sqlite3.Connection, text: str, limit: int = 10_000) -> lis
             (pattern, pattern, pattern, limit),
         ).fetchall()
     return [int(r[0]) for r in rows]
+
+
+def ids_for_paths(conn: sqlite3.Connection, paths: Sequence[str]) -> list[int]:
+    """Track ids for file paths, in the given order (paths not in the library are skipped)."""
+    found: dict[bytes, int] = {}
+    blobs = [os.fsencode(p) for p in paths]
+    for chunk in _chunks(blobs):  # type: ignore[arg-type]
+        marks = ",".join("?" * len(chunk))
+        for track_id, path in conn.execute(
+            f"SELECT id, path FROM tracks WHERE path IN ({marks})", tuple(chunk)
+        ):
+            found[bytes(path)] = int(track_id)
+    return [found[b] for b in blobs if b in found]
+
+
+def tag_scores(
+    conn: sqlite3.Connection, track_id: int, model_id: str | None = None, limit: int = 12
+) -> list[tuple[str, float]]:
+    """The model's tag scores for a track, best first, as (tag, score).
+
+    Reads ``tag_proposals``; with no ``model_id`` the most recent model's proposals are used.
+    """
+    params: tuple = (track_id,)
+    where = "track_id = ?"
+    if model_id:
+        where += " AND model_id = ?"
+        params += (model_id,)
+    try:
+        rows = conn.execute(
+            f"SELECT tag, max(score) FROM tag_proposals WHERE {where} "
+            "GROUP BY tag ORDER BY max(score) DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    return [(str(tag), float(score)) for tag, score in rows]
+
+
+def _vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f4")
+
+
+def similar_tracks(
+    conn: sqlite3.Connection, track_id: int, limit: int = 100, model_id: str | None = None
+) -> tuple[list[int], dict[int, float]]:
+    """Tracks whose stored embedding is closest to ``track_id``'s (cosine), best first.
+
+    A direct scan of the ``embeddings`` table for the reader's own use; the in-memory index
+    (issue 7) replaces it for large libraries. Returns ``([], {})`` when the track has no vector.
+    """
+    params: tuple = (track_id,)
+    sql = "SELECT model_id, vector FROM embeddings WHERE track_id = ?"
+    if model_id:
+        sql += " AND model_id = ?"
+        params += (model_id,)
+    row = conn.execute(sql + " ORDER BY created_at DESC LIMIT 1", params).fetchone()
+    if row is None:
+        return [], {}
+    model, query = row[0], _vector(row[1])
+    ids, vectors = [], []
+    for other_id, blob in conn.execute(
+        "SELECT track_id, vector FROM embeddings WHERE model_id = ?", (model,)
+    ):
+        ids.append(int(other_id))
+        vectors.append(_vector(blob))
+    matrix = np.stack(vectors)
+    scores = matrix @ query
+    top = np.argsort(-scores)[:limit]
+    ranked = [ids[i] for i in top]
+    return ranked, {ids[i]: float(scores[i]) for i in top}
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    """One proposed tag for one track, with what the track holds now."""
+
+    track_id: int
+    path: str
+    label: str  # "Artist – Title" (or the file name)
+    current: tuple[str, ...]  # the track's current values of the vocabulary's field
+    tag: str
+    score: float  # calibrated score in [0, 1]
+    model_id: str
+
+
+def _current_values(row: TrackRow, field: str) -> tuple[str, ...]:
+    if field in {"genre", "mood"}:
+        return getattr(row, field)
+    for key in (field, field.upper(), f"slapdesk_{field}", f"SLAPDESK_{field.upper()}"):
+        value = row.tags.get(key)
+        if value:
+            return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+    return ()
+
+
+def proposals(
+    conn: sqlite3.Connection, vocab: str, field: str | None = None,
+    model_id: str | None = None, limit: int = 100_000,
+) -> list[ProposalRow]:
+    """Stored tag proposals of one vocabulary, grouped by track, strongest tag first."""
+    params: tuple = (vocab,)
+    where = "vocab = ?"
+    if model_id:
+        where += " AND model_id = ?"
+        params += (model_id,)
+    try:
+        found = conn.execute(
+            f"SELECT track_id, tag, score, model_id FROM tag_proposals WHERE {where} "
+            "ORDER BY track_id, score DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    rows = fetch_rows(conn, sorted({int(r[0]) for r in found}))
+    out = []
+    for track_id, tag, score, model in found:
+        row = rows.get(int(track_id))
+        if row is None:
+            continue
+        label = " – ".join(x for x in (row.artist, row.display_title) if x)
+        out.append(ProposalRow(int(track_id), row.path, label,
+                               _current_values(row, field or vocab), str(tag), float(score),
+                               str(model)))
+    return out

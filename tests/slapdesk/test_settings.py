@@ -39,5 +39,5 @@ def test_broken_toml_gives_defaults(tmp_path: Path) -> None:
 
 def test_the_file_is_readable_toml() -> None:
     text = dumps_settings(Settings(saved_searches=(SavedSearch("a", "b"),)))
-    assert 'tag_policy = "namespaced"' in text
+    assert 'tag_policy = "own-fields"' in text
     assert "[[saved_searches]]" in text

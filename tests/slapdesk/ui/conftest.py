@@ -59,3 +59,47 @@ def write_synthetic_library(path: Path, n: int) -> Path:
 def synthetic_library(tmp_path: Path) -> Path:
     """A 1,000-row library file."""
     return write_synthetic_library(tmp_path / "synthetic.sqlite", 1000)
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path: Path):
+    """Build a MainWindow on a fresh library in ``tmp_path`` (synchronous runner by default)."""
+    from slapdesk.app import build_context
+    from slapdesk.ui.main_window import MainWindow
+
+    built = []
+
+    def make(folders=(), runner=None, library: Path | None = None) -> MainWindow:
+        ctx = build_context(
+            library or tmp_path / "library" / "library.sqlite",
+            folders,
+            settings_file=tmp_path / "config" / "settings.toml",
+            runner=runner or TaskRunner.synchronous(),
+        )
+        window = MainWindow(ctx)
+        qtbot.addWidget(window)
+        window.show()
+        built.append(ctx)
+        return window
+
+    yield make
+    for ctx in built:
+        ctx.runner.shutdown(5000)
+        if ctx.database is not None:
+            ctx.database.close()
+
+
+@pytest.fixture
+def planted_folder(music_folder: Path) -> Path:
+    """``music_folder`` plus one track whose tags best match "rainy evening guitar"."""
+    from slapdesk.library.audiogen import make_track
+
+    (music_folder / "planted").mkdir()
+    make_track(music_folder / "planted" / "rain", "flac", freq_hz=330.0, tags={
+        "title": "Rainy Evening Guitar", "artist": "Quiet Strings", "album": "Evenings",
+        "genre": ["Acoustic"], "comment": "mellow guitar",
+    })
+    make_track(music_folder / "planted" / "decoy", "mp3", freq_hz=660.0, tags={
+        "title": "Evening News", "artist": "Loud Band", "genre": ["Rock"],
+    })
+    return music_folder

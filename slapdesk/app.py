@@ -1,0 +1,90 @@
+"""The composition root: the one place that builds SlapDesk's services and the window.
+
+``slapdesk`` with no command (or with folder arguments) ends up in ``run_gui``: it reads the
+settings, opens the library database (the single writer), creates the task runner and hands all
+of them to the main window. Nothing else in the app creates services.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+
+from slapdesk.library.paths import APP_NAME, resolve_library_path
+from slapdesk.settings import Settings, load_settings, save_settings, settings_path
+
+log = logging.getLogger(__name__)
+
+
+def data_dir_for(library_path: Path) -> Path:
+    """Where playlists and models live: beside a custom library, else the user data folder."""
+    default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return default if library_path.parent == default else library_path.parent
+
+
+def build_context(library: str | os.PathLike[str] | None = None,
+                  folders: Sequence[str] = (), *, settings_file: Path | None = None,
+                  runner=None, save: bool = True):
+    """Build settings, database and task runner into an ``AppContext``.
+
+    Args:
+        library: ``--library`` value (else ``$SLAPDESK_LIBRARY``, else the default file).
+        folders: folders given on the command line; scanned as soon as the window opens.
+        settings_file: settings TOML (default: the user config folder).
+        runner: a ``TaskRunner`` to use (tests pass a synchronous one).
+        save: whether settings changes are written back to ``settings_file``.
+
+    Returns:
+        The ``AppContext`` for ``MainWindow``. A library that cannot be opened does not stop
+        the app: the context carries the readable reason instead of a database.
+    """
+    from slapdesk.library.bundles import default_bundle_dir
+    from slapdesk.library.db import Database, LibraryError
+    from slapdesk.ui.context import AppContext, SettingsStore
+    from slapdesk.ui.library_jobs import ModelHolder
+    from slapdesk.ui.tasks import TaskRunner
+
+    library_path = resolve_library_path(library)
+    settings_file = settings_file or settings_path()
+    settings: Settings = load_settings(settings_file)
+    store = SettingsStore(settings, (lambda s: save_settings(s, settings_file)) if save else None)
+    database, error = None, ""
+    try:
+        database = Database(library_path)
+    except LibraryError as exc:
+        error = str(exc)
+    scan = [str(Path(f).expanduser().resolve()) for f in folders]
+    bundle = Path(settings.active_model) if settings.active_model else default_bundle_dir()
+    return AppContext(
+        library_path=library_path,
+        settings=store,
+        runner=runner or TaskRunner(),
+        database=database,
+        data_dir=data_dir_for(library_path),
+        models=ModelHolder(bundle),
+        startup_error=error,
+        scan_on_start=scan,
+    )
+
+
+def run_gui(library: str | None = None, folders: Sequence[str] = ()) -> int:
+    """Open the window on the library (scanning ``folders`` first) and run until it closes."""
+    from slapdesk.ui.application import ErrorReporter, qapplication, run_event_loop
+    from slapdesk.ui.main_window import MainWindow
+
+    app = qapplication()
+    ctx = build_context(library, folders)
+    window = MainWindow(ctx)
+    reporter = ErrorReporter(window)
+    reporter.error.connect(window.show_error)
+    reporter.install()
+    window.show()
+    try:
+        return run_event_loop(app)
+    finally:
+        if ctx.database is not None:
+            ctx.database.close()

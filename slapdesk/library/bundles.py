@@ -1,0 +1,109 @@
+"""The model bundles a user has: the bundled default, imported ones, and trained runs.
+
+Listing reads only each bundle's ``config.json`` and ``model_card.md`` (cheap, no torch);
+importing checks the bundle with the engine (``engine.bundle.read_bundle_info``) and copies it
+into the user's models folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from slapdesk.resources import ResourcesNotFoundError, resource_path
+
+CONFIG_FILE = "config.json"
+CARD_FILE = "model_card.md"
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """One bundle as the models panel lists it."""
+
+    name: str  # folder name
+    path: Path  # bundle folder
+    kind: str  # default | imported | trained
+    model_id: str = ""  # stable hash of the weights ("" when unreadable)
+    created: str = ""  # UTC ISO time of writing
+    architecture: str = ""  # audio tower name, e.g. "cnn-small"
+    metrics: dict[str, Any] = field(default_factory=dict)  # measured figures
+    card: str = ""  # model_card.md text
+    problem: str = ""  # why it cannot be used ("" when fine)
+
+
+def describe_bundle(folder: Path, kind: str) -> ModelBundle:
+    """Read what ``config.json`` and the card say (no weights are loaded)."""
+    card_path = folder / CARD_FILE
+    card = card_path.read_text(encoding="utf-8", errors="replace") if card_path.is_file() else ""
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ModelBundle(folder.name, folder, kind, card=card,
+                           problem=f"{CONFIG_FILE} is missing: not a model bundle")
+    except (OSError, ValueError) as exc:
+        return ModelBundle(folder.name, folder, kind, card=card,
+                           problem=f"{CONFIG_FILE} cannot be read: {exc}")
+    model = config.get("model") if isinstance(config.get("model"), dict) else {}
+    audio = model.get("audio") if isinstance(model.get("audio"), dict) else {}
+    return ModelBundle(
+        name=folder.name,
+        path=folder,
+        kind=kind,
+        model_id=str(config.get("model_id", "")),
+        created=str(config.get("created", "")),
+        architecture=str(audio.get("name", "")),
+        metrics=dict(config.get("metrics") or {}),
+        card=card,
+    )
+
+
+def default_bundle_dir() -> Path | None:
+    """The bundled default model, when this installation has one."""
+    try:
+        folder = resource_path("models", "default")
+    except ResourcesNotFoundError:
+        return None
+    return folder if (folder / CONFIG_FILE).is_file() else None
+
+
+def list_bundles(models_dir: Path, runs_dir: Path) -> list[ModelBundle]:
+    """Default first, then imported (by name), then trained runs (newest first)."""
+    found = []
+    default = default_bundle_dir()
+    if default is not None:
+        found.append(describe_bundle(default, "default"))
+    if models_dir.is_dir():
+        found += [describe_bundle(p, "imported") for p in sorted(models_dir.iterdir())
+                  if p.is_dir() and not p.name.startswith(".")]
+    if runs_dir.is_dir():
+        found += [describe_bundle(p / "bundle", "trained")
+                  for p in sorted(runs_dir.iterdir(), reverse=True) if (p / "bundle").is_dir()]
+    return found
+
+
+def import_bundle(source: Path, models_dir: Path) -> ModelBundle:
+    """Check ``source`` with the engine and copy it into ``models_dir``; returns the copy.
+
+    Raises:
+        ValueError: the folder is not a usable bundle (the message says why), or a bundle of
+            that name is already imported.
+    """
+    from engine.bundle import BundleError, read_bundle_info
+
+    source = Path(source)
+    try:
+        read_bundle_info(source)
+    except BundleError as exc:
+        raise ValueError(str(exc)) from exc
+    target = models_dir / source.name
+    if target.exists():
+        raise ValueError(f"a model named {source.name!r} is already imported ({target})")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    partial = models_dir / f".{source.name}.importing"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial)
+    partial.rename(target)
+    return describe_bundle(target, "imported")

@@ -1,0 +1,155 @@
+"""Training-panel helpers without Qt: the trainer's command line, devices, metrics tail.
+
+The panel runs ``slapdesk-train`` as a subprocess with the argv built here, lists the devices
+this machine offers, and tails the run's ``metrics.jsonl`` as it grows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("library", "manifest", "synthetic")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """One training run as the panel describes it."""
+
+    out: Path  # run folder (checkpoints, metrics.jsonl, bundle/)
+    source: str = "library"  # library | manifest | synthetic
+    library: Path | None = None  # library file, for source "library"
+    manifest: Path | None = None  # CSV/JSONL of audio,caption, for source "manifest"
+    synthetic: int = 64  # generated clips, for source "synthetic"
+    model: str = "default-small"  # config name in engine/model_configs
+    objective: str = "slap"  # slap | clap
+    init: Path | None = None  # bundle to fine-tune (None: train from the config)
+    batch_size: int = 16  # micro-batch per device
+    accumulate: int = 1  # micro-batches per optimizer step
+    steps: int = 200  # optimizer steps
+    lr: float | None = None  # None: the trainer's default
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    eval_every: int = 0  # 0: evaluate at the end only
+    freeze_text: bool = True  # cache the text tower (much faster on CPU)
+
+    def problems(self) -> list[str]:
+        """What must be fixed before the run can start (empty when it can)."""
+        found = []
+        if self.source not in SOURCES:
+            found.append(f"unknown source {self.source!r}")
+        if self.source == "library" and not (self.library and self.library.is_file()):
+            found.append("the library has no tracks yet: scan a folder first")
+        if self.source == "manifest" and not (self.manifest and self.manifest.is_file()):
+            found.append("choose a manifest file (CSV or JSONL with audio and caption)")
+        if self.batch_size < 1 or self.accumulate < 1 or self.steps < 1:
+            found.append("batch size, accumulation and steps must be at least 1")
+        return found
+
+
+def train_command(options: TrainOptions, python: str = sys.executable) -> list[str]:
+    """The argv that runs ``slapdesk-train`` for ``options`` (as ``python -m engine.train``)."""
+    argv = [python, "-m", "engine.train", "--out", str(options.out), "--model", options.model,
+            "--objective", options.objective, "--batch-size", str(options.batch_size),
+            "--accumulate", str(options.accumulate), "--steps", str(options.steps),
+            "--device", options.device, "--eval-every", str(options.eval_every),
+            "--no-progress"]
+    if options.source == "library":
+        argv += ["--library", str(options.library)]
+    elif options.source == "manifest":
+        argv += ["--manifest", str(options.manifest)]
+    else:
+        argv += ["--synthetic", str(options.synthetic)]
+    if options.init is not None:
+        argv += ["--init", str(options.init)]
+    if options.lr is not None:
+        argv += ["--lr", repr(options.lr)]
+    if options.freeze_text:
+        argv.append("--freeze-text")
+    return argv
+
+
+def model_config_names() -> list[str]:
+    """Architectures ``--model`` accepts (the JSON files in ``engine/model_configs``)."""
+    folder = Path(__file__).resolve().parents[2] / "engine" / "model_configs"
+    try:
+        import engine
+
+        folder = Path(engine.__file__).resolve().parent / "model_configs"
+    except ImportError:
+        pass
+    names = sorted(p.stem for p in folder.glob("*.json"))
+    return [n for n in names if not n.endswith("_test")] + [n for n in names if n.endswith("_test")]
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """One entry of the device menu."""
+
+    value: str  # what --device gets
+    label: str  # what the user reads, e.g. "cuda:0 — NVIDIA H100 80GB HBM3 (79.1 GiB)"
+
+
+def available_devices() -> list[DeviceChoice]:
+    """Auto, CPU, and every CUDA / MPS device torch sees (imports torch: call off the GUI)."""
+    choices = [DeviceChoice("auto", "Automatic (best available)"), DeviceChoice("cpu", "CPU")]
+    try:
+        import torch
+    except ImportError:
+        return choices
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            memory = props.total_memory / 2**30
+            choices.append(DeviceChoice(f"cuda:{index}",
+                                        f"cuda:{index} — {props.name} ({memory:.1f} GiB)"))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        choices.append(DeviceChoice("mps", "Apple GPU (MPS)"))
+    return choices
+
+
+class MetricsTail:
+    """Reads the records appended to a ``metrics.jsonl`` since the last call.
+
+    A line still being written (no newline yet) waits for the next call; a line that is not
+    JSON is skipped with a log entry, never an exception.
+    """
+
+    def __init__(self, path: Path) -> None:
+        """Follow ``path`` (it may not exist yet)."""
+        self.path = Path(path)
+        self._offset = 0
+        self._partial = b""
+
+    def read_new(self) -> list[dict[str, Any]]:
+        """New complete records, in file order."""
+        try:
+            with open(self.path, "rb") as handle:
+                size = handle.seek(0, 2)
+                if size < self._offset:  # truncated (a resumed run rewrote it): start over
+                    self._offset, self._partial = 0, b""
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        lines = (self._partial + chunk).split(b"\n")
+        self._partial = lines.pop()
+        records = []
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                log.warning("%s: skipping a line that is not JSON", self.path)
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+        return records

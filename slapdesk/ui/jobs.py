@@ -1,0 +1,113 @@
+"""Long library jobs (scan, embed, tag): one at a time, shown in the job bar, cancellable."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from slapdesk.ui.tasks import TaskContext, TaskHandle, TaskRunner
+from slapdesk.ui.views.job_bar import JobBarView
+
+log = logging.getLogger(__name__)
+
+
+def describe_error(error: BaseException) -> str:
+    """A one-line, readable account of an exception (no traceback)."""
+    if isinstance(error, OSError) and error.filename:
+        reason = error.strerror or str(error)
+        return f"{error.filename}: {reason}"
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    return text if len(text) < 600 else text[:600] + "…"
+
+
+def progress_parts(progress: object) -> tuple[int, int | None, str]:
+    """(done, total, message) from any progress object (``Progress`` or the library's own)."""
+    done = int(getattr(progress, "done", 0) or 0)
+    total = getattr(progress, "total", None)
+    message = str(getattr(progress, "message", "") or "")
+    return done, (int(total) if total else None), message
+
+
+class JobTracker(QObject):
+    """Runs one long job at a time on the runner and mirrors it in a ``JobBarView``.
+
+    Signals: ``started(title)``, ``progressed(progress)``, ``finished(title, result)`` (also
+    after a cancel that returned normally), ``failed(title, message)``.
+    """
+
+    started = Signal(str)
+    progressed = Signal(object)
+    finished = Signal(str, object)
+    failed = Signal(str, str)
+
+    def __init__(self, runner: TaskRunner, bar: JobBarView, parent: QObject | None = None) -> None:
+        """Track jobs for ``bar``."""
+        super().__init__(parent)
+        self._runner = runner
+        self._bar = bar
+        self._handle: TaskHandle | None = None
+        self._title = ""
+        self._on_done: Callable[[Any], None] | None = None
+        bar.cancel_clicked.connect(self.cancel)
+
+    @property
+    def busy(self) -> bool:
+        """True while a job runs."""
+        return self._handle is not None
+
+    @property
+    def title(self) -> str:
+        """The running job's title ("" when idle)."""
+        return self._title if self.busy else ""
+
+    def start(self, title: str, fn: Callable[[TaskContext], Any],
+              on_done: Callable[[Any], None] | None = None, pool: str = "io") -> bool:
+        """Start ``fn`` unless another job runs; returns whether it started."""
+        if self._handle is not None:
+            return False
+        self._title = title
+        self._on_done = on_done
+        self._bar.start(title)
+        self.started.emit(title)
+        # Set before run(): a synchronous pool finishes the job inside run().
+        self._handle = TaskHandle(0, title)
+        handle = self._runner.run(fn, self._done, self._error, on_progress=self._progress,
+                                  pool=pool, name=title)
+        if self._handle is not None:
+            self._handle = handle
+        return True
+
+    @Slot()
+    def cancel(self) -> None:
+        """Ask the running job to stop."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._bar.stopping()
+
+    @Slot(object)
+    def _progress(self, progress: object) -> None:
+        done, total, message = progress_parts(progress)
+        self._bar.update_progress(done, total, message)
+        self.progressed.emit(progress)
+
+    @Slot(object)
+    def _done(self, result: object) -> None:
+        title, on_done = self._title, self._on_done
+        self._handle, self._on_done = None, None
+        self._bar.finish()
+        if on_done is not None:
+            on_done(result)
+        self.finished.emit(title, result)
+
+    @Slot(object)
+    def _error(self, error: BaseException) -> None:
+        title = self._title
+        self._handle, self._on_done = None, None
+        self._bar.finish()
+        log.warning("%s failed: %r", title, error)
+        self.failed.emit(title, describe_error(error))

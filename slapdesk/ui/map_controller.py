@@ -1,0 +1,112 @@
+"""Feeds the embedding map: projection off the GUI thread, colouring, and selection actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from slapdesk.library import projection, queries
+from slapdesk.library.db import open_readonly
+from slapdesk.ui.tasks import TaskContext, TaskRunner
+from slapdesk.ui.views.map_view import MapView
+
+
+@dataclass(frozen=True)
+class MapData:
+    """Everything the map draws."""
+
+    model_id: str
+    ids: np.ndarray
+    xy: np.ndarray
+    categories: dict[str, list[str]] = field(default_factory=dict)  # "genre" -> value per point
+    labels: dict[int, str] = field(default_factory=dict)  # id -> hover text
+
+
+def load_map(library_path: Path, _ctx: TaskContext) -> MapData:
+    """Project the library and read what colours and labels need (worker thread)."""
+    conn = open_readonly(library_path)
+    try:
+        proj = projection.project_library(conn)
+        rows = queries.fetch_rows(conn, [int(i) for i in proj.ids])
+        labels = {
+            i: " – ".join(x for x in (row.artist, row.display_title) if x)
+            for i, row in rows.items()
+        }
+        categories = {name: projection.first_values(conn, proj.ids, name)
+                      for name in ("genre", "mood")}
+    finally:
+        conn.close()
+    return MapData(proj.model_id, proj.ids, proj.xy, categories, labels)
+
+
+class MapController(QObject):
+    """Owns the ``MapView``; ``play_requested``/``show_ids_requested`` go to the window."""
+
+    play_requested = Signal(int)
+    show_ids_requested = Signal(list)
+    playlist_requested = Signal(list)
+    tag_requested = Signal(list)
+    failed = Signal(str)
+    loaded = Signal()
+
+    def __init__(self, runner: TaskRunner, library_path: Path, view: MapView,
+                 parent: QObject | None = None) -> None:
+        """Wire ``view`` to the library at ``library_path``."""
+        super().__init__(parent)
+        self._runner = runner
+        self._library_path = library_path
+        self.view = view
+        self.data: MapData | None = None
+        self._scores: dict[int, float] = {}
+        self._result_ids: list[int] = []
+        view.refresh_requested.connect(self.refresh)
+        view.colour_mode_changed.connect(self._recolour)
+        view.track_clicked.connect(self.play_requested)
+        view.show_requested.connect(self.show_ids_requested)
+        view.playlist_requested.connect(self.playlist_requested)
+        view.tag_requested.connect(self.tag_requested)
+
+    @Slot()
+    def refresh(self) -> None:
+        """Recompute the projection in the background."""
+        if not self._library_path.is_file():
+            return
+        self._runner.run(partial(load_map, self._library_path), self._on_loaded, self._on_error,
+                         pool="cpu", name="map")
+
+    def set_results(self, ids: list[int], scores: dict[int, float]) -> None:
+        """The current search results (for "colour by results")."""
+        self._result_ids = list(ids)
+        self._scores = dict(scores)
+        if self.view.colour_mode == "results":
+            self._recolour("results")
+
+    @Slot(object)
+    def _on_loaded(self, data: MapData) -> None:
+        self.data = data
+        self.view.set_points(data.ids, data.xy, data.labels)
+        self._recolour(self.view.colour_mode)
+        self.loaded.emit()
+
+    @Slot(object)
+    def _on_error(self, error: BaseException) -> None:
+        self.failed.emit(f"Cannot draw the map: {error}")
+
+    @Slot(str)
+    def _recolour(self, mode: str) -> None:
+        if self.data is None:
+            return
+        if mode == "results":
+            if self._scores:
+                self.view.colour_by_score(self._scores)
+            else:
+                # Metadata results carry a rank, not a score: earlier results score higher.
+                n = max(len(self._result_ids), 1)
+                ranks = {i: 1.0 - r / n for r, i in enumerate(self._result_ids)}
+                self.view.colour_by_score(ranks)
+        else:
+            self.view.colour_by_category(self.data.categories.get(mode, []))

@@ -1,0 +1,203 @@
+"""Auto-tag review: load proposals, accept / reject, apply as a journaled run, undo."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from slapdesk.library import queries
+from slapdesk.library.db import open_readonly
+from slapdesk.library.queries import ProposalRow
+from slapdesk.library.tagplan import PlannedChange
+from slapdesk.library.vocab import VocabularyError, available_vocabularies, load_vocabulary
+from slapdesk.ui import library_jobs
+from slapdesk.ui.context import AppContext
+from slapdesk.ui.jobs import JobTracker
+from slapdesk.ui.proposal_model import ProposalTableModel
+from slapdesk.ui.tasks import TaskContext
+from slapdesk.ui.views.tagging_view import TaggingView
+
+log = logging.getLogger(__name__)
+
+
+def load_proposals(library_path: Path, vocab: str, field: str, track_ids: list[int] | None,
+                   _ctx: TaskContext) -> list[ProposalRow]:
+    """Read the stored proposals of one vocabulary (worker thread)."""
+    conn = open_readonly(library_path)
+    try:
+        rows = queries.proposals(conn, vocab, field)
+    finally:
+        conn.close()
+    if track_ids is not None:
+        wanted = set(track_ids)
+        rows = [r for r in rows if r.track_id in wanted]
+    return rows
+
+
+def planned_changes(accepted: list[ProposalRow], vocab: str) -> list[PlannedChange]:
+    """One change per track: its accepted tags, strongest first."""
+    per_track: dict[int, list[ProposalRow]] = {}
+    for row in accepted:
+        per_track.setdefault(row.track_id, []).append(row)
+    return [
+        PlannedChange.make(rows[0].path, vocab,
+                           [r.tag for r in sorted(rows, key=lambda r: -r.score)], track_id)
+        for track_id, rows in per_track.items()
+    ]
+
+
+class TaggingController(QObject):
+    """Owns the ``TaggingView``; long work goes through the window's ``JobTracker``."""
+
+    failed = Signal(str)
+    info = Signal(str)
+    library_changed = Signal()
+
+    def __init__(self, ctx: AppContext, view: TaggingView, jobs: JobTracker,
+                 holder: library_jobs.ModelHolder, parent: QObject | None = None) -> None:
+        """Wire ``view``."""
+        super().__init__(parent)
+        self.ctx = ctx
+        self.view = view
+        self.model: ProposalTableModel = view.model
+        self.jobs = jobs
+        self.holder = holder
+        self._only: list[int] | None = None  # restrict to these tracks (a map selection)
+        settings = ctx.settings.value
+        view.vocabulary.addItems(available_vocabularies())
+        view.vocabulary.setCurrentText(settings.tag_vocabulary)
+        view.policy.setCurrentIndex(max(view.policy.findData(settings.tag_policy), 0))
+        view.threshold.setValue(settings.tag_threshold)
+        view.vocabulary.currentIndexChanged.connect(self._vocabulary_changed)
+        view.policy.currentIndexChanged.connect(self._policy_changed)
+        view.propose_button.clicked.connect(self.propose)
+        view.accept_threshold_button.clicked.connect(self.accept_above_threshold)
+        view.accept_selected_button.clicked.connect(self.accept_selected)
+        view.reject_selected_button.clicked.connect(self.reject_selected)
+        view.reject_all_button.clicked.connect(self.reject_all)
+        view.apply_button.clicked.connect(self.apply)
+        view.undo_button.clicked.connect(self.undo)
+        self.model.dataChanged.connect(self._update_counts)
+        self.model.modelReset.connect(self._update_counts)
+
+    @property
+    def vocab(self) -> str:
+        """The chosen vocabulary's name."""
+        return self.view.vocabulary.currentText()
+
+    def _field(self) -> str:
+        try:
+            return load_vocabulary(self.vocab).field
+        except VocabularyError:
+            return self.vocab
+
+    # ---- loading -----------------------------------------------------------------------------
+    @Slot()
+    def reload(self) -> None:
+        """Read the proposals for the chosen vocabulary."""
+        if not self.ctx.library_path.is_file():
+            return
+        job = partial(load_proposals, self.ctx.library_path, self.vocab, self._field(), self._only)
+        self.ctx.runner.run(job, self._loaded, self._error, pool="cpu", name="proposals")
+
+    def restrict_to(self, track_ids: list[int] | None) -> None:
+        """Review only these tracks (None: all)."""
+        self._only = list(track_ids) if track_ids else None
+        self.reload()
+
+    @Slot(object)
+    def _loaded(self, rows: list[ProposalRow]) -> None:
+        self.model.set_proposals(rows, self.view.threshold.value())
+        if not rows:
+            self.view.status.setText(
+                f"No {self.vocab} proposals yet. Press “Propose tags” once tracks are embedded."
+            )
+
+    @Slot(object)
+    def _error(self, error: BaseException) -> None:
+        self.failed.emit(f"Cannot read tag proposals: {error}")
+
+    def _update_counts(self, *_args: object) -> None:
+        accepted = self.model.accepted()
+        tracks = len({r.track_id for r in accepted})
+        self.view.apply_button.setText(f"Apply {len(accepted)} tags to {tracks} files")
+        self.view.apply_button.setEnabled(bool(accepted))
+        if self.model.rowCount():
+            self.view.status.setText(
+                f"{self.model.rowCount():,} proposals for "
+                f"{len({r.track_id for r in self.model.rows}):,} tracks; {len(accepted):,} accepted"
+            )
+
+    def _vocabulary_changed(self, _index: int) -> None:
+        self.ctx.settings.update(tag_vocabulary=self.vocab)
+        self.reload()
+
+    def _policy_changed(self, _index: int) -> None:
+        self.ctx.settings.update(tag_policy=str(self.view.policy.currentData()))
+
+    # ---- review ------------------------------------------------------------------------------
+    def accept_above_threshold(self) -> None:
+        """Accept every proposal scoring at least the threshold (others untouched)."""
+        self.model.set_all(True, self.view.threshold.value())
+
+    def accept_selected(self) -> None:
+        """Accept the selected rows."""
+        self.model.set_accepted(self.view.selected_rows(), True)
+
+    def reject_selected(self) -> None:
+        """Reject the selected rows."""
+        self.model.set_accepted(self.view.selected_rows(), False)
+
+    def reject_all(self) -> None:
+        """Reject everything."""
+        self.model.set_all(False)
+
+    # ---- jobs --------------------------------------------------------------------------------
+    def _start(self, title: str, job, on_done) -> bool:
+        if self.ctx.database is None:
+            self.failed.emit("The library could not be opened.")
+            return False
+        if not self.jobs.start(title, job, on_done, pool="model" if "Propos" in title else "io"):
+            self.info.emit(f"Wait for “{self.jobs.title}” to finish, or stop it first.")
+            return False
+        return True
+
+    def propose(self) -> None:
+        """Score the library against the vocabulary (model worker)."""
+        job = partial(library_jobs.propose_tags, self.holder, self.ctx.database, self.vocab)
+        self._start("Proposing tags", job, self._after_propose)
+
+    def apply(self) -> None:
+        """Write the accepted tags into the files."""
+        accepted = self.model.accepted()
+        if not accepted:
+            self.info.emit("Accept some proposals first.")
+            return
+        changes = planned_changes(accepted, self.vocab)
+        policy = str(self.view.policy.currentData())
+        job = partial(library_jobs.apply_tags, self.ctx.database, changes, policy,
+                      accepted[0].model_id, self.vocab)
+        self._start("Writing tags", job, self._after_write)
+
+    def undo(self) -> None:
+        """Undo the most recent tag run."""
+        self._start("Undoing the last tag run",
+                    partial(library_jobs.undo_last_run, self.ctx.database), self._after_write)
+
+    def _after_propose(self, result: library_jobs.JobResult) -> None:
+        self.view.status.setText(result.summary())
+        self.reload()
+
+    def _after_write(self, result: library_jobs.JobResult) -> None:
+        self.view.status.setText(result.summary())
+        if result.errors:
+            shown = "\n".join(result.errors[:5])
+            more = f"\n… and {len(result.errors) - 5} more" if len(result.errors) > 5 else ""
+            self.failed.emit(f"{result.summary()}\n{shown}{more}")
+        else:
+            self.info.emit(result.summary())
+        self.library_changed.emit()
+        self.reload()

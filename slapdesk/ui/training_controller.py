@@ -1,0 +1,249 @@
+"""Runs ``slapdesk-train`` as a QProcess and plots its ``metrics.jsonl`` while it grows."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
+from PySide6.QtWidgets import QFileDialog
+
+from slapdesk.library import training
+from slapdesk.library.training import MetricsTail, TrainOptions
+from slapdesk.ui.context import AppContext
+from slapdesk.ui.tasks import TaskContext
+from slapdesk.ui.views.training_view import PLOTS, TrainingView
+
+log = logging.getLogger(__name__)
+POLL_MS = 500  # how often metrics.jsonl is read while a run is going
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _list_devices(_ctx: TaskContext) -> list[training.DeviceChoice]:
+    return training.available_devices()
+
+
+class TrainingController(QObject):
+    """Owns the ``TrainingView``; ``bundle_ready(path)`` when a run wrote its model bundle."""
+
+    bundle_ready = Signal(str)
+    activate_requested = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, ctx: AppContext, view: TrainingView, parent: QObject | None = None) -> None:
+        """Wire ``view``; device detection (torch import) starts in the background."""
+        super().__init__(parent)
+        self.ctx = ctx
+        self.view = view
+        self.process: QProcess | None = None
+        self.run_dir: Path | None = None
+        self._tail: MetricsTail | None = None
+        self._series: dict[str, tuple[list[float], list[float]]] = {}
+        self._manifest: Path | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.poll)
+        view.model.addItems(training.model_config_names())
+        view.set_devices([training.DeviceChoice("auto", "Automatic (best available)"),
+                          training.DeviceChoice("cpu", "CPU")],
+                         ctx.settings.value.train_device)
+        view.start_button.clicked.connect(self.start)
+        view.stop_button.clicked.connect(self.stop)
+        view.manifest_button.clicked.connect(self.choose_manifest)
+        view.activate_button.clicked.connect(self._activate)
+        view.source.currentIndexChanged.connect(self._source_changed)
+        view.batch_size.valueChanged.connect(self._update_effective)
+        view.accumulate.valueChanged.connect(self._update_effective)
+        self._source_changed()
+        self._update_effective()
+        self._devices_asked = False
+
+    def detect_devices(self) -> None:
+        """Ask torch for GPUs off the GUI thread (the first time the panel is shown)."""
+        if not self._devices_asked:
+            self._devices_asked = True
+            self.ctx.runner.run(_list_devices, self._got_devices, self._no_devices, pool="cpu",
+                                name="devices")
+
+    @Slot(object)
+    def _got_devices(self, devices: list[training.DeviceChoice]) -> None:
+        self.view.set_devices(devices, self.ctx.settings.value.train_device)
+
+    @Slot(object)
+    def _no_devices(self, error: BaseException) -> None:
+        self.view.device_info.setText(f"Cannot list GPUs: {error}")
+
+    # ---- options -----------------------------------------------------------------------------
+    def options(self) -> TrainOptions:
+        """The run the panel describes now."""
+        view = self.view
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        active = self.ctx.settings.value.active_model
+        return TrainOptions(
+            out=self.ctx.data_dir / "runs" / stamp,
+            source=str(view.source.currentData()),
+            library=self.ctx.library_path,
+            manifest=self._manifest,
+            model=view.model.currentText() or "default-small",
+            objective=str(view.objective.currentData()),
+            init=Path(active) if view.fine_tune.isChecked() and active else None,
+            batch_size=view.batch_size.value(),
+            accumulate=view.accumulate.value(),
+            steps=view.steps.value(),
+            device=str(view.device.currentData() or "auto"),
+        )
+
+    def choose_manifest(self) -> None:
+        """Pick a CSV / JSONL manifest."""
+        path, _ = QFileDialog.getOpenFileName(self.view, "Choose a manifest", "",
+                                              "Manifests (*.csv *.jsonl *.json)")
+        if path:
+            self.set_manifest(Path(path))
+
+    def set_manifest(self, path: Path) -> None:
+        """Use ``path`` as the manifest."""
+        self._manifest = path
+        self.view.manifest_label.setText(str(path))
+        self.view.source.setCurrentIndex(self.view.source.findData("manifest"))
+
+    def _source_changed(self, _index: int = 0) -> None:
+        manifest = self.view.source.currentData() == "manifest"
+        self.view.manifest_button.setVisible(manifest)
+        self.view.manifest_label.setVisible(manifest)
+
+    def _update_effective(self, _value: int = 0) -> None:
+        effective = self.view.batch_size.value() * self.view.accumulate.value()
+        self.view.effective.setText(f"= {effective:,} clips per optimizer step")
+
+    # ---- the run -----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True while the trainer process lives."""
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+
+    def start(self, options: TrainOptions | None = None) -> bool:
+        """Start a run; returns False (with a message) when it cannot."""
+        if self.running:
+            return False
+        options = options if isinstance(options, TrainOptions) else self.options()
+        problems = options.problems()
+        if problems:
+            self.failed.emit("Cannot start training: " + "; ".join(problems) + ".")
+            return False
+        options.out.mkdir(parents=True, exist_ok=True)
+        self.run_dir = options.out
+        self._tail = MetricsTail(options.out / "metrics.jsonl")
+        self._series = {name: ([], []) for _, _, series in PLOTS.values() for name, _ in series}
+        for name in self._series:
+            self.view.set_curve(name, [], [])
+        argv = training.train_command(options)
+        process = QProcess(self)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.setWorkingDirectory(str(_REPO_ROOT if (_REPO_ROOT / "engine").is_dir()
+                                        else options.out))
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        env.insert("HF_HUB_OFFLINE", "1")
+        env.insert("TRANSFORMERS_OFFLINE", "1")
+        process.setProcessEnvironment(env)
+        process.readyReadStandardOutput.connect(self._read_output)
+        process.finished.connect(self._finished)
+        process.errorOccurred.connect(self._process_error)
+        self.process = process
+        self.view.log.appendPlainText("$ " + " ".join(argv[1:]))
+        process.start(argv[0], argv[1:])
+        self.view.start_button.setEnabled(False)
+        self.view.stop_button.setEnabled(True)
+        self.view.activate_button.setEnabled(False)
+        self.view.status.setText(f"Training… ({options.out})")
+        self.ctx.settings.update(train_device=options.device)
+        self._timer.start()
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        """Ask the trainer to checkpoint and stop (SIGTERM; it resumes with --resume)."""
+        if self.running and self.process is not None:
+            self.view.status.setText("Stopping after this step…")
+            self.process.terminate()
+
+    @Slot()
+    def poll(self) -> None:
+        """Read new metrics and redraw the curves."""
+        if self._tail is None:
+            return
+        records = self._tail.read_new()
+        for record in records:
+            self._add_record(record)
+        if records:
+            for name, (xs, ys) in self._series.items():
+                self.view.set_curve(name, xs, ys)
+            last = records[-1]
+            if last.get("kind") == "step":
+                self.view.status.setText(
+                    f"Step {last.get('step')}: loss {last.get('loss', float('nan')):.4f}, "
+                    f"{last.get('samples_per_s', 0):.1f} samples/s"
+                )
+
+    def _add_record(self, record: dict) -> None:
+        step = float(record.get("step", 0))
+        values = dict(record)
+        if "peak_mem_bytes" in values and values["peak_mem_bytes"] is not None:
+            values["peak_mem_mib"] = values["peak_mem_bytes"] / 2**20
+        for name, (xs, ys) in self._series.items():
+            value = values.get(name)
+            if isinstance(value, int | float) and value == value:  # skips None and NaN
+                xs.append(step)
+                ys.append(float(value))
+
+    def points(self, name: str) -> list[float]:
+        """The plotted values of one series (for tests and tooltips)."""
+        return list(self._series.get(name, ([], []))[1])
+
+    @Slot()
+    def _read_output(self) -> None:
+        if self.process is None:
+            return
+        text = bytes(self.process.readAllStandardOutput().data()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                self.view.log.appendPlainText(line.rstrip())
+
+    @Slot(int, QProcess.ExitStatus)
+    def _finished(self, code: int, _status: QProcess.ExitStatus) -> None:
+        self._timer.stop()
+        self.poll()
+        self.view.start_button.setEnabled(True)
+        self.view.stop_button.setEnabled(False)
+        bundle = self.run_dir / "bundle" if self.run_dir else None
+        if code == 0 and bundle is not None and bundle.is_dir():
+            self.view.status.setText(f"Finished. The new model is in {bundle}.")
+            self.view.activate_button.setEnabled(True)
+            self.bundle_ready.emit(str(bundle))
+        elif code == 130:
+            self.view.status.setText("Stopped; a checkpoint was saved (start again to resume).")
+        else:
+            self.view.status.setText(f"Training ended with an error (exit code {code}).")
+            self.failed.emit(f"Training failed (exit code {code}); its log is in the panel.")
+
+    @Slot(QProcess.ProcessError)
+    def _process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._timer.stop()
+            self.view.start_button.setEnabled(True)
+            self.view.stop_button.setEnabled(False)
+            self.failed.emit("Cannot start the trainer process (is SlapDesk fully installed?).")
+
+    @Slot()
+    def _activate(self) -> None:
+        if self.run_dir is not None:
+            self.activate_requested.emit(os.fspath(self.run_dir / "bundle"))
+
+    def shutdown(self) -> None:
+        """Stop a running trainer (window closing)."""
+        if self.running and self.process is not None:
+            self.process.terminate()
+            if not self.process.waitForFinished(5000):
+                self.process.kill()

@@ -1,0 +1,1 @@
+"""Layout-only views; the main window owns them and wires their signals."""

@@ -1,0 +1,150 @@
+"""Track details: current tags and the model's tag scores as a bar chart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from slapdesk.library.queries import TrackRow
+from slapdesk.ui.track_table_model import format_duration
+
+_FIELDS = (
+    ("Artist", "artist"), ("Album", "album"), ("Album artist", "albumartist"),
+    ("Genre", "genre"), ("Mood", "mood"), ("Year", "year"), ("Track", "track_number"),
+    ("BPM", "bpm"), ("Length", "duration"), ("Format", "format"), ("File", "path"),
+)  # fmt: skip
+MAX_BARS = 10
+
+
+def _value(track: TrackRow, key: str) -> str:
+    if key == "duration":
+        return format_duration(track.duration)
+    if key == "format":
+        rate = f", {track.sample_rate / 1000:g} kHz" if track.sample_rate else ""
+        return f"{track.codec}{rate}"
+    value = getattr(track, key)
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+class DetailsView(QWidget):
+    """Shows one track; ``play_clicked`` / ``more_like_this_clicked`` carry its id."""
+
+    play_clicked = Signal(int)
+    more_like_this_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the panel (empty until ``show_track``)."""
+        super().__init__(parent)
+        self._track_id: int | None = None
+        layout = QVBoxLayout(self)
+        self.title = QLabel("<i>No track selected</i>")
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self._values: dict[str, QLabel] = {}
+        for label, key in _FIELDS:
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(f"{label}:", value)
+            self._values[key] = value
+        layout.addLayout(form)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#a11;")
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        self.play_button = QPushButton("▶ Play")
+        self.more_button = QPushButton("More like this")
+        self.more_button.setToolTip("Find tracks that sound like this one")
+        buttons.addWidget(self.play_button)
+        buttons.addWidget(self.more_button)
+        layout.addLayout(buttons)
+        layout.addWidget(QLabel("<b>Tag scores</b> (model)"))
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumHeight(160)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setXRange(0, 1)
+        self.plot.getAxis("bottom").setLabel("score")
+        self._bars: pg.BarGraphItem | None = None
+        self.no_scores = QLabel("<i>No tag scores yet: run auto-tag to see them.</i>")
+        self.no_scores.setWordWrap(True)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.no_scores)
+        self.play_button.clicked.connect(self._play)
+        self.more_button.clicked.connect(self._more)
+        self.show_track(None)
+
+    def show_track(self, track: TrackRow | None, scores: Sequence[tuple[str, float]] = ()) -> None:
+        """Fill the panel; ``scores`` are (tag, score) pairs, best first."""
+        self._track_id = track.id if track else None
+        self.play_button.setEnabled(track is not None)
+        self.more_button.setEnabled(track is not None)
+        if track is None:
+            self.title.setText("<i>No track selected</i>")
+            for label in self._values.values():
+                label.clear()
+            self.error.hide()
+        else:
+            artist = f" — {track.artist}" if track.artist else ""
+            self.title.setText(f"<h3>{_escape(track.display_title)}{_escape(artist)}</h3>")
+            for key, label in self._values.items():
+                label.setText(_value(track, key))
+            self.error.setText(track.error)
+            self.error.setVisible(bool(track.error))
+        self.set_scores(scores)
+
+    def set_scores(self, scores: Sequence[tuple[str, float]]) -> None:
+        """Draw horizontal bars, best score at the top."""
+        if self._bars is not None:
+            self.plot.removeItem(self._bars)
+            self._bars = None
+        top = list(scores)[:MAX_BARS]
+        self.no_scores.setVisible(not top)
+        self.plot.setVisible(bool(top))
+        if not top:
+            return
+        ys = list(range(len(top)))[::-1]
+        widths = [max(0.0, float(s)) for _, s in top]
+        self._bars = pg.BarGraphItem(x0=0, y=ys, height=0.7, width=widths,
+                                     brush=pg.mkBrush(70, 130, 200), pen=pg.mkPen(None))
+        self.plot.addItem(self._bars)
+        self.plot.getAxis("left").setTicks([[(y, tag) for y, (tag, _) in zip(ys, top,
+                                                                            strict=True)]])
+        self.plot.setYRange(-0.6, len(top) - 0.4)
+        self.plot.setXRange(0, max(1.0, *widths))
+
+    @property
+    def track_id(self) -> int | None:
+        """The track shown, if any."""
+        return self._track_id
+
+    def _play(self) -> None:
+        if self._track_id is not None:
+            self.play_clicked.emit(self._track_id)
+
+    def _more(self) -> None:
+        if self._track_id is not None:
+            self.more_like_this_clicked.emit(self._track_id)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,109 @@
+"""The search box and the results table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
+
+_WIDTHS = {"title": 240, "artist": 160, "album": 160, "genre": 120, "year": 50,
+           "duration": 60, "codec": 60, "score": 60}  # fmt: skip
+
+
+class LibraryView(QWidget):
+    """Search box above a sortable, draggable table of tracks.
+
+    Signals: ``query_edited(text)`` on every keystroke (the window debounces),
+    ``query_submitted(text)`` on Enter, ``current_track_changed(id)``,
+    ``track_activated(id)`` on double-click / Enter in the table.
+    """
+
+    query_edited = Signal(str)
+    query_submitted = Signal(str)
+    current_track_changed = Signal(int)
+    track_activated = Signal(int)
+
+    def __init__(self, model: TrackTableModel, parent: QWidget | None = None) -> None:
+        """Build the view around ``model``."""
+        super().__init__(parent)
+        self.model = model
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(
+            "Describe what you want to hear — or search artist, title, album, genre…"
+        )
+        self.search.setClearButtonEnabled(True)
+        self.save_search_button = QPushButton("Save search")
+        self.save_playlist_button = QPushButton("Save as playlist…")
+        self.save_playlist_button.setToolTip("Save these results as an M3U8 playlist")
+        top.addWidget(self.search, 1)
+        top.addWidget(self.save_search_button)
+        top.addWidget(self.save_playlist_button)
+        layout.addLayout(top)
+        self.status = QLabel()
+        layout.addWidget(self.status)
+        self.table = QTableView()
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # keep the ranked order
+        self.table.setSortingEnabled(True)
+        for column, spec in enumerate(COLUMNS):
+            self.table.setColumnWidth(column, _WIDTHS.get(spec.key, 200))
+        layout.addWidget(self.table, 1)
+        self.search.textEdited.connect(self.query_edited)
+        self.search.returnPressed.connect(self._submit)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.activated.connect(self._activated)
+
+    def show_ranked(self) -> None:
+        """New results arrived in ranked order: clear the sort indicator."""
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+
+    def set_status(self, text: str) -> None:
+        """The line above the table ("1,234 tracks", "searching…")."""
+        self.status.setText(text)
+
+    def selected_ids(self) -> list[int]:
+        """Track ids of the selected rows, in row order."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.track_id(r) for r in rows]
+
+    def select_row(self, row: int) -> None:
+        """Make ``row`` current and selected."""
+        if 0 <= row < self.model.rowCount():
+            self.table.selectRow(row)
+
+    def _submit(self) -> None:
+        self.query_submitted.emit(self.search.text())
+
+    def _current_changed(self, current, _previous) -> None:
+        if current.isValid():
+            self.current_track_changed.emit(self.model.track_id(current.row()))
+
+    def _activated(self, index) -> None:
+        if index.isValid():
+            self.track_activated.emit(self.model.track_id(index.row()))

@@ -1,0 +1,95 @@
+"""Preview player: play / pause / seek one track with QtMultimedia."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+
+from slapdesk.ui.track_table_model import format_duration
+
+
+class PlayerView(QWidget):
+    """A compact transport bar. ``error`` carries a readable message when playback fails."""
+
+    error = Signal(str)
+
+    def __init__(self, volume: float = 0.8, parent: QWidget | None = None) -> None:
+        """Build the bar and its media player."""
+        super().__init__(parent)
+        self.player = QMediaPlayer(self)
+        self.audio = QAudioOutput(self)
+        self.audio.setVolume(volume)
+        self.player.setAudioOutput(self.audio)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        self.play_button = QPushButton("▶")
+        self.play_button.setFixedWidth(40)
+        self.play_button.setToolTip("Play / pause")
+        self.play_button.setEnabled(False)
+        self.position = QLabel("0:00")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setEnabled(False)
+        self.length = QLabel("0:00")
+        self.now_playing = QLabel("Nothing playing")
+        self.now_playing.setMinimumWidth(200)
+        for widget in (self.play_button, self.position):
+            layout.addWidget(widget)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.length)
+        layout.addWidget(self.now_playing, 1)
+        self.play_button.clicked.connect(self.toggle)
+        self.slider.sliderMoved.connect(self.seek)
+        self.player.positionChanged.connect(self._on_position)
+        self.player.durationChanged.connect(self._on_duration)
+        self.player.playbackStateChanged.connect(self._on_state)
+        self.player.errorOccurred.connect(self._on_error)
+        self._title = ""
+
+    def load(self, path: str, title: str, autoplay: bool = True) -> None:
+        """Open a file (and start playing it)."""
+        self._title = title or Path(path).name
+        self.player.setSource(QUrl.fromLocalFile(path))
+        self.now_playing.setText(self._title)
+        self.play_button.setEnabled(True)
+        self.slider.setEnabled(True)
+        if autoplay:
+            self.player.play()
+
+    @property
+    def source(self) -> str:
+        """The file loaded, or ""."""
+        return self.player.source().toLocalFile()
+
+    def toggle(self) -> None:
+        """Play if paused, pause if playing."""
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        else:
+            self.player.play()
+
+    def seek(self, position_ms: int) -> None:
+        """Jump to a position."""
+        self.player.setPosition(position_ms)
+
+    def stop(self) -> None:
+        """Stop playback."""
+        self.player.stop()
+
+    def _on_position(self, position_ms: int) -> None:
+        if not self.slider.isSliderDown():
+            self.slider.setValue(position_ms)
+        self.position.setText(format_duration(position_ms / 1000))
+
+    def _on_duration(self, duration_ms: int) -> None:
+        self.slider.setRange(0, max(duration_ms, 0))
+        self.length.setText(format_duration(duration_ms / 1000))
+
+    def _on_state(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        self.play_button.setText("⏸" if playing else "▶")
+
+    def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
+        self.error.emit(f"Cannot play {self._title}: {message or 'unknown error'}")
