@@ -91,6 +91,12 @@ class _TwoTowerModel(nn.Module):
         """Embed log-mel spectrograms [B, n_mels, T] -> [B, D]."""
         return _maybe_normalize(self._audio_head(self.audio_encoder(mel)), normalize)
 
+    def encode_audio_features(
+        self, features: torch.Tensor, normalize: bool = False
+    ) -> torch.Tensor:
+        """Embed precomputed audio-tower outputs [B, audio_dim] -> [B, D]."""
+        return _maybe_normalize(self._audio_head(features), normalize)
+
     def encode_text(self, tokens: dict[str, torch.Tensor], normalize: bool = False) -> torch.Tensor:
         """Embed tokenized captions (from :meth:`tokenize`) -> [B, D]."""
         return self.encode_text_features(self.text_features(tokens), normalize=normalize)
@@ -98,6 +104,15 @@ class _TwoTowerModel(nn.Module):
     def encode_text_features(self, features: torch.Tensor, normalize: bool = False) -> torch.Tensor:
         """Embed precomputed text-tower outputs [B, text_dim] -> [B, D]."""
         return _maybe_normalize(self._text_head(features), normalize)
+
+    def _online_audio_features(
+        self, mel: torch.Tensor | None, audio_features: torch.Tensor | None
+    ) -> torch.Tensor:
+        if audio_features is not None:
+            return audio_features
+        if mel is None:
+            raise ValueError("forward needs mel or audio_features")
+        return self.audio_encoder(mel)
 
     def _online_text_features(
         self, tokens: dict[str, torch.Tensor] | None, text_features: torch.Tensor | None
@@ -199,13 +214,22 @@ class SlapModel(_TwoTowerModel):
     @torch.no_grad()
     def target_embeddings(
         self,
-        mel: torch.Tensor,
+        mel: torch.Tensor | None,
         tokens: dict[str, torch.Tensor] | None = None,
         text_features: torch.Tensor | None = None,
+        audio_features: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Target projections (z̄A, z̄T), without gradient."""
+        """Target projections (z̄A, z̄T), without gradient.
+
+        Precomputed tower outputs (frozen towers) skip the target encoders, as they skip the
+        online ones: a frozen tower's EMA copy stays equal to it.
+        """
         target = self._targets()
-        z_audio = target["audio_projector"](target["audio_encoder"](mel))
+        if audio_features is None:
+            if mel is None:
+                raise ValueError("forward needs mel or audio_features")
+            audio_features = target["audio_encoder"](mel)
+        z_audio = target["audio_projector"](audio_features)
         if text_features is None:
             if tokens is None:
                 raise ValueError("forward needs tokens or text_features")
@@ -215,20 +239,24 @@ class SlapModel(_TwoTowerModel):
 
     def forward(
         self,
-        mel: torch.Tensor,
+        mel: torch.Tensor | None,
         tokens: dict[str, torch.Tensor] | None = None,
         text_features: torch.Tensor | None = None,
         target_mel: torch.Tensor | None = None,
+        audio_features: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Compute the SLAP loss for a batch of paired audio and captions.
 
         Args:
-            mel: Log-mel spectrograms [B, n_mels, T] (online view).
+            mel: Log-mel spectrograms [B, n_mels, T] (online view); None with
+                ``audio_features``.
             tokens: Tokenized captions (from :meth:`tokenize`); ignored when ``text_features``
                 is given.
             text_features: Precomputed text-tower outputs [B, text_dim] (frozen text tower):
                 both text encoders are skipped.
             target_mel: Optional second audio view for the target branch (default: ``mel``).
+            audio_features: Precomputed audio-tower outputs [B, audio_dim] (frozen audio
+                tower): both audio encoders are skipped.
 
         Returns:
             "loss" (scalar, batch mean), "a2t", "t2a", "a2a", "t2t" (batch means, detached),
@@ -236,10 +264,10 @@ class SlapModel(_TwoTowerModel):
             "z_audio", "z_text" (target projections [B, D]).
         """
         hidden_text = self._online_text_features(tokens, text_features)
-        q_audio = self._audio_head(self.audio_encoder(mel))
+        q_audio = self._audio_head(self._online_audio_features(mel, audio_features))
         q_text = self._text_head(hidden_text)
         z_audio, z_text = self.target_embeddings(
-            mel if target_mel is None else target_mel, tokens, text_features
+            mel if target_mel is None else target_mel, tokens, text_features, audio_features
         )
         terms = slap_loss_terms(q_audio, q_text, z_audio, z_text, self.cfg.loss_lambda)
         out = {name: terms[name].mean().detach() for name in ("a2t", "t2a", "a2a", "t2t")}
@@ -272,22 +300,24 @@ class ClapModel(_TwoTowerModel):
 
     def forward(
         self,
-        mel: torch.Tensor,
+        mel: torch.Tensor | None,
         tokens: dict[str, torch.Tensor] | None = None,
         text_features: torch.Tensor | None = None,
+        audio_features: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Compute the symmetric InfoNCE loss over the batch.
 
         Args:
-            mel: Log-mel spectrograms [B, n_mels, T].
+            mel: Log-mel spectrograms [B, n_mels, T]; None with ``audio_features``.
             tokens: Tokenized captions; ignored when ``text_features`` is given.
             text_features: Precomputed text-tower outputs [B, text_dim].
+            audio_features: Precomputed audio-tower outputs [B, audio_dim].
 
         Returns:
             "loss", "a2t", "t2a", "logit_scale" (1 / temperature, detached), "logits" [B, B],
             "z_audio", "z_text" (unnormalised projections [B, D]).
         """
-        z_audio = self.encode_audio_mel(mel)
+        z_audio = self.encode_audio_features(self._online_audio_features(mel, audio_features))
         z_text = self.encode_text_features(self._online_text_features(tokens, text_features))
         scale = self.scale()
         out = clap_loss(z_audio, z_text, scale)

@@ -46,6 +46,21 @@ def test_text_features_skip_the_text_towers() -> None:
     )
 
 
+def test_audio_features_skip_the_audio_towers() -> None:
+    for objective in ("slap", "clap"):
+        model = tiny_model(objective)
+        mel, tokens = _batch(model, 4)
+        features = model.audio_encoder(mel)
+        full = model(mel, tokens)
+        cached = model(None, tokens, audio_features=features)
+        torch.testing.assert_close(full["loss"], cached["loss"], rtol=0, atol=0)
+        torch.testing.assert_close(
+            model.encode_audio_mel(mel), model.encode_audio_features(features), rtol=0, atol=0
+        )
+    with pytest.raises(ValueError, match="mel or audio_features"):
+        model(None, tokens)
+
+
 def test_encoders_normalise_only_when_asked() -> None:
     model = tiny_model().eval()
     wav = torch.randn(3, model.cfg.frontend.clip_samples)
