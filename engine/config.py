@@ -117,3 +117,49 @@ class SlapCfg:
             known = ", ".join(sorted(p.stem for p in MODEL_CONFIG_DIR.glob("*.json")))
             raise ValueError(f"unknown model config {name!r}; known: {known}")
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class TrainCfg:
+    """One training run (``slapdesk-train``); built from the command line at once."""
+
+    # -- model ---------------------------------------------------------------------------
+    model: str = "default-small"  # name in engine/model_configs, or a JSON file's path
+    objective: Literal["slap", "clap"] | None = None  # override the config's objective
+    init: str | None = None  # bundle folder to fine-tune from (its architecture wins)
+    freeze_text: bool = False  # text tower frozen; its features cached once per caption
+    freeze_audio_encoder: bool = False  # audio tower frozen; features of fixed windows cached
+    # -- data ----------------------------------------------------------------------------
+    manifest: str | None = None  # CSV / JSONL of audio,caption
+    library: str | None = None  # SlapDesk library SQLite file: captions from tags
+    synthetic: int = 0  # > 0: train on this many generated toy clips (tests, smoke runs)
+    val_manifest: str | None = None  # separate validation manifest (else a fixed split)
+    val_fraction: float = 0.05  # share of clips held out, by hash of path
+    val_max: int = 1000  # evaluate on at most this many held-out clips
+    workers: int = 2  # DataLoader decode processes per rank (0 = in the main process)
+    spec_augment: bool = True  # time / frequency masking of the training mels
+    # -- optimisation --------------------------------------------------------------------
+    batch_size: int = 32  # micro-batch per device, clips
+    accumulate: int = 1  # micro-batches per optimizer step (effective = batch×accumulate×world)
+    steps: int = 0  # optimizer steps; 0 = as many as ``epochs`` take
+    epochs: float = 10.0  # passes over the training clips, when ``steps`` is 0
+    lr: float = 1e-4  # peak learning rate (AdamW)
+    min_lr: float = 1e-6  # floor of the cosine decay
+    weight_decay: float = 0.05  # AdamW decoupled weight decay (not on biases / norms)
+    warmup_steps: int = 200  # linear warm-up, optimizer steps (capped at a tenth of the run)
+    grad_clip: float = 1.0  # max global gradient norm; 0 = off
+    amp: Literal["auto", "bf16", "fp16", "off"] = "auto"  # mixed precision, CUDA only
+    max_nonfinite: int = 20  # consecutive skipped (non-finite) steps before giving up
+    # -- run -----------------------------------------------------------------------------
+    device: str = "auto"  # "auto" (CUDA, MPS, CPU), "cpu", "cuda", "cuda:1", "mps"
+    seed: int = 0  # seeds weights, data order, windows and augmentation
+    out: str = "runs/slap"  # run folder: checkpoints/, metrics.jsonl, bundle/
+    resume: str | None = None  # "latest" (in out/checkpoints) or a checkpoint JSON path
+    eval_every: int = 0  # optimizer steps between evaluations; 0 = only at the end
+    checkpoint_every: int = 500  # optimizer steps between checkpoints; 0 = only at the end
+    keep_checkpoints: int = 2  # newest checkpoints kept
+    progress: bool = True  # tqdm progress bar on stderr
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary."""
+        return dataclasses.asdict(self)

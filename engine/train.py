@@ -1,0 +1,192 @@
+"""``slapdesk-train``: pretrain or fine-tune SLAP (or the CLAP baseline); evaluate a bundle.
+
+Examples::
+
+    slapdesk-train --manifest captions.csv --out runs/mine --batch-size 32 --accumulate 8
+    slapdesk-train --library ~/.local/share/slapdesk/library.sqlite --freeze-text --device cpu
+    slapdesk-train --init resources/models/default --manifest ft.jsonl --lr 2e-5 --steps 2000
+    torchrun --nproc-per-node 4 -m engine.train --manifest captions.csv --out runs/big
+    slapdesk-train eval runs/mine/bundle --manifest test.csv
+
+The command line becomes a frozen :class:`engine.config.TrainCfg` at once; nothing below
+this module sees argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from engine.config import TrainCfg
+
+log = logging.getLogger("engine.train")
+
+_DEFAULTS = TrainCfg()
+
+
+def _add_train_args(p: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
+    g = p.add_argument_group("model")
+    g.add_argument("--model", default=d.model, help="config name in engine/model_configs or JSON")
+    g.add_argument("--objective", choices=("slap", "clap"), help="override the objective")
+    g.add_argument("--init", metavar="BUNDLE", help="fine-tune this model bundle")
+    g.add_argument("--freeze-text", action="store_true", help="freeze + cache the text tower")
+    g.add_argument(
+        "--freeze-audio-encoder",
+        action="store_true",
+        help="freeze the audio encoder and cache its features of fixed windows (heads only)",
+    )
+    g = p.add_argument_group("data")
+    g.add_argument("--manifest", help="CSV/JSONL with audio and caption columns")
+    g.add_argument("--library", help="SlapDesk library file: captions from the tracks' tags")
+    g.add_argument("--synthetic", type=int, default=0, metavar="N", help="N generated toy clips")
+    g.add_argument("--val-manifest", help="validation manifest (default: a fixed split)")
+    g.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    g.add_argument("--val-max", type=int, default=d.val_max, help="most held-out clips scored")
+    g.add_argument("--workers", type=int, default=d.workers, help="decode processes per GPU")
+    g.add_argument("--no-spec-augment", dest="spec_augment", action="store_false")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="micro-batch per device")
+    g.add_argument("--accumulate", type=int, default=d.accumulate, help="micro-batches per step")
+    g.add_argument("--steps", type=int, default=d.steps, help="optimizer steps (0: use --epochs)")
+    g.add_argument("--epochs", type=float, default=d.epochs)
+    g.add_argument("--lr", type=float, default=d.lr)
+    g.add_argument("--min-lr", type=float, default=d.min_lr)
+    g.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    g.add_argument("--warmup-steps", type=int, default=d.warmup_steps)
+    g.add_argument("--grad-clip", type=float, default=d.grad_clip, help="0 = off")
+    g.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default=d.amp)
+    g.add_argument("--max-nonfinite", type=int, default=d.max_nonfinite)
+    g = p.add_argument_group("run")
+    g.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N, mps")
+    g.add_argument("--seed", type=int, default=d.seed)
+    g.add_argument("--out", default=d.out, help="run folder")
+    g.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="CHECKPOINT",
+        help="continue from the newest checkpoint in OUT (or this checkpoint JSON)",
+    )
+    g.add_argument("--eval-every", type=int, default=d.eval_every, help="0: at the end only")
+    g.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every)
+    g.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints)
+    g.add_argument("--no-progress", dest="progress", action="store_false")
+
+
+def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
+    fields = TrainCfg.__dataclass_fields__
+    cfg = TrainCfg(**{k: v for k, v in vars(ns).items() if k in fields})
+    problems = []
+    if cfg.batch_size < 1 or cfg.accumulate < 1:
+        problems.append("--batch-size and --accumulate must be at least 1")
+    if sum(bool(x) for x in (cfg.manifest or cfg.library, cfg.synthetic)) != 1:
+        problems.append("give training data: --manifest and/or --library, or --synthetic N")
+    if not 0.0 <= cfg.val_fraction < 1.0:
+        problems.append("--val-fraction must be in [0, 1)")
+    if problems:
+        raise SystemExit("slapdesk-train: " + "; ".join(problems))
+    return cfg
+
+
+def _install_stop_handlers(cancel: threading.Event) -> None:
+    """SIGINT / SIGTERM ask the loop to checkpoint and stop; a second signal aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        if cancel.is_set():  # asked twice: stop now, without a checkpoint
+            raise KeyboardInterrupt
+        log.warning("stop requested: saving a checkpoint after this step")
+        cancel.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def run_train(cfg: TrainCfg, cancel: threading.Event | None = None) -> int:
+    """Train as ``cfg`` says; returns the process exit code (0, or 130 when stopped)."""
+    from engine.trainer import Trainer, TrainingError
+
+    try:
+        trainer = Trainer(cfg, cancel)
+        return trainer.run()
+    except (TrainingError, ValueError, OSError) as exc:
+        log.error("%s", exc)
+        return 1
+    finally:
+        _shutdown_distributed()
+
+
+def _shutdown_distributed() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def run_eval(argv: Sequence[str]) -> int:
+    """``slapdesk-train eval BUNDLE --manifest M``: print retrieval and gap figures as JSON."""
+    p = argparse.ArgumentParser(prog="slapdesk-train eval", description=run_eval.__doc__)
+    p.add_argument("bundle", help="model bundle folder")
+    p.add_argument("--manifest", required=True, help="CSV/JSONL with audio and caption columns")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0, help="seed of the separability split")
+    ns = p.parse_args(list(argv))
+    import torch
+
+    from engine.bundle import BundleError, load_bundle
+    from engine.data import ClipDataset, ManifestError, read_manifest
+    from engine.device import resolve_device
+    from engine.evaluate import gap_metrics, retrieval_metrics
+    from engine.features import embed_eval_set
+
+    try:
+        device = resolve_device(ns.device)
+        model = load_bundle(ns.bundle, device=device, with_target=False).model
+        data = read_manifest(ns.manifest)
+    except (BundleError, ManifestError, ValueError) as exc:
+        log.error("%s", exc)
+        return 1
+    if len(data.clips) < 2:
+        log.error("%s: fewer than two usable clips", ns.manifest)
+        return 1
+    source = ClipDataset(data.clips, model.cfg.frontend)
+    with torch.inference_mode():
+        audio, text, owner, bad = embed_eval_set(model, source, device, workers=ns.workers)
+    for item in [*data.bad, *bad]:
+        log.warning("skipped %s", item)
+    metrics: dict[str, Any] = retrieval_metrics(audio, text, owner)
+    metrics.update(gap_metrics(audio, text, seed=ns.seed))
+    metrics["skipped"] = len(data.bad) + len(bad)
+    sys.stdout.write(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``slapdesk-train`` and ``python -m engine.train``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args[:1] == ["eval"]:
+        return run_eval(args[1:])
+    parser = argparse.ArgumentParser(
+        prog="slapdesk-train",
+        description="Train SLAP (or the CLAP baseline) on a manifest or a SlapDesk library. "
+        "'slapdesk-train eval BUNDLE --manifest M' scores a bundle.",
+    )
+    _add_train_args(parser)
+    cfg = _train_cfg(parser.parse_args(args))
+    cancel = threading.Event()
+    _install_stop_handlers(cancel)
+    return run_train(cfg, cancel)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
