@@ -217,3 +217,23 @@ def test_undecodable_audio_is_reported_and_replaced(tmp_path: Path) -> None:
     failure = batch["failures"][0]
     assert failure.row == 2
     assert "broken.mp3" in str(failure)
+
+
+def test_library_written_by_the_scanner(tmp_path: Path, music_folder: Path) -> None:
+    from slapdesk.library.db import Database
+    from slapdesk.library.scan import ScanCfg, run_scan
+
+    make_track(music_folder / "untagged", "wav", tags={"title": "No tags"})
+    db = Database(tmp_path / "library.sqlite")
+    try:
+        run_scan(db, [music_folder], cfg=ScanCfg(workers=0))
+    finally:
+        db.close()
+    data = read_library(tmp_path / "library.sqlite")
+    assert len(data.clips) == 8  # one per format; the untagged file is counted, not used
+    assert data.untagged == 1
+    assert data.bad == []
+    for clip in data.clips:
+        assert len(clip.captions) == 8
+        assert any("rock and jazz" in c for c in clip.captions), clip.captions
+        assert all("happy" in c or "jazz" in c or "test suite" in c for c in clip.captions)
