@@ -42,7 +42,7 @@ def build_context(library: str | os.PathLike[str] | None = None,
         The ``AppContext`` for ``MainWindow``. A library that cannot be opened does not stop
         the app: the context carries the readable reason instead of a database.
     """
-    from slapdesk.library.bundles import default_bundle_dir
+    from slapdesk.library.bundle_list import default_bundle_dir
     from slapdesk.library.db import Database, LibraryError
     from slapdesk.ui.context import AppContext, SettingsStore
     from slapdesk.ui.library_jobs import ModelHolder

@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _model_activated(self, path: str) -> None:
-        from slapdesk.library.bundles import default_bundle_dir
+        from slapdesk.library.bundle_list import default_bundle_dir
 
         self.ctx.models.switch(Path(path) if path else default_bundle_dir())
 
