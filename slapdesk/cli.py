@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from slapdesk import __version__
 
 # Command modules, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("scan", "library")
+COMMAND_MODULES: tuple[str, ...] = ("scan", "library", "runs", "undo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -47,14 +47,15 @@ class TagWriteError(Exception):
 
     Attributes:
         path: the file.
-        cause: what went wrong, in words a user can act on.
+        cause: what went wrong (a message or the underlying exception).
+        reason: the one-line explanation a user can act on (without the path).
     """
 
     def __init__(self, path: str | os.PathLike[str], cause: str | BaseException) -> None:
         self.path = Path(path)
         self.cause = cause
-        reason = cause if isinstance(cause, str) else _describe(cause)
-        super().__init__(f"{os.fsdecode(self.path)}: {reason}")
+        self.reason = cause if isinstance(cause, str) else _describe(cause)
+        super().__init__(f"{os.fsdecode(self.path)}: {self.reason}")
 
 
 class FileChangedError(TagWriteError):
@@ -137,8 +138,8 @@ def load(path: str | os.PathLike[str]) -> Any:
     if audio is None:
         audio = _load_by_magic(path)
     if audio is None:
-        cause = first_error or "not an audio file mutagen can read"
-        raise TagWriteError(path, cause)
+        detail = f" ({type(first_error).__name__}: {first_error})" if first_error else ""
+        raise TagWriteError(path, f"not an audio file whose tags can be read{detail}")
     return audio
 
 
@@ -284,7 +285,9 @@ def write_fields(
         before = FileStamp.of(real)
     except OSError as exc:
         raise TagWriteError(real, exc) from exc
-    if expect is not None and (before.size, before.mtime_ns) != tuple(expect)[:2]:
+    if isinstance(expect, FileStamp):
+        expect = (expect.size, expect.mtime_ns)
+    if expect is not None and (before.size, before.mtime_ns) != tuple(expect):
         raise FileChangedError(
             real, "the file changed on disk since it was indexed; rescan it, then write again"
         )

@@ -71,3 +71,18 @@ def read_only(path: Path) -> Iterator[None]:
         yield
     finally:
         path.chmod(mode)
+
+
+def index_tracks(db, paths: list[Path]) -> list[int]:
+    """Add files to the library as the scanner would (path, size, mtime_ns, inode); their ids."""
+    ids = []
+    with db.transaction() as conn:
+        for path in paths:
+            st = path.stat()
+            cursor = conn.execute(
+                "INSERT INTO tracks (path, size, mtime_ns, inode, added_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 0, 0)",
+                (os.fsencode(path.absolute()), st.st_size, st.st_mtime_ns, st.st_ino),
+            )
+            ids.append(int(cursor.lastrowid))
+    return ids

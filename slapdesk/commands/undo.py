@@ -1,0 +1,76 @@
+"""``slapdesk undo [RUN]``: restore the tags a run wrote (default: the last run)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+
+from slapdesk.commands.scan import _ctrl_c_cancels
+from slapdesk.library.db import Database, LibraryError
+from slapdesk.library.journal import JournalBusyError, NothingToUndoError, RunResult, undo
+from slapdesk.library.paths import resolve_library_path
+from slapdesk.library.stats import display
+
+EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+_DESCRIPTION = """\
+Put back the tags a tagging run changed, exactly as they were. Without RUN, the most recent
+run with changes still applied is undone; `slapdesk runs` lists them. The undo is written
+as safely as the run was (journal first, verified rewrite), and is itself a run, so
+`slapdesk undo` right after an undo redoes it.
+
+A file changed on disk since the run (by size or modification time, or whose tag holds
+something else now) is skipped and named, never overwritten."""
+
+_EPILOG = """\
+exit status: 0 restored; 1 some files skipped or failed (listed); 2 nothing to undo or
+unusable library; 130 interrupted (the rest of the run stays applied; undo it again)."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``undo``."""
+    parser = subparsers.add_parser(
+        "undo",
+        help="restore the tags the last (or a given) tagging run changed",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run_id", nargs="?", type=int, metavar="RUN", help="the run to undo")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``slapdesk undo`` from parsed arguments."""
+    library = resolve_library_path(args.library)
+    if not library.is_file():
+        sys.stderr.write(f"slapdesk undo: there is no library at {library}\n")
+        return EXIT_USAGE
+    cancel = threading.Event()
+    try:
+        with Database(library) as db, _ctrl_c_cancels(cancel):
+            result = undo(db, args.run_id, cancel=cancel)
+    except (LibraryError, NothingToUndoError, JournalBusyError) as error:
+        sys.stderr.write(f"slapdesk undo: {error}\n")
+        return EXIT_USAGE
+    sys.stdout.write(format_result(result))
+    if result.cancelled:
+        return EXIT_CANCELLED
+    return EXIT_FILE_ERRORS if result.failed or result.skipped else EXIT_OK
+
+
+def format_result(result: RunResult) -> str:
+    """A short report: counts, then one line per skipped or failed file."""
+    lines = [
+        f"Undo run {result.run_id}: restored {len(result.written)} file(s)"
+        + (f", {len(result.skipped)} skipped" if result.skipped else "")
+        + (f", {len(result.failed)} failed" if result.failed else "")
+        + (" (interrupted)" if result.cancelled else "")
+    ]
+    for path, reason in result.skipped:
+        lines.append(f"  skipped {display(os.fsencode(path))}: {reason}")
+    for path, reason in result.failed:
+        lines.append(f"  failed  {display(os.fsencode(path))}: {reason}")
+    return "\n".join(lines) + "\n"
