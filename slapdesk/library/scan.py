@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from slapdesk.library.db import Database
 from slapdesk.library.tagread import ReadResult, read_file, read_many
-from slapdesk.library.walk import WalkState, iter_audio_files
+from slapdesk.library.walk import FileEntry, WalkState, diff_tree
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class ScanCfg:
     batch_files: int = 1000  # files per transaction (a resume point)
     batch_seconds: float = 1.0  # ... or this long, whichever comes first
     progress_hz: float = 30.0  # at most this many Progress updates per second
+    start_method: str | None = None  # worker start: None = fork if single-threaded, else spawn
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,11 @@ _UPSERT = (
     "ON CONFLICT (path) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in ("path", "added_at"))
 )
+_FTS_COLUMNS = "title, artist, album, albumartist, genre, mood, comment"
+_INDEX_NEW = (
+    f"INSERT INTO tracks_fts (rowid, {_FTS_COLUMNS}) SELECT id, {_FTS_COLUMNS} FROM tracks "
+    "WHERE id > ?"
+)
 _MOVE = (
     "UPDATE tracks SET "
     + ", ".join(f"{c} = ?" for c in _COLUMNS if c != "added_at")
@@ -127,7 +133,7 @@ _Gone = tuple[int, bytes]  # (track id, old path) of a file no longer where it w
 class _Plan:
     """The diff between the disk and the library for the scanned roots."""
 
-    to_read: list[tuple[bytes, int, int, int, bool]]  # path, size, mtime, inode, known
+    to_read: list[FileEntry]  # path, size, mtime, inode, known
     retry: dict[bytes, tuple[int, int]]  # files in error: (size, mtime) when last read
     gone: dict[bytes, tuple[int, int]]  # known paths not found (removed or moved)
     unchanged: int
@@ -227,38 +233,41 @@ def _remember_folders(db: Database, roots: list[bytes]) -> None:
 def _walk_and_diff(
     db: Database, roots: list[bytes], state: WalkState, cancel: threading.Event, cfg: ScanCfg
 ) -> Generator[Progress, None, _Plan]:
-    # One query, one dict: the unchanged path does a dict pop and a tuple compare per file.
-    prefixes = tuple(_prefix(root) for root in roots)
-    exact = set(roots)
-    known = {
-        path: (size, mtime)
-        for path, size, mtime in db.conn.execute("SELECT path, size, mtime_ns FROM tracks")
-        if path.startswith(prefixes) or path in exact
-    }
-    retry = {
-        path: known[path]
-        for (path,) in db.conn.execute("SELECT path FROM tracks WHERE status = 'error'")
-        if path in known
-    }
-    to_read: list[tuple[bytes, int, int, int, bool]] = []
-    unchanged = 0
+    # One query per root (a range scan of the path index), one dict: the unchanged path
+    # costs a dict pop and two int compares per file.
+    known: dict[bytes, tuple[int, int]] = {}
+    for root in roots:
+        prefix = _prefix(root)
+        rows = db.conn.execute(
+            "SELECT path, size, mtime_ns FROM tracks WHERE path >= ? AND path < ? OR path = ?",
+            (prefix, _upper_bound(prefix), root),
+        )
+        known.update({path: (size, mtime) for path, size, mtime in rows})
+    retry: dict[bytes, tuple[int, int]] = {}
+    for (path,) in db.conn.execute("SELECT path FROM tracks WHERE status = 'error'"):
+        if path in known:
+            retry[path] = known[path]
+            known[path] = (-1, -1)  # never equal: files in error are read again
+    to_read: list[FileEntry] = []
     found = 0
     throttle = _Throttle(cfg.progress_hz)
     for root in roots:
-        for path, size, mtime, inode in iter_audio_files(root, state):
-            found += 1
-            previous = known.pop(path, None)
-            if previous is None:
-                to_read.append((path, size, mtime, inode, False))
-            elif previous == (size, mtime) and path not in retry:
-                unchanged += 1
-            else:
-                to_read.append((path, size, mtime, inode, True))
-            if found & 1023 == 0 and throttle.due():
+        found_here = 0
+        for found_here in diff_tree(root, known, to_read, state):
+            if throttle.due():
+                total = found + found_here
+                yield Progress(total, 0, f"Looking for music: {total:,} files")
                 if cancel.is_set():
                     break
-                yield Progress(found, 0, f"Looking for music: {found:,} files")
-    return _Plan(to_read, retry, known, unchanged)
+        found += found_here
+        if cancel.is_set():
+            break
+    return _Plan(to_read, retry, known, found - len(to_read))
+
+
+def _upper_bound(prefix: bytes) -> bytes:
+    # Paths under b"/a/" sort in [b"/a/", b"/a0"): b"0" follows b"/".
+    return prefix[:-1] + bytes([prefix[-1] + 1])
 
 
 # -- phase 2: read tags and store --------------------------------------------------------------
@@ -272,7 +281,7 @@ def _read_and_store(
         return
     movable = _move_candidates(db, plan) if plan.gone else {}
     throttle = _Throttle(cfg.progress_hz)
-    batch: list[tuple[ReadResult, tuple[bytes, int, int, int, bool]]] = []
+    batch: list[tuple[ReadResult, FileEntry]] = []
     batch_started = time.monotonic()
     results = zip(_read_all(plan.to_read, cfg, cancel), plan.to_read, strict=False)
     for done, (result, item) in enumerate(results, start=1):
@@ -290,7 +299,7 @@ def _read_and_store(
 
 
 def _read_all(
-    items: list[tuple[bytes, int, int, int, bool]], cfg: ScanCfg, cancel: threading.Event
+    items: list[FileEntry], cfg: ScanCfg, cancel: threading.Event
 ) -> Iterator[ReadResult]:
     paths = [item[0] for item in items]
     workers = cfg.workers if cfg.workers is not None else (os.cpu_count() or 1)
@@ -299,8 +308,7 @@ def _read_all(
             yield read_file(path)
         return
     chunks = [paths[i : i + cfg.chunk_files] for i in range(0, len(paths), cfg.chunk_files)]
-    # spawn, not fork: the app has threads (Qt, the DB writer), and fork copies their locks.
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(cfg.start_method or _start_method())
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
     try:
         for results in pool.map(read_many, chunks):
@@ -309,6 +317,14 @@ def _read_all(
                 return
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_method() -> str:
+    # fork starts in milliseconds and needs no importable __main__, but copies the locks of
+    # other threads (Qt, a DB writer) mid-use: with threads about, spawn a fresh interpreter.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
 
 
 def _worker_init() -> None:
@@ -334,7 +350,7 @@ def _move_candidates(db: Database, plan: _Plan) -> dict[tuple[int, bytes], list[
 
 def _store(
     db: Database,
-    batch: list[tuple[ReadResult, tuple[bytes, int, int, int, bool]]],
+    batch: list[tuple[ReadResult, FileEntry]],
     plan: _Plan,
     movable: dict[tuple[int, bytes], list[_Gone]],
     report: ScanReport,
@@ -358,10 +374,16 @@ def _store(
             report.unchanged += 1  # still broken, and nothing changed
         else:
             report.updated += 1
-    with db.transaction():
+    with db.transaction() as conn:
+        # New rows are full-text indexed in one statement at the end (see schema fts_sync);
+        # updated and moved rows go through the update trigger as usual.
+        conn.execute("UPDATE fts_sync SET deferred = 1")
+        (last_id,) = conn.execute("SELECT COALESCE(MAX(id), 0) FROM tracks").fetchone()
         if moves:
-            db.conn.executemany(_MOVE, moves)
-        db.conn.executemany(_UPSERT, upserts)
+            conn.executemany(_MOVE, moves)
+        conn.executemany(_UPSERT, upserts)
+        conn.execute(_INDEX_NEW, (last_id,))
+        conn.execute("UPDATE fts_sync SET deferred = 0")
     report.moved += len(moves)
     report.updated += len(moves)
 

@@ -134,50 +134,60 @@ def _id3_raw(tags: Any) -> dict[str, list[str]]:
     return raw
 
 
-# -- Vorbis / APE / MP4 --------------------------------------------------------------------------
+# -- Vorbis / APE / MP4 / ASF -------------------------------------------------------------------
 
 
-def _mapping_values(tags: Any, key: str) -> list[str]:
-    try:
-        value = tags[key]
-    except (KeyError, ValueError):
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [_as_text(item) for item in items]
-
-
-def _as_text(item: Any) -> str:
+def _as_text(item: Any) -> str | None:
+    if isinstance(item, str):
+        return item
     if isinstance(item, bytes):  # MP4 freeform atoms hold bytes
         return item.decode("utf-8", "replace")
     if isinstance(item, tuple):  # MP4 trkn/disk: (number, total)
         return str(item[0])
-    value = getattr(item, "value", None)  # APEv2 values
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(item)
+    if isinstance(item, (int, float)):  # MP4 tmpo, flags
+        return str(item)
+    kind = getattr(item, "kind", None)  # APEv2 values: text 0, binary 1, external 2
+    if kind is not None:
+        return str(item) if kind == 0 else None
+    value = getattr(item, "value", None)  # ASF attributes
+    if isinstance(value, (str, int)):
+        return str(value)
+    return None
+
+
+def _mapping_raw(tags: Any, container: Container) -> dict[str, list[str]]:
+    """Every text tag as KEY -> values, read in one pass (lookups by key rescan Vorbis lists).
+
+    Vorbis and APE keys are case-insensitive: they are upper-cased here.
+    """
+    raw: dict[str, list[str]] = {}
+    if container == "vorbis":
+        for key, value in tags:  # a Vorbis comment is a list of (key, value) pairs
+            upper = key.upper()
+            if not _BINARY_KEYS.match(upper):
+                raw.setdefault(upper, []).append(value)
+        return raw
+    for key, value in tags.items():
+        name = str(key).upper() if container == "ape" else str(key)
+        if _BINARY_KEYS.match(name):
+            continue
+        items = value if isinstance(value, list) else [value]
+        texts = [text for text in map(_as_text, items) if text is not None]
+        if container == "ape":
+            texts = [part for text in texts for part in text.split("\0")]
+        if texts:
+            raw[name] = texts
+    return raw
 
 
 def _mp4_genre_fallback(tags: Any) -> list[str]:
     from mutagen.id3 import TCON
 
-    numbers = tags.get("gnre") or []
     names = []
-    for number in numbers:
-        genres = TCON.GENRES
-        if 0 < int(number) <= len(genres):
-            names.append(genres[int(number) - 1])
+    for number in tags.get("gnre") or []:
+        if 0 < int(number) <= len(TCON.GENRES):
+            names.append(TCON.GENRES[int(number) - 1])
     return names
-
-
-def _mapping_raw(tags: Any) -> dict[str, list[str]]:
-    raw: dict[str, list[str]] = {}
-    for key in tags.keys():  # noqa: SIM118  (mutagen tag objects are not always Mappings)
-        if _BINARY_KEYS.match(str(key)):
-            continue
-        values = _mapping_values(tags, key)
-        if values and all(isinstance(v, str) for v in values):
-            raw[str(key)] = values
-    return raw
 
 
 # -- public --------------------------------------------------------------------------------------
@@ -205,7 +215,7 @@ def read_fields(tags: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Read every logical field and every text tag from a mutagen tags object.
 
     Args:
-        tags: ``mutagen.FileType.tags`` (ID3, Vorbis comment, MP4 or APEv2); may be None.
+        tags: ``mutagen.FileType.tags`` (ID3, Vorbis comment, MP4, APEv2, ASF); may be None.
 
     Returns:
         ``(fields, raw)``: logical name -> column value (None when absent), and the file's
@@ -215,26 +225,34 @@ def read_fields(tags: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     if tags is None:
         return fields, {}
     container = container_of(tags)
+    if container == "id3":
+        for field in FIELDS:
+            fields[field.name] = convert(field, _id3_field(tags, field))
+        return fields, _bounded(_id3_raw(tags))
+    raw = _mapping_raw(tags, container)
     for field in FIELDS:
-        values = _field_values(tags, container, field)
-        fields[field.name] = convert(field, values)
-    raw = _id3_raw(tags) if container == "id3" else _mapping_raw(tags)
+        fields[field.name] = convert(field, _mapping_field(tags, raw, container, field))
     return fields, _bounded(raw)
 
 
-def _field_values(tags: Any, container: Container, field: TagField) -> list[str]:
-    if container == "id3":
-        keys = [field.id3]
-        read = _id3_values
-    else:
-        keys = [getattr(field, container, field.vorbis)]
-        read = _mapping_values
-    keys += [key for where, key in field.fallbacks if where == container]
-    for key in keys:
+def _id3_field(tags: Any, field: TagField) -> list[str]:
+    for key in (field.id3, *(key for where, key in field.fallbacks if where == "id3")):
+        values = _id3_values(tags, key)
+        if _clean(values):
+            return values
+    return []
+
+
+def _mapping_field(
+    tags: Any, raw: dict[str, list[str]], container: Container, field: TagField
+) -> list[str]:
+    primary = getattr(field, container, field.vorbis)
+    fallbacks = [key for where, key in field.fallbacks if where == container]
+    for key in (primary, *fallbacks):
         if container == "mp4" and key == "gnre":
             values = _mp4_genre_fallback(tags)
         else:
-            values = read(tags, key)
+            values = raw.get(key.upper() if container in ("vorbis", "ape", "other") else key, [])
         if _clean(values):
             return values
     return []

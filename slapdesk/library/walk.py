@@ -1,4 +1,4 @@
-"""Find audio files under folders: fast, lossless paths, and safe from symlink loops."""
+"""Find audio files under folders: fast, lossless (bytes) paths, safe from symlink loops."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from slapdesk.library.tagread import AUDIO_EXTENSIONS
+
+# (path, size, mtime_ns, inode, was_known) of a file to (re)read.
+FileEntry = tuple[bytes, int, int, int, bool]
 
 
 @dataclass(frozen=True)
@@ -35,22 +38,49 @@ class WalkState:
 def is_audio_name(name: bytes) -> bool:
     """True when a file name has an audio extension and is not hidden."""
     dot = name.rfind(b".")
-    return dot > 0 and name[dot + 1 :].lower() in AUDIO_EXTENSIONS
+    return name[:1] != b"." and dot > 0 and name[dot + 1 :].lower() in AUDIO_EXTENSIONS
 
 
 def iter_audio_files(root: bytes, state: WalkState) -> Iterator[tuple[bytes, int, int, int]]:
     """Yield ``(path, size, mtime_ns, inode)`` for every audio file under ``root``.
-
-    Symbolic links are followed, but a folder is entered only once per (device, inode), so
-    ``a/up -> ..`` loops end. Hidden files and folders (``.name``) are skipped: trash folders,
-    and the temporary files the tag writer makes. Problems land in ``state`` and the walk goes on.
 
     Args:
         root: an absolute folder or file path as bytes.
         state: shared walk state; collects problems.
 
     Yields:
-        One tuple per audio file, from ``os.scandir`` data plus one ``stat`` call.
+        One tuple per audio file.
+    """
+    found: list[FileEntry] = []
+    for _ in diff_tree(root, {}, found, state):
+        for path, size, mtime, inode, _known in found:
+            yield path, size, mtime, inode
+        found.clear()
+
+
+def diff_tree(
+    root: bytes,
+    known: dict[bytes, tuple[int, int]],
+    changed: list[FileEntry],
+    state: WalkState,
+) -> Iterator[int]:
+    """Walk ``root`` and diff it against the library in the same loop (the rescan hot path).
+
+    Symbolic links are followed, but a folder is entered only once per (device, inode), so
+    ``a/up -> ..`` loops end. Hidden files and folders (``.name``) are skipped: trash folders,
+    and the temporary files the tag writer makes. Each audio file found is popped from
+    ``known`` (path -> (size, mtime_ns)); what is left afterwards vanished. New files and
+    files whose size or mtime differ are appended to ``changed``. Nothing is built for an
+    unchanged file: at 100k files a tuple or a generator step per file is what costs.
+
+    Args:
+        root: an absolute folder or file path as bytes.
+        known: the library's files; consumed.
+        changed: receives the files to (re)read.
+        state: shared walk state; collects problems and unlisted folders.
+
+    Yields:
+        After each folder, the number of audio files found so far under ``root``.
     """
     try:
         root_stat = os.stat(root)
@@ -58,29 +88,40 @@ def iter_audio_files(root: bytes, state: WalkState) -> Iterator[tuple[bytes, int
         state.problems.append(WalkProblem(root, f"cannot open: {error.strerror}"))
         state.unlisted.append(root)
         return
-    if not stat.S_ISDIR(root_stat.st_mode):
-        if stat.S_ISREG(root_stat.st_mode):
-            yield root, root_stat.st_size, root_stat.st_mtime_ns, root_stat.st_ino
+    if stat.S_ISREG(root_stat.st_mode):
+        previous = known.pop(root, None)
+        if previous != (root_stat.st_size, root_stat.st_mtime_ns):
+            entry = (root, root_stat.st_size, root_stat.st_mtime_ns, root_stat.st_ino)
+            changed.append((*entry, previous is not None))
+        yield 1
         return
     key = (root_stat.st_dev, root_stat.st_ino)
-    if key in state.seen_dirs:
+    if not stat.S_ISDIR(root_stat.st_mode) or key in state.seen_dirs:
         return
     state.seen_dirs.add(key)
     stack = [root]
+    found = 0
     while stack:
-        yield from _scan_folder(stack.pop(), stack, state)
+        found += _diff_folder(stack.pop(), stack, known, changed, state)
+        yield found
 
 
-def _scan_folder(
-    folder: bytes, stack: list[bytes], state: WalkState
-) -> Iterator[tuple[bytes, int, int, int]]:
+def _diff_folder(
+    folder: bytes,
+    stack: list[bytes],
+    known: dict[bytes, tuple[int, int]],
+    changed: list[FileEntry],
+    state: WalkState,
+) -> int:
     try:
         entries = os.scandir(folder)
     except OSError as error:
         state.problems.append(WalkProblem(folder, f"cannot open the folder: {error.strerror}"))
         state.unlisted.append(folder)
-        return
-    extensions = AUDIO_EXTENSIONS
+        return 0
+    # Locals: this loop runs once per file of the library on every scan.
+    pop, append, extensions, is_regular = known.pop, changed.append, AUDIO_EXTENSIONS, stat.S_ISREG
+    found = 0
     with entries:
         for entry in entries:
             name = entry.name
@@ -104,5 +145,11 @@ def _scan_folder(
             except OSError as error:
                 state.problems.append(WalkProblem(entry.path, f"cannot stat: {error.strerror}"))
                 continue
-            if stat.S_ISREG(st.st_mode):
-                yield entry.path, st.st_size, st.st_mtime_ns, st.st_ino
+            if not is_regular(st.st_mode):
+                continue
+            found += 1
+            path = entry.path
+            previous = pop(path, None)
+            if previous is None or previous[0] != st.st_size or previous[1] != st.st_mtime_ns:
+                append((path, st.st_size, st.st_mtime_ns, st.st_ino, previous is not None))
+    return found

@@ -42,6 +42,10 @@ CREATE INDEX tracks_problems ON tracks (status) WHERE status != 'ok';
 CREATE INDEX tracks_artist ON tracks (artist COLLATE NOCASE);
 CREATE INDEX tracks_album ON tracks (album COLLATE NOCASE);
 CREATE INDEX tracks_year ON tracks (year);
+CREATE TABLE fts_sync (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    deferred INTEGER NOT NULL DEFAULT 0
+);
 CREATE VIRTUAL TABLE tracks_fts USING fts5 (
     title, artist, album, albumartist, genre, mood, comment,
     content = 'tracks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
@@ -111,11 +115,12 @@ CREATE TABLE tag_proposals (
 );
 CREATE INDEX tag_proposals_tag ON tag_proposals (vocab, tag, score);
 CREATE INDEX tag_proposals_run ON tag_proposals (run_id);
-INSERT INTO "schema_version" VALUES (1, 1795620567.3161156);
+INSERT INTO "schema_version" VALUES (1, 1795621296.5808609);
 INSERT INTO "folders" VALUES (1, X'2f6d75736963', 1.0, 2.0);
 INSERT INTO "tracks" VALUES (1, X'2f6d757369632f612f6f6e652e666c6163', 1000, 5, 7, 'flac', 1.0, 'flac', 44100, 1, NULL, 'One', 'Artist', NULL, NULL, '["Rock", "Jazz"]', '["Happy"]', 1999, NULL, NULL, NULL, NULL, 'ok', NULL, X'01010101010101010101010101010101', 1.0, 1.0);
 INSERT INTO "tracks" VALUES (2, X'2f6d757369632f622f636166e92e6d7033', 2000, 6, 8, 'mp3', 2.0, 'mp3', 44100, 2, NULL, 'Café', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'ok', NULL, X'02020202020202020202020202020202', 1.0, 1.0);
 INSERT INTO "tracks" VALUES (3, X'2f6d757369632f622f656d7074792e6d7033', 0, 6, 9, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'error', 'empty file (0 bytes)', NULL, 1.0, 1.0);
+INSERT INTO "fts_sync" VALUES (1, 0);
 INSERT INTO "models" VALUES ('m1', 'tiny', '/m', 2, NULL, 1.0, 0);
 INSERT INTO "embeddings" VALUES (1, 'm1', 2, X'0000803f00000000', 1.0);
 INSERT INTO "tag_runs" VALUES (1, 1.0, NULL, 'm1', 'genre', 'own', 'applied', NULL);

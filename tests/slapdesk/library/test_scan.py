@@ -50,6 +50,12 @@ def test_a_first_scan_indexes_every_format_and_a_rescan_reads_nothing(
         "pcm", "flac", "aac", "alac", "mp3", "vorbis", "opus", "pcm"
     ]  # fmt: skip
     assert db.execute("SELECT path FROM folders").fetchall() == [(os.fsencode(music_folder),)]
+    # New rows were full-text indexed in bulk; the index agrees with the table.
+    hits = db.execute("SELECT COUNT(*) FROM tracks_fts WHERE tracks_fts MATCH 'testers'")
+    assert hits.fetchone()[0] == 8
+    assert db.execute("SELECT deferred FROM fts_sync").fetchone()[0] == 0
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO tracks_fts (tracks_fts, rank) VALUES ('integrity-check', 1)")
     assert _counts(run_scan(db, [music_folder], cfg=IN_PROCESS)) == (0, 0, 0, 8)
 
 
@@ -192,8 +198,12 @@ def test_an_interrupt_inside_a_batch_rolls_it_back(db: Database, tmp_path: Path)
     assert _counts(run_scan(db, [root], cfg=IN_PROCESS))[0] == 30 - stored
 
 
-def test_worker_processes_give_the_same_index(db: Database, music_folder: Path) -> None:
-    report = run_scan(db, [music_folder], cfg=ScanCfg(workers=2, pool_threshold=1, chunk_files=3))
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_worker_processes_give_the_same_index(
+    db: Database, music_folder: Path, start_method: str
+) -> None:
+    cfg = ScanCfg(workers=2, pool_threshold=1, chunk_files=3, start_method=start_method)
+    report = run_scan(db, [music_folder], cfg=cfg)
     assert _counts(report) == (8, 0, 0, 0)
     titles = sorted(title for (title,) in db.execute("SELECT title FROM tracks"))
     assert titles[:2] == ["Tone aiff", "Tone flac"]
