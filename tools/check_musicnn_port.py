@@ -5,6 +5,8 @@ venv holding musicnn + TensorFlow (see tools/convert_musicnn.py), called as a su
 
     .venv/bin/python tools/check_musicnn_port.py --tf-python /tmp/tfvenv/bin/python
 
+(add ``--write-reference tests/data/musicnn_reference.npz`` to regenerate the test reference).
+
 On generated signals (piano-like notes, a drum pattern, chords, noise) and, when installed,
 real recordings from Debian packages, it prints max |Δ| between:
 1. the model alone: the port fed exactly the spectrogram patches that musicnn's own
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -161,8 +164,6 @@ def tf_worker(request_path: Path, out_path: Path) -> None:
 
 def _tf_run(model: str, patches: np.ndarray) -> dict[str, np.ndarray]:
     """Run musicnn's own graph (models.define_model) and checkpoint on given [N, T, 96] patches."""
-    import os
-
     import musicnn
     import tensorflow as tf
     from musicnn import models
@@ -282,8 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--tf-python",
-        default="/work/tfvenv/bin/python",
-        help="python of a venv with musicnn 0.1.0 + tensorflow + librosa",
+        default=os.environ.get("MUSICNN_TF_PYTHON"),
+        help="python of a venv with musicnn 0.1.0 + tensorflow + librosa "
+        "(default: $MUSICNN_TF_PYTHON; see tools/convert_musicnn.py for the venv)",
     )
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument(
@@ -299,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.tf_worker:
         tf_worker(*args.tf_worker)
         return 0
+    if not args.tf_python:
+        parser.error("give --tf-python (or set MUSICNN_TF_PYTHON): a venv with TF musicnn")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from engine.audio import load_audio
 

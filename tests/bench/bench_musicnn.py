@@ -36,11 +36,19 @@ def _track(seconds: float, seed: int) -> np.ndarray:
     return (0.5 * mix / np.abs(mix).max()).astype(np.float32)
 
 
-def _time(fn, paths: list[Path]) -> float:
-    start = time.perf_counter()
+def _time(fn, paths: list[Path]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (all threads; robust to other load on a shared machine)."""
+    start, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         fn(path)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+def _report(label: str, n: int, wall: float, cpu: float) -> None:
+    print(
+        f"{label:<28} {n / wall:6.2f} tracks/s wall ({wall / n * 1000:6.0f} ms/track), "
+        f"{cpu / n * 1000:6.0f} CPU-ms/track"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,25 +79,28 @@ def main(argv: list[str] | None = None) -> int:
                     encoder(logmel(windows))
 
             embed(paths[0])  # warm-up
-            dt = _time(embed, paths)
-            print(
-                f"K={k} windows x {clip:4.1f} s: {args.tracks / dt:6.2f} tracks/s "
-                f"({dt / args.tracks * 1000:.0f} ms/track)"
-            )
+            _report(f"K={k} windows x {clip:4.1f} s", args.tracks, *_time(embed, paths))
 
-        logmel = LogMel(musicnn_frontend_cfg())
+        frontend = musicnn_frontend_cfg(clip_seconds=3.0, n_windows=4)
+        logmel = LogMel(frontend)
+
+        def decode_mel(path: Path) -> None:
+            with torch.inference_mode():
+                logmel(torch.from_numpy(load_windows(path, frontend)))
+
+        _report("K=4 x 3 s, decode + mel only", args.tracks, *_time(decode_mel, paths))
 
         def whole(path: Path) -> None:
             with torch.inference_mode():
-                mel = logmel(torch.from_numpy(load_audio(path, SR))[None])
-                encoder(mel)
+                encoder(logmel(torch.from_numpy(load_audio(path, SR))[None]))
 
-        dt = _time(whole, paths[:2])
+        _report("whole track (all patches)", 2, *_time(whole, paths[:2]))
+        patches = torch.randn(8, 96, 187)
+        with torch.inference_mode():
+            wall, cpu = _time(lambda _: encoder(patches), [None] * 3)
         print(
-            f"whole track, all 3 s patches: {2 / dt:6.2f} tracks/s ({dt / 2 * 1000:.0f} ms/track)"
+            f"model only: {wall / 24 * 1000:.0f} ms/patch wall, {cpu / 24 * 1000:.0f} CPU-ms/patch"
         )
-        dt = _time(lambda p: load_audio(p, SR), paths)
-        print(f"decode only (whole track): {args.tracks / dt:6.2f} tracks/s")
     return 0
 
 

@@ -130,6 +130,15 @@ def test_batchnorm_stays_frozen_and_samples_stay_independent() -> None:
     assert torch.equal(bns[0].running_mean, before)
 
 
+def test_init_from_accepts_a_converted_file() -> None:
+    path = resolve_weights(_weights_or_skip("mtt_musicnn"))
+    cfg = AudioEncoderCfg(name="musicnn", params={"weights": None}, init_from=str(path))
+    tower = build_audio_encoder(cfg, musicnn_frontend_cfg())
+    reference = MusicnnEncoder(weights="packaged:mtt_musicnn")
+    assert torch.equal(tower.timbral74.conv.weight, reference.timbral74.conv.weight)
+    assert torch.equal(tower.dense_bn.running_var, reference.dense_bn.running_var)
+
+
 def test_frozen_by_default() -> None:
     tower = MusicnnEncoder(weights=None)
     assert not any(p.requires_grad for p in tower.parameters())
@@ -142,3 +151,7 @@ def test_default_musicnn_model_config() -> None:
         clip_seconds=cfg.frontend.clip_seconds, n_windows=cfg.frontend.n_windows
     )
     assert cfg.text.source == "packaged:minilm"
+    _weights_or_skip("msd_musicnn")
+    tower = build_audio_encoder(cfg.audio, cfg.frontend)
+    assert tower.out_dim == 1706  # pooled (1,506) + penultimate (200)
+    assert not any(p.requires_grad for p in tower.parameters())
