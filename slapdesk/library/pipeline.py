@@ -16,11 +16,15 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from engine.audio import load_windows, window_starts
+
 if TYPE_CHECKING:
+    from engine.config import SlapCfg
     from slapdesk.library.db import Database
 
 log = logging.getLogger(__name__)
@@ -31,10 +35,7 @@ class WindowEmbedder(Protocol):
 
     model_id: str
     dim: int
-
-    def load_windows(self, path: str) -> np.ndarray:
-        """Decode the K fixed windows of one file: float32 [K, samples]."""
-        ...
+    cfg: SlapCfg
 
     def embed_windows(self, windows: np.ndarray) -> np.ndarray:
         """Embed windows [M, samples] into unit-norm float32 [M, D]."""
@@ -74,20 +75,21 @@ def register_model(db: Database, model_id: str, name: str, path: str | None, dim
         )
 
 
-def pending_tracks(db: Database, model_id: str) -> list[tuple[int, str]]:
-    """Readable tracks without a vector for ``model_id``, in path order."""
+def pending_tracks(db: Database, model_id: str) -> list[tuple[int, str, float]]:
+    """Readable tracks (id, path, duration) without a vector for ``model_id``, by path."""
     rows = db.execute(
-        "SELECT t.id, t.path FROM tracks t WHERE t.status != 'error' AND NOT EXISTS "
+        "SELECT t.id, t.path, coalesce(t.duration, 0) FROM tracks t "
+        "WHERE t.status != 'error' AND NOT EXISTS "
         "(SELECT 1 FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?) "
         "ORDER BY t.path",
         (model_id,),
     ).fetchall()
-    return [(int(track_id), os.fsdecode(path)) for track_id, path in rows]
+    return [(int(track_id), os.fsdecode(path), float(length)) for track_id, path, length in rows]
 
 
 def _decoded(
-    embedder: WindowEmbedder,
-    todo: list[tuple[int, str]],
+    decode: Callable[[str], np.ndarray],
+    todo: list[tuple[int, str, float]],
     workers: int,
     cancel: threading.Event,
 ) -> Iterator[tuple[int, str, np.ndarray | None, str | None]]:
@@ -96,8 +98,8 @@ def _decoded(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
         queue: deque[tuple[int, str, Future[np.ndarray]]] = deque()
         items = iter(todo)
-        for track_id, path in items:
-            queue.append((track_id, path, pool.submit(embedder.load_windows, path)))
+        for track_id, path, _ in items:
+            queue.append((track_id, path, pool.submit(decode, path)))
             if len(queue) >= ahead:
                 break
         while queue:
@@ -112,7 +114,7 @@ def _decoded(
                 yield track_id, path, None, _one_line(error)
             nxt = next(items, None)
             if nxt is not None:
-                queue.append((nxt[0], nxt[1], pool.submit(embedder.load_windows, nxt[1])))
+                queue.append((nxt[0], nxt[1], pool.submit(decode, nxt[1])))
 
 
 def _one_line(error: BaseException) -> str:
@@ -121,8 +123,14 @@ def _one_line(error: BaseException) -> str:
 
 
 def _store(
-    db: Database, model_id: str, batch: list[tuple[int, np.ndarray]], window_vectors: np.ndarray
+    db: Database,
+    embedder: WindowEmbedder,
+    batch: list[tuple[int, np.ndarray]],
+    durations: dict[int, float],
+    window_vectors: np.ndarray,
 ) -> None:
+    model_id = embedder.model_id
+    frontend = embedder.cfg.frontend
     now = time.time()
     offset = 0
     with db.transaction() as conn:
@@ -137,11 +145,13 @@ def _store(
                 "VALUES (?, ?, ?, ?, ?)",
                 (track_id, model_id, len(track_vector), track_vector.tobytes(), now),
             )
+            # Window start times let a UI jump to "the part with the saxophone".
+            starts = window_starts(durations[track_id], frontend.clip_seconds, count)
             conn.executemany(
-                "INSERT OR REPLACE INTO window_embeddings (track_id, model_id, window, vector) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO window_embeddings "
+                "(track_id, model_id, window, start_s, vector) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (track_id, model_id, k, vectors[k].astype("<f4").tobytes())
+                    (track_id, model_id, k, starts[k], vectors[k].astype("<f4").tobytes())
                     for k in range(count)
                 ],
             )
@@ -171,6 +181,12 @@ def embed_library(
     """
     cancel = cancel or threading.Event()
     todo = pending_tracks(db, embedder.model_id)
+    durations = {track_id: duration for track_id, _, duration in todo}
+    frontend = embedder.cfg.frontend
+
+    def decode(path: str) -> np.ndarray:
+        return load_windows(Path(path), frontend)
+
     summary = EmbedSummary()
     started = time.monotonic()
     batch: list[tuple[int, np.ndarray]] = []
@@ -178,11 +194,11 @@ def embed_library(
     def flush() -> None:
         if batch:
             windows = np.concatenate([w for _, w in batch])
-            _store(db, embedder.model_id, batch, embedder.embed_windows(windows))
+            _store(db, embedder, batch, durations, embedder.embed_windows(windows))
             summary.embedded += len(batch)
             batch.clear()
 
-    decoded = _decoded(embedder, todo, decode_workers, cancel)
+    decoded = _decoded(decode, todo, decode_workers, cancel)
     for done, (track_id, path, windows, error) in enumerate(decoded, start=1):
         if error is not None:
             summary.errors.append((path, error))
