@@ -1,0 +1,75 @@
+"""What several commands share: opening the library and the active model, reporting."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from slapdesk.library.bundles import ModelEntry, active_model, find_model
+from slapdesk.library.db import Database
+from slapdesk.library.paths import resolve_library_path
+
+if TYPE_CHECKING:
+    from engine.inference import Embedder
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
+    """Print ``slapdesk COMMAND: message`` on stderr and return ``code``."""
+    sys.stderr.write(f"slapdesk {command}: {message}\n")
+    return code
+
+
+def open_library(library: str | None, *, must_exist: bool = True) -> Database:
+    """Open the library named by ``--library`` / $SLAPDESK_LIBRARY / the default.
+
+    Raises:
+        LibraryError: when it is missing (and ``must_exist``) or unusable.
+    """
+    from slapdesk.library.db import LibraryError
+
+    path = resolve_library_path(library)
+    if must_exist and not path.is_file():
+        raise LibraryError(
+            f"There is no library at {path}. Scan a folder first: slapdesk scan ~/Music"
+        )
+    return Database(path)
+
+
+def choose_model(db: Database, name: str | None) -> ModelEntry:
+    """The model named on the command line, else the library's active one."""
+    return find_model(name) if name else active_model(db)
+
+
+def load_embedder(entry: ModelEntry, device: str | None) -> Embedder:
+    """Load a bundle for inference (imported lazily: torch is slow to import)."""
+    from engine.inference import Embedder
+
+    return Embedder.from_bundle(entry.folder, device=device)
+
+
+@contextmanager
+def cancel_on_interrupt() -> Iterator[threading.Event]:
+    """Yield an Event that Ctrl-C sets, so a job stops cleanly after its current batch."""
+    import signal
+
+    cancel = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C stops at once
+        cancel.set()
+        sys.stderr.write("\nStopping after the current batch (Ctrl-C again to abort)...\n")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)

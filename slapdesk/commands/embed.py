@@ -1,0 +1,117 @@
+"""``slapdesk embed``: compute the active model's vectors for every track that lacks one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from engine.bundle import BundleError
+from slapdesk.commands.common import (
+    EXIT_CANCELLED,
+    EXIT_ERRORS,
+    EXIT_OK,
+    cancel_on_interrupt,
+    choose_model,
+    fail,
+    load_embedder,
+    open_library,
+)
+from slapdesk.library.bundles import ModelChoiceError
+from slapdesk.library.db import LibraryError
+from slapdesk.library.pipeline import EmbedSummary, Progress, embed_library, register_model
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from engine.inference import Embedder
+    from slapdesk.library.db import Database
+
+_DESCRIPTION = """\
+Embed every indexed track that has no vector for the active model yet: K evenly spaced
+windows per track are decoded in parallel and embedded in batches; the track vector is
+their average. Window vectors are kept too. Safe to stop (Ctrl-C) and run again: what is
+stored stays, nothing is done twice."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``embed``."""
+    parser = subparsers.add_parser(
+        "embed",
+        help="compute audio vectors for search and tagging",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", metavar="NAME", help="bundle to use (default: the active one)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
+    parser.add_argument("--batch", type=int, default=8, metavar="N", help="tracks per batch")
+    parser.add_argument("--workers", type=int, default=2, metavar="N", help="decode threads")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``slapdesk embed``."""
+    if args.batch < 1 or args.workers < 1:
+        return fail("embed", "--batch and --workers must be at least 1")
+    try:
+        with open_library(args.library) as db:
+            entry = choose_model(db, args.model)
+            embedder = load_embedder(entry, args.device)
+            register_model(db, embedder.model_id, entry.name, str(entry.folder), embedder.dim)
+            summary = _run_job(db, embedder, args.batch, args.workers)
+    except (LibraryError, ModelChoiceError, BundleError) as error:
+        return fail("embed", str(error))
+    _report(summary, as_json=args.json)
+    if summary.cancelled:
+        return EXIT_CANCELLED
+    return EXIT_ERRORS if summary.errors else EXIT_OK
+
+
+def embed_progress_bar(total: int) -> tqdm | None:
+    """A tqdm bar on a terminal, else None."""
+    if not sys.stderr.isatty() or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="track", desc="Embedding", dynamic_ncols=True)
+
+
+def _run_job(db: Database, embedder: Embedder, batch: int, workers: int) -> EmbedSummary:
+    bar: tqdm | None = None
+
+    def progress(p: Progress) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = embed_progress_bar(p.total)
+        if bar is not None:
+            bar.update(p.done - bar.n)
+            bar.set_postfix_str(p.message[-30:], refresh=False)
+
+    with cancel_on_interrupt() as cancel:
+        try:
+            return embed_library(
+                db, embedder, cancel=cancel, progress=progress,
+                batch_tracks=batch, decode_workers=workers,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def _report(summary: EmbedSummary, *, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps({
+            "embedded": summary.embedded,
+            "errors": [{"path": p, "error": e} for p, e in summary.errors],
+            "cancelled": summary.cancelled,
+        }) + "\n")
+        return
+    lines = [f"Embedded {summary.embedded} track(s)."]
+    if summary.errors:
+        lines.append(f"{len(summary.errors)} file(s) could not be embedded:")
+        lines += [f"  {path}: {error}" for path, error in summary.errors]
+    if summary.cancelled:
+        lines.append("Stopped early; run slapdesk embed again to continue.")
+    sys.stdout.write("\n".join(lines) + "\n")

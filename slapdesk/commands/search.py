@@ -1,0 +1,108 @@
+"""``slapdesk search "QUERY"``: find tracks by describing them, with filters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from engine.bundle import BundleError
+from slapdesk.commands.common import EXIT_OK, choose_model, fail, load_embedder, open_library
+from slapdesk.library.bundles import ModelChoiceError
+from slapdesk.library.db import Database, LibraryError
+from slapdesk.library.query import QueryError, parse_query
+from slapdesk.library.search import LibrarySearch, SearchError, SearchResult, load_index
+
+QUERY_HELP = """\
+query language:
+  mellow acoustic guitar       describe the sound (matched against the audio)
+  -drums  -"heavy metal"       push results away from a description
+  artist:miles  album:blue  genre:jazz  mood:calm  title:...  path:...
+  year>1990  year<=2000  bpm<100  duration<5m  duration>=3:30
+  like:PATH  like:#ID          more like this track (combine with text:
+                               like:song.mp3 more acoustic)
+Free text also matches your tags (artist, album, title, ...); both ranks are fused."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``search``."""
+    parser = subparsers.add_parser(
+        "search",
+        help="find tracks by describing what you want to hear",
+        description="Search the library by sound and by tags.",
+        epilog=QUERY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_query_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object per result line")
+    parser.set_defaults(run=run)
+
+
+def add_query_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared with ``export``: the query, --limit, --model, --device."""
+    parser.add_argument("query", nargs="+", help="what to look for (quote it or not)")
+    parser.add_argument("--limit", type=int, default=20, metavar="N", help="results (default 20)")
+    parser.add_argument("--model", metavar="NAME", help="bundle to use (default: the active one)")
+    parser.add_argument("--device", help="cpu, cuda, mps (default: best available)")
+
+
+def run_query(
+    library: str | None, query: str, limit: int, model: str | None, device: str | None
+) -> list[SearchResult]:
+    """Open the library and model, run one query, return the ranked results.
+
+    Raises:
+        LibraryError, ModelChoiceError, BundleError, SearchError, QueryError: for the caller
+        to report.
+    """
+    parsed = parse_query(query)
+    if parsed.is_empty:
+        raise SearchError("The query is empty: describe a sound, or filter (artist:..., year>...).")
+    with open_library(library) as db:
+        searcher = _searcher(db, parsed.has_similarity, model, device)
+        return searcher.search(parsed, limit=limit)
+
+
+def _searcher(
+    db: Database, needs_model: bool, model: str | None, device: str | None
+) -> LibrarySearch:
+    if not needs_model:
+        return LibrarySearch(db.conn)
+    try:
+        entry = choose_model(db, model)
+    except ModelChoiceError:
+        if model:
+            raise
+        return LibrarySearch(db.conn)  # no model installed: metadata search still works
+    index = load_index(db.conn, entry.info.model_id)
+    if index is None:
+        sys.stderr.write(
+            "note: the library has no vectors for this model yet, so only tags are searched; "
+            "run slapdesk embed to search by sound.\n"
+        )
+        return LibrarySearch(db.conn)
+    embedder = load_embedder(entry, device)
+    return LibrarySearch(db.conn, index, embedder.embed_text)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``slapdesk search``."""
+    if args.limit < 1:
+        return fail("search", "--limit must be at least 1")
+    try:
+        results = run_query(args.library, " ".join(args.query), args.limit, args.model,
+                            args.device)
+    except (LibraryError, ModelChoiceError, BundleError, SearchError, QueryError) as error:
+        return fail("search", str(error))
+    if args.json:
+        for result in results:
+            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if not results:
+        sys.stdout.write("No matching tracks.\n")
+        return EXIT_OK
+    for rank, result in enumerate(results, start=1):
+        name = " - ".join(x for x in (result.artist, result.title) if x) or result.path
+        similarity = "" if result.similarity is None else f"  sim {result.similarity:+.3f}"
+        sys.stdout.write(f"{rank:3d}. {name}{similarity}\n     {result.path}\n")
+    return EXIT_OK
