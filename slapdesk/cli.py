@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from slapdesk import __version__
 
 # Command modules, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("scan", "library", "runs", "undo")
+COMMAND_MODULES: tuple[str, ...] = (
+    "scan", "library", "embed", "search", "export", "models", "runs", "undo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

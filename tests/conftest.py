@@ -67,3 +67,19 @@ def music_folder(tmp_path: Path) -> Path:
         tags = dict(KNOWN_TAGS, title=f"Tone {name}", track=str(index + 1))
         make_track(folder / f"tone_{name}", name, freq_hz=220.0 * (1 + index), tags=tags)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real model bundle with the tiny test architecture (random weights, seed 0)."""
+    import torch
+
+    from engine.bundle import save_bundle
+    from engine.config import SlapCfg
+    from engine.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model(SlapCfg.from_name("slap_test"))
+    folder = tmp_path_factory.mktemp("bundles") / "tiny"
+    save_bundle(model, folder, "# tiny test model\nRandom weights, for tests only.\n")
+    return folder

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from slapdesk.library.bundles import ModelEntry, active_model, find_model
-from slapdesk.library.db import Database
 from slapdesk.library.paths import resolve_library_path
 
 if TYPE_CHECKING:
     from engine.inference import Embedder
+    from slapdesk.library.bundles import ModelEntry
+    from slapdesk.library.db import Database
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -24,13 +24,24 @@ def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
+def expected_errors() -> tuple[type[Exception], ...]:
+    """Errors a command reports as one line (imported late: the engine pulls in torch)."""
+    from engine.bundle import BundleError
+    from slapdesk.library.bundles import ModelChoiceError
+    from slapdesk.library.db import LibraryError
+    from slapdesk.library.query import QueryError
+    from slapdesk.library.search import SearchError
+
+    return (LibraryError, ModelChoiceError, BundleError, SearchError, QueryError)
+
+
 def open_library(library: str | None, *, must_exist: bool = True) -> Database:
     """Open the library named by ``--library`` / $SLAPDESK_LIBRARY / the default.
 
     Raises:
         LibraryError: when it is missing (and ``must_exist``) or unusable.
     """
-    from slapdesk.library.db import LibraryError
+    from slapdesk.library.db import Database, LibraryError
 
     path = resolve_library_path(library)
     if must_exist and not path.is_file():
@@ -42,6 +53,8 @@ def open_library(library: str | None, *, must_exist: bool = True) -> Database:
 
 def choose_model(db: Database, name: str | None) -> ModelEntry:
     """The model named on the command line, else the library's active one."""
+    from slapdesk.library.bundles import active_model, find_model
+
     return find_model(name) if name else active_model(db)
 
 

@@ -7,26 +7,24 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from engine.bundle import BundleError
 from slapdesk.commands.common import (
     EXIT_CANCELLED,
     EXIT_ERRORS,
     EXIT_OK,
     cancel_on_interrupt,
     choose_model,
+    expected_errors,
     fail,
     load_embedder,
     open_library,
 )
-from slapdesk.library.bundles import ModelChoiceError
-from slapdesk.library.db import LibraryError
-from slapdesk.library.pipeline import EmbedSummary, Progress, embed_library, register_model
 
 if TYPE_CHECKING:
     from tqdm import tqdm
 
     from engine.inference import Embedder
     from slapdesk.library.db import Database
+    from slapdesk.library.pipeline import EmbedSummary, Progress
 
 _DESCRIPTION = """\
 Embed every indexed track that has no vector for the active model yet: K evenly spaced
@@ -55,13 +53,15 @@ def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk embed``."""
     if args.batch < 1 or args.workers < 1:
         return fail("embed", "--batch and --workers must be at least 1")
+    from slapdesk.library.pipeline import register_model
+
     try:
         with open_library(args.library) as db:
             entry = choose_model(db, args.model)
             embedder = load_embedder(entry, args.device)
             register_model(db, embedder.model_id, entry.name, str(entry.folder), embedder.dim)
             summary = _run_job(db, embedder, args.batch, args.workers)
-    except (LibraryError, ModelChoiceError, BundleError) as error:
+    except expected_errors() as error:
         return fail("embed", str(error))
     _report(summary, as_json=args.json)
     if summary.cancelled:
@@ -79,6 +79,8 @@ def embed_progress_bar(total: int) -> tqdm | None:
 
 
 def _run_job(db: Database, embedder: Embedder, batch: int, workers: int) -> EmbedSummary:
+    from slapdesk.library.pipeline import embed_library
+
     bar: tqdm | None = None
 
     def progress(p: Progress) -> None:

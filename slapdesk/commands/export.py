@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.bundle import BundleError
-from slapdesk.commands.common import EXIT_OK, fail
+from slapdesk.commands.common import EXIT_OK, expected_errors, fail
 from slapdesk.commands.search import QUERY_HELP, add_query_arguments, run_query
-from slapdesk.library.bundles import ModelChoiceError
-from slapdesk.library.db import LibraryError
-from slapdesk.library.query import QueryError
-from slapdesk.library.search import SearchError, SearchResult
+from slapdesk.library.playlists import PlaylistEntry, write_m3u8
+from slapdesk.library.search import SearchResult
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,36 +27,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def m3u8_text(results: Sequence[SearchResult], playlist_dir: Path | None = None) -> str:
-    """Extended M3U8: #EXTINF with seconds and "artist - title", paths relative when possible."""
-    lines = ["#EXTM3U"]
-    for result in results:
-        seconds = -1 if result.duration is None else round(result.duration)
-        label = " - ".join(x for x in (result.artist, result.title) if x)
-        label = label or Path(result.path).stem
-        lines.append(f"#EXTINF:{seconds},{label}")
-        path = result.path
-        if playlist_dir is not None:
-            try:
-                path = os.path.relpath(result.path, playlist_dir)
-            except ValueError:
-                path = result.path  # another drive on Windows: keep it absolute
-        lines.append(path)
-    return "\n".join(lines) + "\n"
-
-
-def write_playlist(path: Path, results: Sequence[SearchResult]) -> None:
-    """Write atomically, so a crash never leaves half a playlist."""
-    path = path.expanduser().resolve()
-    text = m3u8_text(results, path.parent)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def write_playlist(path: Path, results: Sequence[SearchResult]) -> int:
+    """Write the results as an M3U8 playlist; returns the number of entries."""
+    entries = [
+        PlaylistEntry(
+            path=result.path,
+            duration=result.duration,
+            title=" - ".join(x for x in (result.artist, result.title) if x),
+        )
+        for result in results
+    ]
+    return write_m3u8(path.expanduser().resolve(), entries)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         results = run_query(args.library, " ".join(args.query), args.limit, args.model,
                             args.device)
         write_playlist(Path(args.m3u8), results)
-    except (LibraryError, ModelChoiceError, BundleError, SearchError, QueryError) as error:
+    except expected_errors() as error:
         return fail("export", str(error))
     except OSError as error:
         return fail("export", f"cannot write {args.m3u8}: {error.strerror or error}")

@@ -5,17 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.bundle import BundleError
-from slapdesk.commands.common import EXIT_OK, fail, open_library
-from slapdesk.library.bundles import (
-    ModelChoiceError,
-    active_model,
-    find_model,
-    import_model,
-    list_models,
-    use_model,
-)
-from slapdesk.library.db import LibraryError
+from slapdesk.commands.common import EXIT_OK, expected_errors, fail, open_library
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk models``."""
+    from slapdesk.library.bundles import import_model
+
     try:
         if args.action == "import":
             entry = import_model(args.folder, args.name)
@@ -48,11 +40,13 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "use":
             return _use(args.library, args.name)
         return _list(args.library)
-    except (LibraryError, ModelChoiceError, BundleError) as error:
+    except expected_errors() as error:
         return fail("models", str(error))
 
 
 def _use(library: str | None, name: str) -> int:
+    from slapdesk.library.bundles import find_model, use_model
+
     entry = find_model(name)
     with open_library(library, must_exist=False) as db:
         use_model(db, entry)
@@ -68,6 +62,9 @@ def _use(library: str | None, name: str) -> int:
 
 
 def _list(library: str | None) -> int:
+    from slapdesk.library.bundles import ModelChoiceError, active_model, list_models
+    from slapdesk.library.db import LibraryError
+
     entries = list_models()
     active_id = None
     try:

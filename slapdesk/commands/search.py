@@ -5,13 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from engine.bundle import BundleError
-from slapdesk.commands.common import EXIT_OK, choose_model, fail, load_embedder, open_library
-from slapdesk.library.bundles import ModelChoiceError
-from slapdesk.library.db import Database, LibraryError
-from slapdesk.library.query import QueryError, parse_query
+from slapdesk.commands.common import (
+    EXIT_OK,
+    choose_model,
+    expected_errors,
+    fail,
+    load_embedder,
+    open_library,
+)
+from slapdesk.library.query import parse_query
 from slapdesk.library.search import LibrarySearch, SearchError, SearchResult, load_index
+
+if TYPE_CHECKING:
+    from slapdesk.library.db import Database
 
 QUERY_HELP = """\
 query language:
@@ -52,8 +60,7 @@ def run_query(
     """Open the library and model, run one query, return the ranked results.
 
     Raises:
-        LibraryError, ModelChoiceError, BundleError, SearchError, QueryError: for the caller
-        to report.
+        Exception: one of ``expected_errors()``, for the caller to report.
     """
     parsed = parse_query(query)
     if parsed.is_empty:
@@ -66,6 +73,8 @@ def run_query(
 def _searcher(
     db: Database, needs_model: bool, model: str | None, device: str | None
 ) -> LibrarySearch:
+    from slapdesk.library.bundles import ModelChoiceError
+
     if not needs_model:
         return LibrarySearch(db.conn)
     try:
@@ -92,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         results = run_query(args.library, " ".join(args.query), args.limit, args.model,
                             args.device)
-    except (LibraryError, ModelChoiceError, BundleError, SearchError, QueryError) as error:
+    except expected_errors() as error:
         return fail("search", str(error))
     if args.json:
         for result in results:

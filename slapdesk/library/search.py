@@ -24,8 +24,11 @@ TextEmbedder = Callable[[list[str]], np.ndarray]
 
 # Reciprocal-rank fusion constant (Cormack et al. 2009); larger flattens the rank curve.
 RRF_K = 60
-# Relative weight of the metadata rank against the audio rank in the fusion.
-METADATA_WEIGHT = 0.7
+# Weights of the metadata rank against the audio rank (1.0) in the fusion: a track whose
+# tags contain every word typed ("miles davis") outranks the best sound match; one that
+# matches only some words ("tone" of "mellow tone") only nudges the audio ranking.
+FULL_MATCH_WEIGHT = 1.5
+PARTIAL_MATCH_WEIGHT = 0.5
 # How far a "-term" pushes the query vector away (fraction of the negative's vector).
 NEGATIVE_WEIGHT = 0.5
 # How many audio candidates to fuse, relative to the results asked for.
@@ -234,30 +237,38 @@ class LibrarySearch:
 
     def _metadata_ranking(
         self, words: Sequence[str], allowed: set[int] | None, count: int
-    ) -> list[int]:
+    ) -> list[tuple[int, bool]]:
+        """Tracks whose tags match the words: (id, matched every word), best first."""
         terms = [w for word in words for w in _FTS_WORD.findall(word)]
         if not terms:
             return []
-        match = " OR ".join(f'"{term}"*' for term in terms)
+        quoted = [f'"{term}"*' for term in terms]
+        full = self._fts(" AND ".join(quoted), count)
+        partial = self._fts(" OR ".join(quoted), count) if len(terms) > 1 else []
+        full_set = set(full)
+        ranked = [(i, True) for i in full] + [(i, False) for i in partial if i not in full_set]
+        if allowed is not None:
+            ranked = [(i, whole) for i, whole in ranked if i in allowed]
+        return ranked[:count]
+
+    def _fts(self, match: str, count: int) -> list[int]:
         rows = self.conn.execute(
             "SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? ORDER BY bm25(tracks_fts) "
             "LIMIT ?",
             (match, count * 4),
         )
-        ids = [int(r[0]) for r in rows]
-        if allowed is not None:
-            ids = [i for i in ids if i in allowed]
-        return ids[:count]
+        return [int(r[0]) for r in rows]
 
     def _fuse(
-        self, audio: list[tuple[int, float]], metadata: list[int], limit: int
+        self, audio: list[tuple[int, float]], metadata: list[tuple[int, bool]], limit: int
     ) -> list[SearchResult]:
         fused: dict[int, tuple[float, float | None, bool]] = {}
         for rank, (track_id, similarity) in enumerate(audio):
             fused[track_id] = (1.0 / (RRF_K + rank + 1), similarity, False)
-        for rank, track_id in enumerate(metadata):
+        for rank, (track_id, whole) in enumerate(metadata):
+            weight = FULL_MATCH_WEIGHT if whole else PARTIAL_MATCH_WEIGHT
             score, similarity, _ = fused.get(track_id, (0.0, None, False))
-            fused[track_id] = (score + METADATA_WEIGHT / (RRF_K + rank + 1), similarity, True)
+            fused[track_id] = (score + weight / (RRF_K + rank + 1), similarity, True)
         order = sorted(fused, key=lambda i: (-fused[i][0], i))[:limit]
         return self._results(fused, order)
 

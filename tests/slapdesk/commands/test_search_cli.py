@@ -1,0 +1,80 @@
+"""The embed / search / export / models commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _cli(home: Path, library: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "cfg"))
+    return subprocess.run(
+        [sys.executable, "-m", "slapdesk", "--library", str(library), *args],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=300,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def test_models_embed_search_export(
+    tmp_path: Path, home: Path, music_folder: Path, tiny_bundle: Path
+) -> None:
+    library = tmp_path / "lib.sqlite"
+    assert _cli(home, library, "scan", str(music_folder)).returncode == 0
+
+    imported = _cli(home, library, "models", "import", str(tiny_bundle), "--name", "tiny")
+    assert imported.returncode == 0, imported.stderr
+    used = _cli(home, library, "models", "use", "tiny")
+    assert used.returncode == 0, used.stderr
+    assert "8 track(s) need vectors" in used.stdout
+    listed = _cli(home, library, "models")
+    assert listed.stdout.lstrip().startswith("* tiny")
+
+    embedded = _cli(home, library, "embed", "--json", "--device", "cpu")
+    assert embedded.returncode == 0, embedded.stderr
+    assert json.loads(embedded.stdout) == {"embedded": 8, "errors": [], "cancelled": False}
+    again = _cli(home, library, "embed", "--json", "--device", "cpu")
+    assert json.loads(again.stdout)["embedded"] == 0
+
+    found = _cli(home, library, "search", "--json", "--limit", "3", "tone", "flac")
+    assert found.returncode == 0, found.stderr
+    rows = [json.loads(line) for line in found.stdout.splitlines()]
+    assert len(rows) == 3
+    assert rows[0]["title"] == "Tone flac"
+    assert set(rows[0]) >= {"path", "score", "title", "artist"}
+
+    playlist = tmp_path / "out" / "list.m3u8"
+    playlist.parent.mkdir()
+    exported = _cli(home, library, "export", "--m3u8", str(playlist), "genre:jazz")
+    assert exported.returncode == 0, exported.stderr
+    lines = playlist.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#EXTM3U"
+    entries = [x for x in lines if x.startswith("#EXTINF:")]
+    assert len(entries) == 8
+    assert all(",The Testers - Tone " in x for x in entries)
+    assert sum(not x.startswith("#") for x in lines) == 8
+
+
+def test_clear_messages(tmp_path: Path, home: Path, music_folder: Path) -> None:
+    missing = _cli(home, tmp_path / "none.sqlite", "search", "piano")
+    assert missing.returncode == 2
+    assert "slapdesk scan" in missing.stderr
+
+    library = tmp_path / "lib.sqlite"
+    _cli(home, library, "scan", str(music_folder))
+    nothing = _cli(home, library, "search", "year<1000")
+    assert nothing.returncode == 0
+    assert nothing.stdout.strip() == "No matching tracks."
+    no_vectors = _cli(home, library, "search", "like:#1")
+    assert no_vectors.returncode == 2
+    assert "slapdesk embed" in no_vectors.stderr
