@@ -12,18 +12,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import platformdirs
-
-from slapdesk.library.paths import APP_NAME, resolve_library_path
+from slapdesk.library.paths import data_dir_for, resolve_library_path
 from slapdesk.settings import Settings, load_settings, save_settings, settings_path
 
 log = logging.getLogger(__name__)
-
-
-def data_dir_for(library_path: Path) -> Path:
-    """Where playlists and models live: beside a custom library, else the user data folder."""
-    default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return default if library_path.parent == default else library_path.parent
 
 
 def build_context(library: str | os.PathLike[str] | None = None,

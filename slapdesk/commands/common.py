@@ -6,13 +6,14 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slapdesk.library.paths import resolve_library_path
+from slapdesk.library.paths import data_dir_for, resolve_library_path
 
 if TYPE_CHECKING:
     from engine.inference import Embedder
-    from slapdesk.library.bundles import ModelEntry
+    from slapdesk.library.bundles import ModelBundle
     from slapdesk.library.db import Database
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -51,18 +52,29 @@ def open_library(library: str | None, *, must_exist: bool = True) -> Database:
     return Database(path)
 
 
-def choose_model(db: Database, name: str | None) -> ModelEntry:
-    """The model named on the command line, else the library's active one."""
-    from slapdesk.library.bundles import active_model, find_model
+def model_dirs(library: str | None) -> tuple[Path, Path]:
+    """(imported models folder, training runs folder) that belong with this library."""
+    data = data_dir_for(resolve_library_path(library))
+    return data / "models", data / "runs"
 
-    return find_model(name) if name else active_model(db)
+
+def choose_model(library: str | None, name: str | None) -> ModelBundle:
+    """The model named on the command line, else the one the settings make active."""
+    from slapdesk.library.bundles import active_bundle, find_bundle
+    from slapdesk.settings import load_settings, settings_path
+
+    models_dir, runs_dir = model_dirs(library)
+    if name:
+        return find_bundle(name, models_dir, runs_dir)
+    active = load_settings(settings_path()).active_model
+    return active_bundle(active, models_dir, runs_dir)
 
 
-def load_embedder(entry: ModelEntry, device: str | None) -> Embedder:
+def load_embedder(bundle: ModelBundle, device: str | None) -> Embedder:
     """Load a bundle for inference (imported lazily: torch is slow to import)."""
     from engine.inference import Embedder
 
-    return Embedder.from_bundle(entry.folder, device=device)
+    return Embedder.from_bundle(bundle.path, device=device)
 
 
 @contextmanager

@@ -57,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with open_library(args.library) as db:
-            entry = choose_model(db, args.model)
-            embedder = load_embedder(entry, args.device)
-            register_model(db, embedder.model_id, entry.name, str(entry.folder), embedder.dim)
+            bundle = choose_model(args.library, args.model)
+            embedder = load_embedder(bundle, args.device)
+            register_model(db, embedder.model_id, bundle.name, str(bundle.path), embedder.dim)
             summary = _run_job(db, embedder, args.batch, args.workers)
     except expected_errors() as error:
         return fail("embed", str(error))

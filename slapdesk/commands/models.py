@@ -1,11 +1,22 @@
-"""``slapdesk models [list|import DIR|use NAME]``: the model bundles and the active one."""
+"""``slapdesk models [list|import DIR|use NAME]``: the model bundles and the active one.
+
+The active model is a setting (``active_model`` in settings.toml), shared with the window.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from slapdesk.commands.common import EXIT_OK, expected_errors, fail, open_library
+from slapdesk.commands.common import (
+    EXIT_OK,
+    choose_model,
+    expected_errors,
+    fail,
+    model_dirs,
+    open_library,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,63 +34,85 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     importer = actions.add_parser("import", help="check a bundle folder and add it")
     importer.add_argument("folder", help="a bundle folder (config.json, model.safetensors, ...)")
     importer.add_argument("--name", help="name to list it under (default: the folder's name)")
-    chooser = actions.add_parser("use", help="make a bundle the library's active model")
+    chooser = actions.add_parser("use", help="make a bundle the active model")
     chooser.add_argument("name", help="a name from `slapdesk models`, or a bundle folder")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk models``."""
-    from slapdesk.library.bundles import import_model
-
     try:
         if args.action == "import":
-            entry = import_model(args.folder, args.name)
-            sys.stdout.write(f"Imported {entry.name} ({entry.info.model_id}).\n")
-            return EXIT_OK
+            return _import(args.library, Path(args.folder), args.name)
         if args.action == "use":
             return _use(args.library, args.name)
         return _list(args.library)
-    except expected_errors() as error:
+    except (*expected_errors(), ValueError) as error:
         return fail("models", str(error))
 
 
-def _use(library: str | None, name: str) -> int:
-    from slapdesk.library.bundles import find_model, use_model
+def _import(library: str | None, folder: Path, name: str | None) -> int:
+    import shutil
+    import tempfile
 
-    entry = find_model(name)
-    with open_library(library, must_exist=False) as db:
-        use_model(db, entry)
-        missing = db.execute(
-            "SELECT COUNT(*) FROM tracks t WHERE status != 'error' AND NOT EXISTS (SELECT 1 FROM "
-            "embeddings e WHERE e.track_id = t.id AND e.model_id = ?)",
-            (entry.info.model_id,),
-        ).fetchone()[0]
-    sys.stdout.write(f"Active model: {entry.name}.\n")
+    from engine.bundle import load_bundle
+    from slapdesk.library.bundles import import_bundle
+
+    # Load it fully once (every shape, the weights' hash) before anything is copied.
+    load_bundle(folder, device="cpu", with_target=False)
+    models_dir, _ = model_dirs(library)
+    if name and name != folder.name:
+        # import_bundle keeps the folder's name: stage a renamed link to import under `name`.
+        with tempfile.TemporaryDirectory() as stage:
+            staged = Path(stage) / name
+            shutil.copytree(folder, staged)
+            bundle = import_bundle(staged, models_dir)
+    else:
+        bundle = import_bundle(folder, models_dir)
+    sys.stdout.write(f"Imported {bundle.name} ({bundle.model_id[:12]}) into {bundle.path}.\n")
+    return EXIT_OK
+
+
+def _use(library: str | None, name: str) -> int:
+    import dataclasses
+
+    from slapdesk.settings import load_settings, save_settings, settings_path
+
+    bundle = choose_model(library, name)
+    path = settings_path()
+    save_settings(dataclasses.replace(load_settings(path), active_model=str(bundle.path)), path)
+    sys.stdout.write(f"Active model: {bundle.name}.\n")
+    try:
+        with open_library(library) as db:
+            missing = db.execute(
+                "SELECT COUNT(*) FROM tracks t WHERE status != 'error' AND NOT EXISTS (SELECT 1 "
+                "FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?)",
+                (bundle.model_id,),
+            ).fetchone()[0]
+    except expected_errors():
+        missing = 0  # no library yet: nothing to embed
     if missing:
         sys.stdout.write(f"{missing} track(s) need vectors for it: run slapdesk embed.\n")
     return EXIT_OK
 
 
 def _list(library: str | None) -> int:
-    from slapdesk.library.bundles import ModelChoiceError, active_model, list_models
-    from slapdesk.library.db import LibraryError
+    from slapdesk.library.bundles import list_bundles
 
-    entries = list_models()
-    active_id = None
-    try:
-        with open_library(library) as db:
-            active_id = active_model(db).info.model_id
-    except (LibraryError, ModelChoiceError):
-        pass  # no library yet: nothing is marked active
-    if not entries:
+    models_dir, runs_dir = model_dirs(library)
+    bundles = list_bundles(models_dir, runs_dir)
+    if not bundles:
         sys.stdout.write("No model bundles installed. Import one: slapdesk models import DIR\n")
         return EXIT_OK
-    for entry in entries:
-        mark = "*" if entry.info.model_id == active_id else " "
-        cfg = entry.info.cfg
+    try:
+        active_id = choose_model(library, None).model_id
+    except expected_errors():
+        active_id = None
+    for bundle in bundles:
+        mark = "*" if bundle.model_id and bundle.model_id == active_id else " "
+        state = f"  ({bundle.problem})" if bundle.problem else ""
         sys.stdout.write(
-            f"{mark} {entry.name:<20} {entry.origin:<8} {cfg.objective:<5} "
-            f"audio={cfg.audio.name} dim={cfg.head.embed_dim} id={entry.info.model_id[:12]}\n"
+            f"{mark} {bundle.name:<20} {bundle.kind:<9} audio={bundle.architecture or '?':<12} "
+            f"id={bundle.model_id[:12]}{state}\n"
         )
     return EXIT_OK

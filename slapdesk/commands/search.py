@@ -66,31 +66,31 @@ def run_query(
     if parsed.is_empty:
         raise SearchError("The query is empty: describe a sound, or filter (artist:..., year>...).")
     with open_library(library) as db:
-        searcher = _searcher(db, parsed.has_similarity, model, device)
+        searcher = _searcher(db, library, parsed.has_similarity, model, device)
         return searcher.search(parsed, limit=limit)
 
 
 def _searcher(
-    db: Database, needs_model: bool, model: str | None, device: str | None
+    db: Database, library: str | None, needs_model: bool, model: str | None, device: str | None
 ) -> LibrarySearch:
     from slapdesk.library.bundles import ModelChoiceError
 
     if not needs_model:
         return LibrarySearch(db.conn)
     try:
-        entry = choose_model(db, model)
+        bundle = choose_model(library, model)
     except ModelChoiceError:
         if model:
             raise
         return LibrarySearch(db.conn)  # no model installed: metadata search still works
-    index = load_index(db.conn, entry.info.model_id)
+    index = load_index(db.conn, bundle.model_id)
     if index is None:
         sys.stderr.write(
             "note: the library has no vectors for this model yet, so only tags are searched; "
             "run slapdesk embed to search by sound.\n"
         )
         return LibrarySearch(db.conn)
-    embedder = load_embedder(entry, device)
+    embedder = load_embedder(bundle, device)
     return LibrarySearch(db.conn, index, embedder.embed_text)
 
 

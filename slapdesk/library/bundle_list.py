@@ -107,3 +107,46 @@ def import_bundle(source: Path, models_dir: Path) -> ModelBundle:
     shutil.copytree(source, partial)
     partial.rename(target)
     return describe_bundle(target, "imported")
+
+
+class ModelChoiceError(Exception):
+    """No usable model, or the one asked for does not exist; the message says what to do."""
+
+
+def find_bundle(name: str, models_dir: Path, runs_dir: Path) -> ModelBundle:
+    """The bundle listed as ``name``, or the bundle folder at that path.
+
+    Raises:
+        ModelChoiceError: if there is none, or it cannot be used.
+    """
+    path = Path(name).expanduser()
+    if (path / CONFIG_FILE).is_file():
+        found = describe_bundle(path.resolve(), "folder")
+    else:
+        matches = [b for b in list_bundles(models_dir, runs_dir) if b.name == name]
+        if not matches:
+            known = ", ".join(b.name for b in list_bundles(models_dir, runs_dir)) or "none"
+            raise ModelChoiceError(f"no model bundle named {name!r}; known: {known}")
+        found = matches[0]
+    if found.problem:
+        raise ModelChoiceError(f"{found.path}: {found.problem}")
+    return found
+
+
+def active_bundle(active_model: str, models_dir: Path, runs_dir: Path) -> ModelBundle:
+    """The bundle the settings name (``active_model``), else the default, else the first.
+
+    Raises:
+        ModelChoiceError: when no usable bundle exists at all.
+    """
+    if active_model and (Path(active_model) / CONFIG_FILE).is_file():
+        chosen = describe_bundle(Path(active_model), "active")
+        if not chosen.problem:
+            return chosen
+    usable = [b for b in list_bundles(models_dir, runs_dir) if not b.problem]
+    if usable:
+        return usable[0]
+    raise ModelChoiceError(
+        "No model bundle is installed: import one with `slapdesk models import DIR`, or train "
+        "one with `slapdesk-train`."
+    )

@@ -30,3 +30,9 @@ def resolve_library_path(explicit: str | os.PathLike[str] | None = None) -> Path
 def config_dir() -> Path:
     """The user's settings folder."""
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir_for(library_path: Path) -> Path:
+    """Where playlists, models and runs live: beside a custom library, else the user data dir."""
+    default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    return default if library_path.parent == default else library_path.parent
