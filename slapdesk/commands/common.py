@@ -13,7 +13,7 @@ from slapdesk.library.paths import data_dir_for, resolve_library_path
 
 if TYPE_CHECKING:
     from engine.inference import Embedder
-    from slapdesk.library.bundles import ModelBundle
+    from slapdesk.library.bundle_list import ModelBundle
     from slapdesk.library.db import Database
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -28,7 +28,7 @@ def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
 def expected_errors() -> tuple[type[Exception], ...]:
     """Errors a command reports as one line (imported late: the engine pulls in torch)."""
     from engine.bundle import BundleError
-    from slapdesk.library.bundles import ModelChoiceError
+    from slapdesk.library.bundle_list import ModelChoiceError
     from slapdesk.library.db import LibraryError
     from slapdesk.library.query import QueryError
     from slapdesk.library.search import SearchError
@@ -60,7 +60,7 @@ def model_dirs(library: str | None) -> tuple[Path, Path]:
 
 def choose_model(library: str | None, name: str | None) -> ModelBundle:
     """The model named on the command line, else the one the settings make active."""
-    from slapdesk.library.bundles import active_bundle, find_bundle
+    from slapdesk.library.bundle_list import active_bundle, find_bundle
     from slapdesk.settings import load_settings, settings_path
 
     models_dir, runs_dir = model_dirs(library)

@@ -73,7 +73,7 @@ def run_query(
 def _searcher(
     db: Database, library: str | None, needs_model: bool, model: str | None, device: str | None
 ) -> LibrarySearch:
-    from slapdesk.library.bundles import ModelChoiceError
+    from slapdesk.library.bundle_list import ModelChoiceError
 
     if not needs_model:
         return LibrarySearch(db.conn)
