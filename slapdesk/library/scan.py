@@ -149,8 +149,11 @@ def normalise_roots(paths: Iterable[str | os.PathLike[str] | bytes]) -> list[byt
     return kept
 
 
+_SEP = os.sep.encode()
+
+
 def _prefix(root: bytes) -> bytes:
-    return root if root.endswith(b"/") else root + b"/"
+    return root if root.endswith(_SEP) else root + _SEP
 
 
 def scan(
@@ -266,7 +269,7 @@ def _walk_and_diff(
 
 
 def _upper_bound(prefix: bytes) -> bytes:
-    # Paths under b"/a/" sort in [b"/a/", b"/a0"): b"0" follows b"/".
+    # Paths under b"/a/" sort in [b"/a/", b"/a0"): the separator's successor ends the range.
     return prefix[:-1] + bytes([prefix[-1] + 1])
 
 

@@ -29,6 +29,9 @@ class LibrarySummary:
     problem_count: int = 0
 
 
+_SEP = os.sep.encode()
+
+
 def _upper_bound(prefix: bytes) -> bytes:
     # Paths under "/a/" sort in ["/a/", "/a0"): "0" follows "/" in ASCII.
     return prefix[:-1] + bytes([prefix[-1] + 1])
@@ -56,7 +59,7 @@ def summarise(conn: sqlite3.Connection, *, max_problems: int = 50) -> LibrarySum
     )
     folders = []
     for path, last_scan in conn.execute("SELECT path, last_scan_at FROM folders ORDER BY path"):
-        prefix = path if path.endswith(b"/") else path + b"/"
+        prefix = path if path.endswith(_SEP) else path + _SEP
         (count,) = conn.execute(
             "SELECT COUNT(*) FROM tracks WHERE path >= ? AND path < ?",
             (prefix, _upper_bound(prefix)),

@@ -26,7 +26,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from slapdesk.library.audiogen import FORMATS, make_track  # noqa: E402
 from slapdesk.library.db import Database  # noqa: E402
 from slapdesk.library.scan import ScanCfg, run_scan  # noqa: E402
 
@@ -34,10 +33,11 @@ VARIANTS = 4  # distinct tagged sources per format
 PER_FOLDER = 100  # files per album folder
 
 
-def build_tree(work: Path, files: int, beets_files: int) -> tuple[Path, Path]:
-    """Hard-link ``files`` fixtures into work/tree; the first ``beets_files`` go to part_a."""
+def make_sources(src: Path) -> list[Path]:
+    """One small tagged file per format and variant (PyAV encodes them)."""
+    from slapdesk.library.audiogen import FORMATS, make_track
+
     sources = []
-    src = work / "sources"
     src.mkdir(parents=True, exist_ok=True)
     for index, name in enumerate(sorted(FORMATS)):
         for variant in range(VARIANTS):
@@ -47,6 +47,13 @@ def build_tree(work: Path, files: int, beets_files: int) -> tuple[Path, Path]:
                 "year": str(1990 + variant), "track": str(variant + 1),
             }  # fmt: skip
             sources.append(make_track(src / f"{name}_{variant}", name, tags=tags))
+    return sources
+
+
+def build_tree(
+    work: Path, files: int, beets_files: int, sources: list[Path]
+) -> tuple[Path, Path]:
+    """Hard-link ``files`` fixtures into work/tree; the first ``beets_files`` go to part_a."""
     tree = work / "tree"
     for number in range(files):
         part = "part_a" if number < beets_files else "part_b"
@@ -124,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--beets-venv", type=Path, default=Path("/tmp/beets-venv"))
     parser.add_argument("--workers", type=int, default=None, help="tag-reading processes")
     parser.add_argument("--keep", action="store_true", help="keep the tree afterwards")
+    parser.add_argument("--sources", type=Path, help="use these fixture files instead of new ones")
+    parser.add_argument("--no-beets", action="store_true", help="skip the beets comparison")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="slapdesk-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -137,8 +146,12 @@ def main(argv: list[str] | None = None) -> None:
 def _run(args: argparse.Namespace, work: Path) -> None:
     print(f"CPUs: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}", flush=True)
     started = time.perf_counter()
-    tree, part_a = build_tree(work, args.files, args.beets_files)
-    print(f"built {args.files:,} files (hard links of {len(FORMATS) * VARIANTS} fixtures, "
+    if args.sources:
+        sources = sorted(path for path in args.sources.iterdir() if path.is_file())
+    else:
+        sources = make_sources(work / "sources")
+    tree, part_a = build_tree(work, args.files, args.beets_files, sources)
+    print(f"built {args.files:,} files (hard links of {len(sources)} fixtures, "
           f"8 formats) in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
     count, walk_s = bare_walk(tree)
     print(f"bare scandir+stat walk:          {count:,} files in {walk_s:.3f} s", flush=True)
@@ -150,12 +163,14 @@ def _run(args: argparse.Namespace, work: Path) -> None:
     print(f"slapdesk unchanged rescan:       {files:,} files in {rescan_s:.3f} s", flush=True)
     sub_library = work / "library-a.sqlite"
     ours, ours_s, _ = slapdesk_scan(sub_library, part_a, args.workers)
+    print(f"same {args.beets_files:,}-file sub-tree:")
+    print(f"  slapdesk first scan:           {ours:,} files in {ours_s:.2f} s = "
+          f"{ours / ours_s:,.0f} files/s", flush=True)  # fmt: skip
+    if args.no_beets:
+        return
     beet = ensure_beets(args.beets_venv)
     items, beets_s = beets_import(beet, work, part_a)
     ours_rate, beets_rate = ours / ours_s, items / beets_s
-    print(f"same {args.beets_files:,}-file sub-tree:")
-    print(f"  slapdesk first scan:           {ours:,} files in {ours_s:.2f} s = "
-          f"{ours_rate:,.0f} files/s")  # fmt: skip
     print(f"  beets import -A -C -W:         {items:,} files in {beets_s:.2f} s = "
           f"{beets_rate:,.0f} files/s")  # fmt: skip
     print(f"  ratio slapdesk / beets:        {ours_rate / beets_rate:.1f}x")
