@@ -305,7 +305,7 @@ def _read_all(
     items: list[FileEntry], cfg: ScanCfg, cancel: threading.Event
 ) -> Iterator[ReadResult]:
     paths = [item[0] for item in items]
-    workers = cfg.workers if cfg.workers is not None else (os.cpu_count() or 1)
+    workers = cfg.workers if cfg.workers is not None else usable_cpus()
     if workers <= 1 or len(paths) < cfg.pool_threshold:
         for path in paths:
             yield read_file(path)
@@ -320,6 +320,13 @@ def _read_all(
                 return
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, not the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _start_method() -> str:

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from slapdesk.library.db import Database  # noqa: E402
-from slapdesk.library.scan import ScanCfg, run_scan  # noqa: E402
+from slapdesk.library.scan import ScanCfg, run_scan, usable_cpus  # noqa: E402
 
 VARIANTS = 4  # distinct tagged sources per format
 PER_FOLDER = 100  # files per album folder
@@ -144,15 +144,17 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(args: argparse.Namespace, work: Path) -> None:
-    print(f"CPUs: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"CPUs usable: {usable_cpus()} (machine: {os.cpu_count()}), "
+          f"load average before: {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     started = time.perf_counter()
     if args.sources:
         sources = sorted(path for path in args.sources.iterdir() if path.is_file())
     else:
         sources = make_sources(work / "sources")
     tree, part_a = build_tree(work, args.files, args.beets_files, sources)
+    formats = len({path.suffix for path in sources})
     print(f"built {args.files:,} files (hard links of {len(sources)} fixtures, "
-          f"8 formats) in {time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+          f"{formats} file types) in {time.perf_counter() - started:.1f} s", flush=True)
     count, walk_s = bare_walk(tree)
     print(f"bare scandir+stat walk:          {count:,} files in {walk_s:.3f} s", flush=True)
     library = work / "library.sqlite"
