@@ -8,8 +8,8 @@ import json
 import sys
 
 from slapdesk.library.db import LibraryError, open_readonly
-from slapdesk.library.journal import RunInfo, list_runs
 from slapdesk.library.paths import resolve_library_path
+from slapdesk.library.tagruns import RunInfo, list_runs
 
 _DESCRIPTION = """\
 List the tagging runs, newest first: when, which vocabulary, which write policy, how many

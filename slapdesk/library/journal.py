@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,14 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slapdesk.library import tagwrite
+from slapdesk.library import tagread, tagwrite
 from slapdesk.library.scan import Progress
 from slapdesk.library.tagplan import PlannedChange, check_policy, fields_for, plan_fields
 from slapdesk.library.tagwrite import FileStamp, TagWriteError
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from slapdesk.library.db import Database
 
 log = logging.getLogger(__name__)
@@ -139,24 +138,38 @@ def _track_id(db: Database, path: Path, track_id: int | None) -> int | None:
     return int(row[0]) if row else None
 
 
-def _update_track(db: Database, track_id: int | None, path: Path, fields: dict) -> None:
-    """After a write: the new stamp (so the next scan skips the file) and genre / mood columns."""
+# Columns of tracks refreshed from the file after a write (tagread.ReadResult field names).
+_TAG_COLUMNS = (
+    "title", "artist", "album", "albumartist", "genre", "mood", "year", "track_number",
+    "comment", "bpm", "tags",
+)  # fmt: skip
+
+
+def _track_update(track_id: int | None, path: Path) -> dict[str, object] | None:
+    """After a write: the file's new stamp (so the next scan skips it) and its tag columns.
+
+    Reads the file with the scanner's own reader, so the row matches what a rescan would store.
+    """
     if track_id is None:
-        return
+        return None
     try:
         stamp = FileStamp.of(os.path.realpath(path))
     except OSError:
-        return
-    sets = {"size": stamp.size, "mtime_ns": stamp.mtime_ns, "inode": stamp.inode}
-    from slapdesk.library.tagplan import split_values
-
-    for name in ("genre", "mood"):
-        if name in fields:
-            values = list(dict.fromkeys(split_values(fields[name])))
-            sets[name] = json.dumps(values) if values else None
+        return None
+    sets: dict[str, object] = {"size": stamp.size, "mtime_ns": stamp.mtime_ns}
+    sets["inode"] = stamp.inode
+    read = tagread.read_file(_blob(path))
+    if read.status != "error":
+        sets.update({name: getattr(read, name) for name in _TAG_COLUMNS})
     sets["updated_at"] = _now()
+    return sets
+
+
+def _store_track(conn: sqlite3.Connection, track_id: int | None, sets: dict | None) -> None:
+    if track_id is None or not sets:
+        return
     assignments = ", ".join(f"{k} = ?" for k in sets)
-    db.conn.execute(f"UPDATE tracks SET {assignments} WHERE id = ?", (*sets.values(), track_id))
+    conn.execute(f"UPDATE tracks SET {assignments} WHERE id = ?", (*sets.values(), track_id))
 
 
 def _new_run(
@@ -215,9 +228,10 @@ def _write_job(db: Database, run_id: int, job: _FileJob, result: RunResult) -> l
         result.failed.append((job.path, exc.reason))
         log.warning("%s", exc)
         return None
+    track = _track_update(job.track_id, job.path)
     with db.transaction() as conn:
         _mark(conn, ids, "applied")
-        _update_track(db, job.track_id, job.path, job.new)
+        _store_track(conn, job.track_id, track)
     result.written.append(job.path)
     return ids
 
@@ -469,10 +483,11 @@ def _recover_locked(db: Database) -> Recovery:
         except (OSError, TagWriteError) as exc:
             current, applied = None, False
             log.warning("recovery: %s", exc)
+        track = _track_update(track_id, path) if applied else None
         with db.transaction() as conn:
             if applied:
                 _mark(conn, [row_id], "applied")
-                _update_track(db, track_id, path, {name: current})
+                _store_track(conn, track_id, track)
                 if policy == UNDO_POLICY:
                     _mark_undone(conn, json.loads(summary or "{}").get("undo_of"), path_blob, name)
                 report.applied += 1
@@ -497,56 +512,3 @@ def _mark_undone(conn: object, run_id: int | None, path_blob: bytes, name: str) 
         "WHERE run_id = ? AND path = ? AND field = ? AND state = 'applied'",
         (_now(), run_id, path_blob, name),
     )
-
-
-# ------------------------------------------------------------------------------------ runs
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """One row of ``slapdesk runs``."""
-
-    run_id: int
-    created_at: float  # Unix seconds
-    vocab: str | None
-    policy: str | None
-    status: str
-    model_id: str | None
-    counts: dict[str, int]  # tag_changes state -> number of changed fields
-    files: int  # distinct files touched
-    undo_of: int | None  # for undo runs: the run they undid
-
-
-def list_runs(db: Database | sqlite3.Connection, limit: int | None = None) -> list[RunInfo]:
-    """Runs, newest first, with how many field changes are applied / failed / undone / pending.
-
-    Args:
-        db: the library, or a read-only connection to it (``open_readonly``).
-        limit: at most this many runs.
-
-    Returns:
-        One ``RunInfo`` per run.
-    """
-    sql = (
-        "SELECT id, created_at, vocab, policy, status, model_id, summary FROM tag_runs "
-        "ORDER BY id DESC"
-    )
-    params: tuple = ()
-    if limit is not None:
-        sql += " LIMIT ?"
-        params = (limit,)
-    runs = []
-    for run_id, created, vocab, policy, status, model_id, summary in db.execute(sql, params):
-        counts = {"applied": 0, "failed": 0, "undone": 0, "pending": 0}
-        for state, count in db.execute(
-            "SELECT state, COUNT(*) FROM tag_changes WHERE run_id = ? GROUP BY state", (run_id,)
-        ):
-            counts[state] = int(count)
-        files = db.execute(
-            "SELECT COUNT(DISTINCT path) FROM tag_changes WHERE run_id = ?", (run_id,)
-        ).fetchone()[0]
-        undo_of = json.loads(summary or "{}").get("undo_of")
-        runs.append(
-            RunInfo(run_id, created, vocab, policy, status, model_id, counts, int(files), undo_of)
-        )
-    return runs

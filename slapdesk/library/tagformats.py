@@ -2,7 +2,8 @@
 
 The writer (``tagwrite``) speaks logical field names: ``genre``, ``mood`` and the app's own
 namespaced fields ``slapdesk_<name>`` (``slapdesk_genre``, ``slapdesk_instrument``, ...). This
-module maps them to frames / keys per container (RELIABILITY.md "Conventions"), reads and sets
+module maps them to frames / keys per container (standard fields through ``tagfields.FIELDS``,
+the table the scanner reads with; RELIABILITY.md "Conventions"), reads and sets
 them on a loaded mutagen file, and takes a snapshot of every *other* field so the writer can prove
 it left the user's fields alone.
 
@@ -22,6 +23,8 @@ from mutagen.aiff import AIFF
 from mutagen.id3 import ID3, TCON, TMOO, TXXX, Encoding
 from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm, MP4Tags
 from mutagen.wave import WAVE
+
+from slapdesk.library.tagfields import FIELD_BY_NAME
 
 OWN_PREFIX = "slapdesk_"  # logical names of the app's own fields start with this
 V23_SEPARATOR = "; "  # how ID3v2.3 joins a multi-value field (as Picard does)
@@ -80,19 +83,16 @@ def id3_version(audio: Any) -> int:
 def container_key(kind: str, field: str, v2_version: int = 4) -> str:
     """The frame / key a logical field lives in (ID3 hash key, Vorbis key, MP4 atom)."""
     check_field(field)
-    own = field.startswith(OWN_PREFIX)
+    if not field.startswith(OWN_PREFIX):
+        # Standard fields come from the one declarative table the scanner reads with.
+        mapped = FIELD_BY_NAME[field]
+        if kind == "id3":
+            return mapped.id3 if v2_version == 4 else mapped.id3_v23
+        return mapped.vorbis if kind == "vorbis" else mapped.mp4
     upper = field.upper()
     if kind == "id3":
-        if own:
-            return f"TXXX:{upper}"
-        if field == "genre":
-            return "TCON"
-        return "TMOO" if v2_version == 4 else "TXXX:MOOD"
-    if kind == "vorbis":
-        return upper
-    if own or field == "mood":
-        return _MP4_FREEFORM + upper
-    return "\xa9gen"
+        return f"TXXX:{upper}"
+    return upper if kind == "vorbis" else _MP4_FREEFORM + upper
 
 
 def to_container(kind: str, values: Sequence[str], v2_version: int = 4) -> list[str]:

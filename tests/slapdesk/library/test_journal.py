@@ -11,7 +11,7 @@ from pathlib import Path
 import mutagen
 import pytest
 
-from slapdesk.library import journal, tagwrite
+from slapdesk.library import journal, tagruns, tagwrite
 from slapdesk.library.audiogen import make_track
 from slapdesk.library.db import Database
 from slapdesk.library.journal import NothingToUndoError, Progress, apply_changes, recover, undo
@@ -71,8 +71,13 @@ def test_apply_then_undo_restores_tags_exactly(db: Database, tagged_track: Path)
     track = db.execute("SELECT size, mtime_ns, genre FROM tracks WHERE id = ?", (track_id,))
     assert track.fetchone() == (st.st_size, st.st_mtime_ns, '["Blues", "Soul"]')
 
+    tags_json = db.execute("SELECT tags FROM tracks WHERE id = ?", (track_id,)).fetchone()[0]
+    assert "SLAPDESK_GENRE" in tags_json.upper()  # the row matches what a rescan would store
+
     undone = undo(db)
     assert undone.written == [tagged_track]
+    genre = db.execute("SELECT genre FROM tracks WHERE id = ?", (track_id,)).fetchone()[0]
+    assert json.loads(genre) == ["Rock", "Jazz"]
     assert all_tags(tagged_track) == before  # every tag, byte for byte (values and encodings)
     assert tagwrite.packet_md5(tagged_track) == audio_md5
     assert {r[3] for r in rows(db, result.run_id)} == {"undone"}
@@ -180,7 +185,7 @@ def test_cancel_stops_before_the_next_file(db: Database, tmp_path: Path) -> None
         db, [change(p, "genre", "X") for p in paths], cancel=cancel, progress=stop_after_first
     )
     assert result.cancelled and result.written == [paths[0]]
-    runs = journal.list_runs(db)
+    runs = tagruns.list_runs(db)
     assert runs[0].status == "cancelled" and runs[0].counts["applied"] == 1
 
 
@@ -209,7 +214,7 @@ def test_recovery_reconciles_pending_rows_and_removes_temp_files(
     st = written.stat()
     stamp = db.execute("SELECT size, mtime_ns FROM tracks WHERE id = ?", (track_id,)).fetchone()
     assert stamp == (st.st_size, st.st_mtime_ns)
-    assert journal.list_runs(db)[0].status == "interrupted"
+    assert tagruns.list_runs(db)[0].status == "interrupted"
     # The recovered run can be undone like any other.
     undo(db, run_id)
     assert tagwrite.read_fields(written, ["slapdesk_genre"]) == {"slapdesk_genre": []}
@@ -220,7 +225,7 @@ def test_list_runs_counts(db: Database, tmp_path: Path) -> None:
     b = make_track(tmp_path / "b", "aiff", tags={"title": "B"})
     first = apply_changes(db, [change(a, "genre", "X"), change(b, "genre", "Y")], "fill-empty")
     undo(db, first.run_id)
-    runs = journal.list_runs(db)
+    runs = tagruns.list_runs(db)
     assert [r.run_id for r in runs] == [first.run_id + 1, first.run_id]
     assert runs[1].counts == {"applied": 0, "failed": 0, "undone": 4, "pending": 0}
     assert runs[1].files == 2 and runs[1].policy == "fill-empty" and runs[1].vocab == "genre"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from slapdesk.library import journal, tagwrite
+from slapdesk.library import journal, tagruns, tagwrite
 from slapdesk.library.audiogen import FORMATS, make_track
 from slapdesk.library.db import Database
 from slapdesk.library.tagplan import PlannedChange
@@ -128,7 +128,7 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(tmp_path: Path) 
     for path in paths:
         first = tagwrite.read_fields(path, ["slapdesk_genre"])["slapdesk_genre"][0]
         assert tagwrite.ffmpeg_metadata(path)["SLAPDESK_GENRE"].startswith(first)
-    runs = journal.list_runs(db)
+    runs = tagruns.list_runs(db)
     assert sum(r.status == "interrupted" for r in runs) >= KILLS // 4
     # Undoing every run, newest first, walks each file back to exactly its original tags.
     for run in runs:
