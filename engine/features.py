@@ -8,7 +8,6 @@ clip, so head-only training of a pretrained backbone needs no decoding at all.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -68,31 +67,6 @@ class TextFeatureCache:
         """Features [B, text_dim] of ``captions`` (each must have been cached)."""
         rows = torch.tensor([self.index[c] for c in captions], device=self.features.device)
         return self.features.index_select(0, rows)
-
-
-@contextlib.contextmanager
-def audio_features_as_input(model: nn.Module) -> Iterator[None]:
-    """Within the block, the audio encoders (online and target) pass their input through.
-
-    The model's ``forward(mel=features)`` then trains the heads on cached encoder features.
-    Only ``forward`` is replaced on the instances, so parameter names, state dicts and
-    checkpoints stay exactly those of the full model.
-    """
-    encoders = [model.audio_encoder]
-    target = getattr(model, "target", None)
-    if target is not None:
-        encoders.append(target["audio_encoder"])
-    for encoder in encoders:
-        encoder.forward = _identity
-    try:
-        yield
-    finally:
-        for encoder in encoders:
-            del encoder.forward
-
-
-def _identity(x: torch.Tensor) -> torch.Tensor:
-    return x
 
 
 class _WindowsDataset(torch.utils.data.Dataset):
@@ -223,8 +197,7 @@ def embed_eval_set(
     if audio_features is not None:
         feats, clips = audio_features
         for row in feats:
-            with audio_features_as_input(model):
-                emb = model.encode_audio_mel(row.to(device), normalize=True)
+            emb = model.encode_audio_features(row.to(device), normalize=True)
             audio_rows.append(torch.nn.functional.normalize(emb.mean(0), dim=0))
         clips = list(clips)
     else:

@@ -269,14 +269,15 @@ class Trainer:
     def _forward(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         device = self.dist.device
         x = batch["waveform"].to(device, non_blocking=True)
+        kwargs: dict[str, Any] = {}
+        mel = None
         if self.data.cached_audio:
-            mel = x
+            kwargs["audio_features"] = x
         else:
             with torch.no_grad():
                 mel = self.model.frontend(x)
             if self.data.spec_augment is not None:
                 mel = self.data.spec_augment(mel)
-        kwargs: dict[str, Any] = {}
         if self.data.text_cache is not None:
             kwargs["text_features"] = self.data.text_cache.lookup(batch["captions"])
         else:

@@ -183,3 +183,22 @@ def test_bad_manifest_rows_are_reported_and_skipped(
     assert figures["n_audio"] == 6.0
     assert figures["skipped"] == 3
     assert 0.0 <= figures["linear_separability"] <= 1.0
+
+
+def test_frozen_audio_encoder_trains_only_the_heads(tmp_path: Path) -> None:
+    from engine.config import SlapCfg
+    from engine.model import build_model
+
+    out = tmp_path / "heads"
+    cfg = _cfg(out, steps=3, freeze_text=True, freeze_audio_encoder=True, val_fraction=0.5)
+    cfg = TrainCfg(**{**cfg.to_dict(), "val_max": 6})
+    assert run_train(cfg) == 0
+    torch.manual_seed(cfg.seed)
+    fresh = build_model(SlapCfg.from_name("slap_test")).online_state_dict()
+    trained = load_file(str(out / "bundle" / "model.safetensors"))
+    encoder = [k for k in fresh if k.startswith(("audio_encoder.", "text_encoder."))]
+    heads = [k for k in fresh if k.startswith("audio_projector.")]
+    assert encoder and heads
+    assert all(torch.equal(trained[k], fresh[k]) for k in encoder)
+    assert not all(torch.equal(trained[k], fresh[k]) for k in heads)
+    assert _records(out, "eval")[0]["n_audio"] == 6.0
