@@ -11,9 +11,13 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slapdesk.library.paths import data_dir_for, resolve_library_path
 from slapdesk.settings import Settings, load_settings, save_settings, settings_path
+
+if TYPE_CHECKING:
+    from slapdesk.library.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,8 @@ def build_context(library: str | os.PathLike[str] | None = None,
         database = Database(library_path)
     except LibraryError as exc:
         error = str(exc)
+    if database is not None:
+        _recover_tag_writes(database)
     scan = [str(Path(f).expanduser().resolve()) for f in folders]
     bundle = Path(settings.active_model) if settings.active_model else default_bundle_dir()
     return AppContext(
@@ -61,6 +67,18 @@ def build_context(library: str | os.PathLike[str] | None = None,
         startup_error=error,
         scan_on_start=scan,
     )
+
+
+def _recover_tag_writes(database: Database) -> None:
+    """RELIABILITY.md rule 5: remove stale temp files, reconcile interrupted tag writes."""
+    from slapdesk.library.journal import JournalBusyError, recover
+
+    try:
+        recover(database)
+    except JournalBusyError:
+        log.info("another process is writing tags; start-up recovery left to it")
+    except Exception:  # never keep the window from opening; the next run recovers again
+        log.exception("start-up recovery of tag writes failed")
 
 
 def run_gui(library: str | None = None, folders: Sequence[str] = ()) -> int:

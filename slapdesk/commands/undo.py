@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 
-from slapdesk.commands.scan import _ctrl_c_cancels
-from slapdesk.library.db import Database, LibraryError
+from slapdesk.commands.common import (
+    EXIT_CANCELLED,
+    EXIT_ERRORS,
+    EXIT_OK,
+    cancel_on_interrupt,
+    fail,
+    open_library,
+)
+from slapdesk.library.db import LibraryError
 from slapdesk.library.journal import JournalBusyError, NothingToUndoError, RunResult, undo
-from slapdesk.library.paths import resolve_library_path
 from slapdesk.library.stats import display
-
-EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 _DESCRIPTION = """\
 Put back the tags a tagging run changed, exactly as they were. Without RUN, the most recent
@@ -44,21 +47,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk undo`` from parsed arguments."""
-    library = resolve_library_path(args.library)
-    if not library.is_file():
-        sys.stderr.write(f"slapdesk undo: there is no library at {library}\n")
-        return EXIT_USAGE
-    cancel = threading.Event()
     try:
-        with Database(library) as db, _ctrl_c_cancels(cancel):
+        with open_library(args.library) as db, cancel_on_interrupt() as cancel:
             result = undo(db, args.run_id, cancel=cancel)
     except (LibraryError, NothingToUndoError, JournalBusyError) as error:
-        sys.stderr.write(f"slapdesk undo: {error}\n")
-        return EXIT_USAGE
+        return fail("undo", str(error))
     sys.stdout.write(format_result(result))
     if result.cancelled:
         return EXIT_CANCELLED
-    return EXIT_FILE_ERRORS if result.failed or result.skipped else EXIT_OK
+    return EXIT_ERRORS if result.failed or result.skipped else EXIT_OK
 
 
 def format_result(result: RunResult) -> str:
