@@ -83,7 +83,9 @@ def summarise(conn: sqlite3.Connection, *, max_problems: int = 50) -> LibrarySum
 
 
 def format_duration(seconds: float) -> str:
-    """``3 d 4 h 5 min`` style text for a total duration."""
+    """``3 d 4 h 5 min`` style text for a total duration (``42 s`` under a minute)."""
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
     minutes = round(seconds / 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)

@@ -100,3 +100,23 @@ def test_help_explains_scan() -> None:
     assert result.returncode == 0
     assert "moved or renamed" in result.stdout
     assert "exit status" in result.stdout
+
+
+def test_a_missing_folder_is_reported_not_fatal(tmp_path: Path, music_folder: Path) -> None:
+    library = tmp_path / "lib.sqlite"
+    missing = tmp_path / "not-there"
+    result = _slapdesk("scan", "--json", str(music_folder), str(missing), library=library)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["added"] == 8
+    assert report["errors"] == [
+        {"path": str(missing), "error": "cannot open: No such file or directory"}
+    ]
+
+
+def test_durations_read_naturally() -> None:
+    from slapdesk.library.stats import format_duration
+
+    assert format_duration(42.0) == "42 s"
+    assert format_duration(3 * 3600 + 61) == "3 h 1 min"
+    assert format_duration(2 * 86400 + 120) == "2 d 0 h 2 min"
