@@ -18,7 +18,7 @@ from slapdesk import __version__
 
 # Command modules, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "scan", "library", "embed", "search", "export", "models", "runs", "undo",
+    "scan", "library", "embed", "search", "tag", "runs", "undo", "export", "models",
 )
 
 
