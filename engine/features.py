@@ -108,7 +108,11 @@ def iter_fixed_windows(
 
 @torch.no_grad()
 def compute_audio_features(
-    model: nn.Module, source: EvalSource, device: torch.device, workers: int = 0
+    model: nn.Module,
+    source: EvalSource,
+    device: torch.device,
+    workers: int = 0,
+    n_windows: int | None = None,
 ) -> tuple[torch.Tensor, list[int], list[BadRow]]:
     """Audio-encoder outputs of every clip's fixed windows (the encoder is frozen).
 
@@ -120,7 +124,7 @@ def compute_audio_features(
     was_training = encoder.training
     encoder.eval()
     rows, kept, bad = [], [], []
-    for index, windows, error in iter_fixed_windows(source, workers=workers):
+    for index, windows, error in iter_fixed_windows(source, n_windows, workers=workers):
         if windows is None:
             bad.append(BadRow("audio", index, f"cannot decode: {error}"))
             continue
@@ -226,3 +230,66 @@ def embed_eval_set(
     audio = torch.stack(audio_rows).cpu() if audio_rows else torch.zeros(0, model.dim)
     text = torch.cat(text_rows).cpu() if text_rows else torch.zeros(0, model.dim)
     return audio, text, owner, bad
+
+
+def _cache_key(model: nn.Module, source: EvalSource, n_windows: int | None) -> str:
+    """A hash of everything the features depend on: encoder, front-end, clips, windows."""
+    import dataclasses
+    import hashlib
+    import json
+
+    clips = getattr(source, "clips", None)
+    paths = [str(getattr(c, "path", c)) for c in clips] if clips is not None else [len(source)]
+    weights = hashlib.sha256()
+    for name, tensor in sorted(model.audio_encoder.state_dict().items()):
+        weights.update(name.encode())
+        weights.update(tensor.detach().cpu().float().numpy().tobytes())
+    described = {
+        "audio": dataclasses.asdict(model.cfg.audio),
+        "frontend": dataclasses.asdict(model.cfg.frontend),
+        "n_windows": n_windows,
+        "clips": paths,
+        "weights": weights.hexdigest(),
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def cached_audio_features(
+    model: nn.Module,
+    source: EvalSource,
+    device: torch.device,
+    workers: int = 0,
+    n_windows: int | None = None,
+    cache_dir: str | None = None,
+) -> tuple[torch.Tensor, list[int], list[BadRow]]:
+    """``compute_audio_features``, kept on disk in ``cache_dir`` for later runs.
+
+    Comparing objectives or batch sizes on one frozen backbone then pays for the backbone
+    once. The key covers the encoder's weights and config, the front-end, the clip list and
+    the window count, so a stale file is never reused.
+    """
+    if cache_dir is None:
+        return compute_audio_features(model, source, device, workers, n_windows)
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import load_file, save_file
+
+    folder = Path(cache_dir)
+    key = _cache_key(model, source, n_windows)
+    tensors, meta = folder / f"{key}.safetensors", folder / f"{key}.json"
+    if tensors.is_file() and meta.is_file():
+        stored = load_file(str(tensors))
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        bad = [BadRow(**row) for row in info["bad"]]
+        log.info("audio features of %d clips read from %s", len(info["kept"]), tensors)
+        return stored["features"].to(device), list(info["kept"]), bad
+    feats, kept, bad = compute_audio_features(model, source, device, workers, n_windows)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = tensors.with_suffix(".partial")
+    save_file({"features": feats.detach().cpu().contiguous()}, str(partial))
+    partial.replace(tensors)
+    rows = [dataclasses.asdict(row) for row in bad]
+    meta.write_text(json.dumps({"kept": kept, "bad": rows}), encoding="utf-8")
+    return feats, kept, bad

@@ -18,7 +18,7 @@ from engine.features import (
     CachedAudioDataset,
     EvalSource,
     TextFeatureCache,
-    compute_audio_features,
+    cached_audio_features,
 )
 
 log = logging.getLogger(__name__)
@@ -167,13 +167,17 @@ def build_run_data(cfg: TrainCfg, model: nn.Module, device: torch.device, rank: 
         captions = _all_captions(train) + (_all_captions(val) if val is not None else [])
         data.text_cache = TextFeatureCache.build(model, captions, device)
     if cfg.freeze_audio_encoder:
-        feats, kept, bad = compute_audio_features(model, train, device, cfg.workers)
+        feats, kept, bad = cached_audio_features(
+            model, train, device, cfg.workers, cfg.cache_windows, cfg.feature_cache
+        )
         for item in bad:
             log.warning("skipping %s", item)
         data.train = CachedAudioDataset(feats, kept, train, seed=cfg.seed)
         data.cached_audio = True
         if val is not None:
-            vfeats, vkept, _ = compute_audio_features(model, val, device, cfg.workers)
+            vfeats, vkept, _ = cached_audio_features(
+                model, val, device, cfg.workers, None, cfg.feature_cache
+            )
             data.val_audio_features = (vfeats, vkept)
     elif cfg.spec_augment:
         from engine.audio import SpecAugment

@@ -42,6 +42,17 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="freeze the audio encoder and cache its features of fixed windows (heads only)",
     )
+    g.add_argument(
+        "--feature-cache",
+        metavar="DIR",
+        help="keep the frozen encoder's features in DIR and reuse them in later runs",
+    )
+    g.add_argument(
+        "--cache-windows",
+        type=int,
+        metavar="K",
+        help="fixed windows per clip to cache (default: the model config's n_windows)",
+    )
     g = p.add_argument_group("data")
     g.add_argument("--manifest", help="CSV/JSONL with audio and caption columns")
     g.add_argument("--library", help="SlapDesk library file: captions from the tracks' tags")

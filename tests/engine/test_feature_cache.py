@@ -1,0 +1,38 @@
+"""Frozen-encoder features kept on disk: a second run reads them instead of recomputing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from safetensors.torch import load_file
+
+from engine.config import TrainCfg
+from engine.train import run_train
+
+
+def _cfg(out: Path, cache: Path, **changes: object) -> TrainCfg:
+    base = TrainCfg(
+        model="slap_test", synthetic=16, steps=2, batch_size=4, val_fraction=0.0,
+        device="cpu", workers=0, progress=False, out=str(out), checkpoint_every=0,
+        warmup_steps=1, freeze_text=True, freeze_audio_encoder=True, feature_cache=str(cache),
+    )
+    return TrainCfg(**{**base.to_dict(), **changes})
+
+
+def test_second_run_reuses_the_cached_features(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    assert run_train(_cfg(tmp_path / "a", cache, cache_windows=2)) == 0
+    files = sorted(cache.glob("*.safetensors"))
+    assert len(files) == 1
+    features = load_file(str(files[0]))["features"]
+    assert features.shape[:2] == (16, 2)  # 16 clips x 2 cached windows
+    stamp = files[0].stat().st_mtime_ns
+
+    # Another objective on the same backbone and clips: the file is read, not rewritten.
+    assert run_train(_cfg(tmp_path / "b", cache, cache_windows=2, objective="clap")) == 0
+    assert sorted(cache.glob("*.safetensors")) == files
+    assert files[0].stat().st_mtime_ns == stamp
+
+    # A different window count is a different cache entry.
+    assert run_train(_cfg(tmp_path / "c", cache, cache_windows=1)) == 0
+    assert len(list(cache.glob("*.safetensors"))) == 2
