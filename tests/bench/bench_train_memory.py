@@ -108,7 +108,10 @@ def _run_child(args: argparse.Namespace, objective: str, batch: int) -> dict:
     ]  # fmt: skip
     if args.freeze_text:
         cmd.append("--freeze-text")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     for line in result.stdout.splitlines():
         if line.startswith("RESULT "):
