@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -120,3 +122,52 @@ def test_durations_read_naturally() -> None:
     assert format_duration(42.0) == "42 s"
     assert format_duration(3 * 3600 + 61) == "3 h 1 min"
     assert format_duration(2 * 86400 + 120) == "2 d 0 h 2 min"
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_the_next_scan_resumes(tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    from slapdesk.library.audiogen import make_track
+
+    root = tmp_path / "many"
+    root.mkdir()
+    source = make_track(tmp_path / "src", "flac", tags={"title": "Copy"})
+    total = 2000
+    for index in range(total):
+        os.link(source, root / f"{index:05d}.flac")
+    library = tmp_path / "lib.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slapdesk", "--library", str(library), "scan", "--json", str(root)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stored = 0
+    deadline = time.monotonic() + 60
+    while stored == 0 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if library.exists():
+            try:
+                with sqlite3.connect(f"file:{library}?mode=ro", uri=True) as conn:
+                    stored = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+            except sqlite3.Error:
+                stored = 0
+    if process.poll() is not None:
+        pytest.skip("the scan finished before it could be interrupted")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Stopping after the current batch" in err
+    with sqlite3.connect(library) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        kept = conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+    assert 0 < kept < total
+    assert json.loads(out)["added"] == kept  # what it reports is what it committed
+    resumed = _slapdesk("scan", "--json", str(root), library=library)
+    assert resumed.returncode == 0
+    report = json.loads(resumed.stdout)
+    assert (report["added"], report["unchanged"]) == (total - kept, kept)
