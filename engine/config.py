@@ -130,7 +130,7 @@ class TrainCfg:
     freeze_text: bool = False  # text tower frozen; its features cached once per caption
     freeze_audio_encoder: bool = False  # audio tower frozen; features of fixed windows cached
     feature_cache: str | None = None  # folder keeping frozen-encoder features across runs
-    cache_windows: int | None = None  # fixed windows per clip to cache (None: the config's K)
+    cache_windows: int | None = None  # fixed windows per clip cached, train and val (None: K)
     # -- data ----------------------------------------------------------------------------
     manifest: str | None = None  # CSV / JSONL of audio,caption
     library: str | None = None  # SlapDesk library SQLite file: captions from tags

@@ -176,7 +176,7 @@ def build_run_data(cfg: TrainCfg, model: nn.Module, device: torch.device, rank: 
         data.cached_audio = True
         if val is not None:
             vfeats, vkept, _ = cached_audio_features(
-                model, val, device, cfg.workers, None, cfg.feature_cache
+                model, val, device, cfg.workers, cfg.cache_windows, cfg.feature_cache
             )
             data.val_audio_features = (vfeats, vkept)
     elif cfg.spec_augment:
