@@ -171,3 +171,60 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_resumes(tmp_path: Path) -> None:
     assert resumed.returncode == 0
     report = json.loads(resumed.stdout)
     assert (report["added"], report["unchanged"]) == (total - kept, kept)
+
+
+def test_unreadable_files_and_folders_are_reported_and_kept(
+    tmp_path: Path, music_folder: Path
+) -> None:
+    from tests.slapdesk.library.helpers import unprivileged
+
+    prefix = unprivileged()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    library = tmp_path / "lib.sqlite"
+    assert _slapdesk("scan", str(music_folder), library=library).returncode == 0
+    locked_file = music_folder / "b" / "tone_mp3.mp3"
+    locked_folder = music_folder / "a"
+    locked_file.chmod(0)
+    locked_file.touch()  # changed: it must be read again
+    locked_folder.chmod(0)
+    try:
+        result = subprocess.run(
+            [*prefix, sys.executable, "-m", "slapdesk", "--library", str(library), "scan",
+             "--json", str(music_folder)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        locked_folder.chmod(0o755)
+        locked_file.chmod(0o644)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["removed"] == 0  # the 4 tracks in the unreadable folder stay
+    assert report["errors"] == [
+        {"path": str(locked_folder), "error": "cannot open the folder: Permission denied"},
+        {"path": str(locked_file), "error": "cannot read the file: permission denied"},
+    ]
+
+
+def test_an_unwritable_library_folder_exits_2_with_advice(
+    tmp_path: Path, music_folder: Path
+) -> None:
+    from tests.slapdesk.library.helpers import unprivileged
+
+    prefix = unprivileged()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        result = subprocess.run(
+            [*prefix, sys.executable, "-m", "slapdesk", "--library", str(folder / "l.sqlite"),
+             "scan", str(music_folder)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 2
+    assert "the folder is not writable" in result.stderr
+    assert "--library PATH" in result.stderr

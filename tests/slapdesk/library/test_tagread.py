@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -12,8 +14,14 @@ import pytest
 from slapdesk.library.audiogen import FORMATS, make_track
 from slapdesk.library.tagfields import FIELDS, convert
 from slapdesk.library.tagread import read_file, sniff
-from tests.slapdesk.library.helpers import flac_named_mp3, truncate, with_huge_picture
+from tests.slapdesk.library.helpers import (
+    flac_named_mp3,
+    truncate,
+    unprivileged,
+    with_huge_picture,
+)
 
+ROOT = Path(__file__).resolve().parents[3]
 CODECS = {
     "aiff": ("aiff", "pcm"), "flac": ("flac", "flac"), "m4a-aac": ("m4a", "aac"),
     "m4a-alac": ("m4a", "alac"), "mp3": ("mp3", "mp3"), "ogg": ("ogg", "vorbis"),
@@ -106,14 +114,22 @@ def test_a_file_cut_after_its_metadata_is_reported(tmp_path: Path) -> None:
     assert result.error.startswith("truncated")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without read permission")
 def test_a_file_without_permission_is_an_error(tmp_path: Path) -> None:
+    prefix = unprivileged()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
     path = make_track(tmp_path / "locked", "mp3")
     path.chmod(0)
-    try:
-        assert _read(path).error == "cannot read the file: permission denied"
-    finally:
-        path.chmod(0o600)
+    code = (
+        "import os, sys\nfrom slapdesk.library.tagread import read_file\n"
+        "print(read_file(os.fsencode(sys.argv[1])).error)"
+    )
+    result = subprocess.run(
+        [*prefix, sys.executable, "-c", code, str(path)],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    path.chmod(0o600)
+    assert result.stdout.strip() == "cannot read the file: permission denied"
 
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
