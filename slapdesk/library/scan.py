@@ -221,13 +221,24 @@ def run_scan(
 
 
 def _remember_folders(db: Database, roots: list[bytes]) -> None:
+    """Add the scanned folders; one inside a known folder is covered by it, not added."""
     now = time.time()
-    folders = [(root, now) for root in roots if os.path.isdir(root)]
-    with db.transaction():
-        db.conn.executemany(
-            "INSERT INTO folders (path, added_at) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
-            folders,
-        )
+    with db.transaction() as conn:
+        known = [path for (path,) in conn.execute("SELECT path FROM folders")]
+        for root in roots:
+            if not os.path.isdir(root) or any(root.startswith(_prefix(k)) for k in known):
+                continue
+            # A new folder around known ones replaces them (their tracks are under it).
+            prefix = _prefix(root)
+            conn.execute(
+                "DELETE FROM folders WHERE path >= ? AND path < ?",
+                (prefix, _upper_bound(prefix)),
+            )
+            conn.execute(
+                "INSERT INTO folders (path, added_at) VALUES (?, ?) "
+                "ON CONFLICT (path) DO NOTHING",
+                (root, now),
+            )
 
 
 # -- phase 1: walk and diff ------------------------------------------------------------------

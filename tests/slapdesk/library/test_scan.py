@@ -194,9 +194,15 @@ def test_worker_processes_give_the_same_index(
     assert titles[:2] == ["Tone aiff", "Tone flac"]
 
 
-def test_nested_roots_are_scanned_once(db: Database, music_folder: Path) -> None:
+def test_nested_roots_are_scanned_once_and_remembered_once(
+    db: Database, music_folder: Path
+) -> None:
+    assert run_scan(db, [music_folder / "a"], cfg=IN_PROCESS).added == 4
     report = run_scan(db, [music_folder, music_folder / "a", music_folder], cfg=IN_PROCESS)
-    assert report.added == 8
+    assert (report.added, report.unchanged) == (4, 4)
+    assert run_scan(db, [music_folder / "b"], cfg=IN_PROCESS).unchanged == 4
+    folders = db.execute("SELECT path FROM folders").fetchall()
+    assert folders == [(os.fsencode(music_folder),)]
 
 
 def test_progress_is_throttled(db: Database, tmp_path: Path) -> None:
