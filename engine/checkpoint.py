@@ -211,6 +211,13 @@ def latest_checkpoint(folder: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
+def find_resume_checkpoint(resume: str, out: str | Path) -> Path | None:
+    """The checkpoint ``--resume`` names: "latest" in ``out/checkpoints``, a folder or a JSON."""
+    where = Path(out) / "checkpoints" if resume == "latest" else Path(resume)
+    path = latest_checkpoint(where) if where.is_dir() else where
+    return path if path is not None and path.is_file() else None
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint's JSON and tensors (on the CPU).
 

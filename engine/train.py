@@ -97,7 +97,8 @@ def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
     problems = []
     if cfg.batch_size < 1 or cfg.accumulate < 1:
         problems.append("--batch-size and --accumulate must be at least 1")
-    if sum(bool(x) for x in (cfg.manifest or cfg.library, cfg.synthetic)) != 1:
+    sources = sum(bool(x) for x in (cfg.manifest or cfg.library, cfg.synthetic))
+    if sources > 1 or (sources == 0 and not cfg.resume):
         problems.append("give training data: --manifest and/or --library, or --synthetic N")
     if not 0.0 <= cfg.val_fraction < 1.0:
         problems.append("--val-fraction must be in [0, 1)")
@@ -121,12 +122,41 @@ def _install_stop_handlers(cancel: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+# What --resume takes from the command line; everything else comes from the checkpoint.
+_RUNTIME_FIELDS = ("resume", "out", "device", "workers", "progress")
+
+
+def resolve_resume(cfg: TrainCfg) -> TrainCfg:
+    """With ``--resume``, the run's configuration as it was started (from its checkpoint).
+
+    Only where to run (``--device``, ``--workers``, ``--no-progress``) comes from the new
+    command line, so ``slapdesk-train --out RUN --resume`` alone continues a run exactly.
+    """
+    from engine.checkpoint import find_resume_checkpoint
+
+    path = find_resume_checkpoint(cfg.resume, cfg.out) if cfg.resume else None
+    if path is None:
+        return cfg
+    saved = json.loads(path.read_text(encoding="utf-8")).get("train", {})
+    fields = TrainCfg.__dataclass_fields__
+    merged = {k: v for k, v in saved.items() if k in fields}
+    merged.update({k: getattr(cfg, k) for k in _RUNTIME_FIELDS})
+    ignored = [
+        f"--{k.replace('_', '-')}"
+        for k, v in cfg.to_dict().items()
+        if k not in _RUNTIME_FIELDS and v != getattr(_DEFAULTS, k) and v != merged.get(k, v)
+    ]
+    if ignored:
+        log.warning("--resume continues the run as it was started; ignoring %s", ", ".join(ignored))
+    return TrainCfg(**merged)
+
+
 def run_train(cfg: TrainCfg, cancel: threading.Event | None = None) -> int:
     """Train as ``cfg`` says; returns the process exit code (0, or 130 when stopped)."""
     from engine.trainer import Trainer, TrainingError
 
     try:
-        trainer = Trainer(cfg, cancel)
+        trainer = Trainer(resolve_resume(cfg), cancel)
         return trainer.run()
     except (TrainingError, ValueError, OSError) as exc:
         log.error("%s", exc)

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from engine.checkpoint import (
-    latest_checkpoint,
+    find_resume_checkpoint,
     load_checkpoint,
     restore_training_state,
     save_checkpoint,
@@ -195,10 +195,9 @@ class Trainer:
     def _resume(self) -> None:
         if not self.cfg.resume:
             return
-        where = self.out / "checkpoints" if self.cfg.resume == "latest" else Path(self.cfg.resume)
-        path = latest_checkpoint(where) if where.is_dir() else where
+        path = find_resume_checkpoint(self.cfg.resume, self.out)
         if path is None:
-            log.warning("no checkpoint in %s: starting from scratch", where)
+            log.warning("nothing to resume from (%s): starting from scratch", self.cfg.resume)
             return
         ckpt = load_checkpoint(path)
         if ckpt.meta.get("model") != self.model_cfg.to_dict():
