@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -90,6 +91,10 @@ def encode(path: Path, samples: np.ndarray, sample_rate: int, fmt: AudioFormat) 
             chunk = data[:, start * per_row : (start + frame_size) * per_row]
             frame = av.AudioFrame.from_ndarray(chunk, format=fmt.sample_format, layout=layout)
             frame.sample_rate = sample_rate
+            # Explicit timestamps: without them FFmpeg's Vorbis encoder writes granule
+            # positions that make the file look a fraction of its real length.
+            frame.pts = start
+            frame.time_base = Fraction(1, sample_rate)
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode(None):
