@@ -217,7 +217,9 @@ def _read_open_file(path: bytes, file: BinaryIO) -> ReadResult:
     try:
         audio = _load(kind, source)
     except Exception as error:
-        reason = find_damage(kind, None, source, size, tail) or _reason(error, kind)
+        # A recognised file that fails to parse is often cut short: say so when it is.
+        damage = find_damage(kind, None, source, size, tail) if sniffed else None
+        reason = damage or _reason(error, kind)
         if sniffed is None:
             return failed(path, f"not an audio file: no {_NAMES[kind]} data ({reason})", print_)
         return failed(path, f"damaged {_NAMES[kind]} file: {reason}", print_)
