@@ -63,6 +63,40 @@ class TextFeatureCache:
         log.info("cached text features of %d distinct captions", len(unique))
         return cls(features.to(device), {c: i for i, c in enumerate(unique)})
 
+    @classmethod
+    def build_cached(
+        cls, model: nn.Module, captions: Iterable[str], device: torch.device,
+        cache_dir: str | None,
+    ) -> TextFeatureCache:
+        """``build``, kept in ``cache_dir`` (keyed by text tower config + captions) when given."""
+        if cache_dir is None:
+            return cls.build(model, captions, device)
+        import dataclasses
+        import hashlib
+        import json
+        from pathlib import Path
+
+        from safetensors.torch import load_file, save_file
+
+        unique = list(dict.fromkeys(captions))
+        key = hashlib.sha256(
+            json.dumps([dataclasses.asdict(model.cfg.text), unique]).encode()
+        ).hexdigest()[:24]
+        folder = Path(cache_dir)
+        tensors, names = folder / f"text-{key}.safetensors", folder / f"text-{key}.json"
+        if tensors.is_file() and names.is_file():
+            stored = json.loads(names.read_text(encoding="utf-8"))
+            features = load_file(str(tensors))["features"].to(device)
+            log.info("text features of %d captions read from %s", len(stored), tensors)
+            return cls(features, {c: i for i, c in enumerate(stored)})
+        built = cls.build(model, unique, device)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = tensors.with_suffix(".partial")
+        save_file({"features": built.features.detach().cpu().contiguous()}, str(partial))
+        partial.replace(tensors)
+        names.write_text(json.dumps(unique), encoding="utf-8")
+        return built
+
     def lookup(self, captions: list[str]) -> torch.Tensor:
         """Features [B, text_dim] of ``captions`` (each must have been cached)."""
         rows = torch.tensor([self.index[c] for c in captions], device=self.features.device)

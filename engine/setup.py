@@ -165,7 +165,7 @@ def build_run_data(cfg: TrainCfg, model: nn.Module, device: torch.device, rank: 
     data = RunData(train=train, val=val, description=description)
     if cfg.freeze_text:
         captions = _all_captions(train) + (_all_captions(val) if val is not None else [])
-        data.text_cache = TextFeatureCache.build(model, captions, device)
+        data.text_cache = TextFeatureCache.build_cached(model, captions, device, cfg.feature_cache)
     if cfg.freeze_audio_encoder:
         feats, kept, bad = cached_audio_features(
             model, train, device, cfg.workers, cfg.cache_windows, cfg.feature_cache

@@ -22,17 +22,19 @@ def _cfg(out: Path, cache: Path, **changes: object) -> TrainCfg:
 def test_second_run_reuses_the_cached_features(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     assert run_train(_cfg(tmp_path / "a", cache, cache_windows=2)) == 0
-    files = sorted(cache.glob("*.safetensors"))
+    files = sorted(cache.glob("[!t]*.safetensors"))
     assert len(files) == 1
+    assert len(list(cache.glob("text-*.safetensors"))) == 1
     features = load_file(str(files[0]))["features"]
     assert features.shape[:2] == (16, 2)  # 16 clips x 2 cached windows
     stamp = files[0].stat().st_mtime_ns
 
     # Another objective on the same backbone and clips: the file is read, not rewritten.
     assert run_train(_cfg(tmp_path / "b", cache, cache_windows=2, objective="clap")) == 0
-    assert sorted(cache.glob("*.safetensors")) == files
+    assert sorted(cache.glob("[!t]*.safetensors")) == files
     assert files[0].stat().st_mtime_ns == stamp
 
     # A different window count is a different cache entry.
     assert run_train(_cfg(tmp_path / "c", cache, cache_windows=1)) == 0
-    assert len(list(cache.glob("*.safetensors"))) == 2
+    assert len(list(cache.glob("[!t]*.safetensors"))) == 2
+    assert len(list(cache.glob("text-*.safetensors"))) == 1  # same captions: one text entry
