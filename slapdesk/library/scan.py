@@ -14,15 +14,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from slapdesk.library.db import Database
-from slapdesk.library.tagread import ReadResult, read_file, read_many
+from slapdesk.library.readpool import read_in_processes
+from slapdesk.library.tagread import ReadResult, read_file
 from slapdesk.library.walk import FileEntry, WalkState, diff_tree
 
 log = logging.getLogger(__name__)
@@ -39,6 +38,7 @@ class ScanCfg:
     batch_seconds: float = 1.0  # ... or this long, whichever comes first
     progress_hz: float = 30.0  # at most this many Progress updates per second
     start_method: str | None = None  # worker start: None = fork if single-threaded, else spawn
+    file_timeout_s: float = 30.0  # a file whose tags take longer is reported and skipped
 
 
 @dataclass(frozen=True)
@@ -321,16 +321,14 @@ def _read_all(
         for path in paths:
             yield read_file(path)
         return
-    chunks = [paths[i : i + cfg.chunk_files] for i in range(0, len(paths), cfg.chunk_files)]
-    context = multiprocessing.get_context(cfg.start_method or _start_method())
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
-    try:
-        for results in pool.map(read_many, chunks):
-            yield from results
-            if cancel.is_set():
-                return
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    yield from read_in_processes(
+        paths,
+        workers=workers,
+        chunk_files=cfg.chunk_files,
+        start_method=cfg.start_method or _start_method(),
+        file_timeout_s=cfg.file_timeout_s,
+        cancel=cancel,
+    )
 
 
 def usable_cpus() -> int:
@@ -346,11 +344,6 @@ def _start_method() -> str:
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return "fork"
     return "spawn"
-
-
-def _worker_init() -> None:
-    # Ctrl-C belongs to the parent, which stops the pool and commits what it has.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _move_candidates(db: Database, plan: _Plan) -> dict[tuple[int, bytes], list[_Gone]]:

@@ -214,3 +214,33 @@ def test_progress_is_throttled(db: Database, tmp_path: Path) -> None:
     updates = list(scan(db, [root], cfg=ScanCfg(workers=0, progress_hz=2)))
     assert len(updates) <= 4
     assert updates[-1].message == "Done"
+
+
+def test_a_file_that_hangs_its_reader_is_skipped_and_the_rest_indexed(
+    db: Database, music_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parser stuck on one file (a pathological tag) must not stall the scan."""
+    import time
+
+    from slapdesk.library import tagread
+
+    real_read = tagread.read_file
+
+    def stuck_on_flac(path: bytes) -> tagread.ReadResult:
+        if path.endswith(b".flac"):
+            time.sleep(600)  # what a parser caught in a loop looks like from outside
+        return real_read(path)
+
+    # Forked workers inherit the patched reader.
+    monkeypatch.setattr(tagread, "read_file", stuck_on_flac)
+    cfg = ScanCfg(
+        workers=2, pool_threshold=1, chunk_files=4, start_method="fork", file_timeout_s=1.0
+    )
+    report = run_scan(db, [music_folder], cfg=cfg)
+    assert report.added == 8
+    assert _errors(report) == {
+        "tone_flac.flac": "reading its tags took longer than 1 s (the file may be damaged); "
+        "skipped"
+    }
+    titles = {title for (title,) in db.execute("SELECT title FROM tracks")}
+    assert len(titles - {None}) == 7
