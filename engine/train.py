@@ -153,7 +153,9 @@ def resolve_resume(cfg: TrainCfg) -> TrainCfg:
 
 def run_train(cfg: TrainCfg, cancel: threading.Event | None = None) -> int:
     """Train as ``cfg`` says; returns the process exit code (0, or 130 when stopped)."""
-    from engine.trainer import Trainer, TrainingError
+    import torch
+
+    from engine.trainer import EXIT_INTERRUPTED, Trainer, TrainingError
 
     try:
         trainer = Trainer(resolve_resume(cfg), cancel)
@@ -161,6 +163,16 @@ def run_train(cfg: TrainCfg, cancel: threading.Event | None = None) -> int:
     except (TrainingError, ValueError, OSError) as exc:
         log.error("%s", exc)
         return 1
+    except torch.OutOfMemoryError as exc:
+        log.error(
+            "out of memory (%s): lower --batch-size and raise --accumulate to keep the "
+            "effective batch, or use --amp bf16 / --freeze-text",
+            str(exc).splitlines()[0],
+        )
+        return 1
+    except KeyboardInterrupt:
+        log.error("stopped at once (second interrupt): no checkpoint of the last steps")
+        return EXIT_INTERRUPTED
     finally:
         _shutdown_distributed()
 

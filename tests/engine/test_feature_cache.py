@@ -12,9 +12,20 @@ from engine.train import run_train
 
 def _cfg(out: Path, cache: Path, **changes: object) -> TrainCfg:
     base = TrainCfg(
-        model="slap_test", synthetic=16, steps=2, batch_size=4, val_fraction=0.0,
-        device="cpu", workers=0, progress=False, out=str(out), checkpoint_every=0,
-        warmup_steps=1, freeze_text=True, freeze_audio_encoder=True, feature_cache=str(cache),
+        model="slap_test",
+        synthetic=16,
+        steps=2,
+        batch_size=4,
+        val_fraction=0.0,
+        device="cpu",
+        workers=0,
+        progress=False,
+        out=str(out),
+        checkpoint_every=0,
+        warmup_steps=1,
+        freeze_text=True,
+        freeze_audio_encoder=True,
+        feature_cache=str(cache),
     )
     return TrainCfg(**{**base.to_dict(), **changes})
 

@@ -204,3 +204,15 @@ def test_frozen_audio_encoder_trains_only_the_heads(tmp_path: Path) -> None:
     assert all(torch.equal(trained[k], fresh[k]) for k in encoder)
     assert not all(torch.equal(trained[k], fresh[k]) for k in heads)
     assert _records(out, "eval")[0]["n_audio"] == 6.0
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+def test_cuda_mixed_precision_run(tmp_path: Path, amp: str) -> None:
+    out = tmp_path / amp
+    args = ["--synthetic", "64", "--steps", "4", "--accumulate", "2", "--batch-size", "8"]
+    args += ["--model", "slap_test", "--device", "cuda", "--amp", amp, "--workers", "2"]
+    assert main([*args, "--val-max", "8", "--no-progress", "--out", str(out)]) == 0
+    steps = _records(out)
+    assert all(r["peak_mem_bytes"] > 0 and not r["skipped"] for r in steps)
+    assert load_bundle(out / "bundle", device="cpu").info.cfg.name == "slap_test"
