@@ -389,9 +389,13 @@ class LogMel(nn.Module):
             center=True,
             pad_mode="constant",
             return_complex=True,
-        ).abs()
-        if cfg.power != 1.0:
-            spec = spec.pow(cfg.power)
+        )
+        # |X|^2 as re^2 + im^2: several times faster on a CPU than complex abs() then pow().
+        spec = torch.addcmul(spec.real.square(), spec.imag, spec.imag)
+        if cfg.power == 1.0:
+            spec = spec.sqrt()
+        elif cfg.power != 2.0:
+            spec = spec.pow(cfg.power / 2)
         mel = torch.matmul(self.mel_basis, spec)
         if cfg.log == "ln":
             return torch.log(mel + cfg.log_offset)

@@ -41,14 +41,14 @@ def _conv2d(c_in: int, c_out: int) -> nn.Sequential:
 
 @register_audio_encoder("cnn-small")
 class CnnSmall(nn.Module):
-    """Log-mel ``[B, n_mels, T]`` -> ``[B, out_dim]``; about 3.2M parameters by default."""
+    """Log-mel ``[B, n_mels, T]`` -> ``[B, out_dim]``; about 1.7M parameters by default."""
 
     def __init__(
         self,
         frontend: AudioFrontendCfg,
-        stem_channels: tuple[int, int, int] = (24, 48, 64),
-        channels: tuple[int, int] = (256, 384),
-        blocks: tuple[int, int] = (2, 3),
+        stem_channels: tuple[int, int, int] = (16, 32, 48),
+        channels: tuple[int, int] = (192, 320),
+        blocks: tuple[int, int] = (2, 2),
         out_dim: int = 512,
     ) -> None:
         """Create the tower.
