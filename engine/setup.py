@@ -80,6 +80,7 @@ def load_model(cfg: TrainCfg) -> nn.Module:
     if cfg.init:
         from engine.bundle import load_bundle
 
+        model_config(cfg)  # refuses an --objective the bundle was not trained for
         model = load_bundle(cfg.init, device="cpu", with_target=True).model
         model.train()
     else:

@@ -60,6 +60,19 @@ def test_synthetic_run_writes_a_loadable_bundle(tmp_path: Path) -> None:
     assert "32 generated toy tones" in (out / "bundle" / "model_card.md").read_text()
     assert "t2a_R@10" in (out / "bundle" / "model_card.md").read_text()
 
+    # Fine-tuning starts from the bundle's weights and architecture.
+    tuned = tmp_path / "tuned"
+    args = ["--synthetic", "32", "--steps", "1", "--batch-size", "4", "--val-fraction", "0"]
+    assert main([*args, "--init", str(out / "bundle"), "--out", str(tuned), *FAST[2:]]) == 0
+    before = load_file(str(out / "bundle" / "model.safetensors"))
+    after = load_file(str(tuned / "bundle" / "model.safetensors"))
+    assert before.keys() == after.keys()
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed and len(changed) < len(before)  # trained, from the same start
+    assert "initialised from" in (tuned / "bundle" / "model_card.md").read_text()
+    clap = ["--init", str(out / "bundle"), "--objective", "clap", "--out", str(tmp_path / "x")]
+    assert main([*args, *clap, *FAST[2:]]) == 1
+
 
 def test_loss_goes_down_on_the_toy_task(tmp_path: Path) -> None:
     out = tmp_path / "run"
