@@ -285,6 +285,9 @@ def save_bundle(
     """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    # Unwrap DistributedDataParallel (.module) and torch.compile (._orig_mod).
+    for attr in ("module", "_orig_mod"):
+        model = getattr(model, attr, model)
     cfg: SlapCfg = model.cfg
     state = model.online_state_dict()
     text_ref = _text_reference(cfg.text)
@@ -377,16 +380,24 @@ def read_bundle_info(folder: str | os.PathLike[str]) -> BundleInfo:
     )
 
 
-def _bundled_text_encoder(folder: Path, text_cfg: TextEncoderCfg) -> torch.nn.Module:
-    """Build a text tower from a bundle's own config + tokenizer files (weights come later)."""
+def _text_skeleton(text_cfg: TextEncoderCfg) -> torch.nn.Module | None:
+    """The text tower's architecture and tokenizer, without reading pretrained weights.
+
+    A bundle's model.safetensors holds every text weight, so the packaged or bundled model's
+    own weight file need not be read (or even exist). None for a random-init test tower.
+    """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     from engine.towers import TextEncoder
+    from engine.towers.text import resolve_text_source
 
+    if text_cfg.random_init is not None:
+        return None
+    folder = resolve_text_source(text_cfg.source)
     config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     model = AutoModel.from_config(config)
-    return TextEncoder(model, tokenizer, text_cfg.pooling, text_cfg.max_length, str(folder))
+    return TextEncoder(model, tokenizer, text_cfg.pooling, text_cfg.max_length, text_cfg.source)
 
 
 def _check_weights(
@@ -438,9 +449,7 @@ def load_bundle(
     weights_path = info.folder / WEIGHTS_FILE
     state = _read_safetensors(weights_path)
     try:
-        text = None
-        if info.text_encoder == f"{TEXT_DIR}/":
-            text = _bundled_text_encoder(info.folder / TEXT_DIR, info.cfg.text)
+        text = _text_skeleton(info.cfg.text)
         model = build_model(info.cfg, with_target=with_target, text_encoder=text)
     except (ValueError, KeyError, TypeError, OSError, MissingModelError) as exc:
         raise BundleError(f"{info.folder / CONFIG_FILE}: cannot build the model: {exc}") from exc

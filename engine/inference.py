@@ -42,7 +42,7 @@ class AudioEmbeddings:
     """
 
     tracks: np.ndarray  # float32 [M, D], unit norm, one row per input that succeeded
-    windows: list[np.ndarray]  # per row: float32 [K, D] unit-norm window vectors
+    windows: list[np.ndarray]  # per row: float32 [K, D] unit-norm window vectors (or empty)
     indices: np.ndarray  # int64 [M]: input position of each row
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path or "<waveform i>", why)
     cancelled: bool = False  # the cancel event stopped the job; rows so far are kept
@@ -169,8 +169,12 @@ class Embedder:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
         decode_workers: int | None = None,
+        keep_windows: bool = True,
     ) -> AudioEmbeddings:
         """Embed audio files or waveforms.
+
+        Everything returned stays in memory: embed a large library in chunks (say a few
+        thousand tracks per call) and store each chunk's vectors before the next.
 
         Args:
             items: File paths, mono float32 waveforms at the model's sample rate, or arrays
@@ -184,19 +188,20 @@ class Embedder:
             progress: Called as ``progress(done, total)`` after each input.
             cancel: Set it to stop; the result then holds the rows finished so far.
             decode_workers: Decoding threads (default: up to 4, one per CPU core).
+            keep_windows: Return the per-window vectors too (else ``windows`` is empty).
 
         Returns:
             :class:`AudioEmbeddings`; inputs that failed are listed in ``errors``.
         """
         k = n_windows or self.cfg.frontend.n_windows
         workers = decode_workers or max(1, min(4, os.cpu_count() or 1))
-        rows: list[tuple[int, np.ndarray, np.ndarray]] = []
+        rows: list[tuple[int, np.ndarray, np.ndarray | None]] = []
         errors: list[tuple[str, str]] = []
         batch: list[tuple[int, np.ndarray]] = []
         done = 0
 
         def flush() -> None:
-            self._embed_batch(batch, items, rows, errors)
+            self._embed_batch(batch, items, rows, errors, keep_windows)
             batch.clear()
 
         for index, windows, error in self._decoded(items, k, workers, cancel):
@@ -218,8 +223,9 @@ class Embedder:
         self,
         batch: list[tuple[int, np.ndarray]],
         items: Sequence[AudioInput],
-        rows: list[tuple[int, np.ndarray, np.ndarray]],
+        rows: list[tuple[int, np.ndarray, np.ndarray | None]],
         errors: list[tuple[str, str]],
+        keep_windows: bool,
     ) -> None:
         """Embed the windows of a batch of tracks; append (index, track, windows) rows."""
         if not batch:
@@ -234,11 +240,11 @@ class Embedder:
                 continue
             mean = torch.from_numpy(per_window).mean(dim=0)
             track = F.normalize(mean, dim=0).numpy()
-            rows.append((index, track, per_window))
+            rows.append((index, track, per_window.copy() if keep_windows else None))
 
     def _collect(
         self,
-        rows: list[tuple[int, np.ndarray, np.ndarray]],
+        rows: list[tuple[int, np.ndarray, np.ndarray | None]],
         errors: list[tuple[str, str]],
         cancelled: bool,
     ) -> AudioEmbeddings:
@@ -246,7 +252,7 @@ class Embedder:
         tracks = np.stack([r[1] for r in rows]) if rows else np.zeros((0, self.dim), np.float32)
         return AudioEmbeddings(
             tracks=tracks.astype(np.float32, copy=False),
-            windows=[r[2] for r in rows],
+            windows=[r[2] for r in rows if r[2] is not None],
             indices=np.array([r[0] for r in rows], dtype=np.int64),
             errors=errors,
             cancelled=cancelled,

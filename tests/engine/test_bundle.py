@@ -237,3 +237,23 @@ def test_text_tower_from_a_local_folder_travels_with_the_bundle(tmp_path: Path) 
     loaded = Embedder.from_bundle(tmp_path / "bundle", device="cpu")
     expected = Embedder(model, device="cpu").embed_text(CAPTIONS)
     assert np.array_equal(loaded.embed_text(CAPTIONS), expected)
+
+
+def test_packaged_minilm_round_trip_without_reading_its_weights_twice(tmp_path: Path) -> None:
+    import dataclasses
+
+    from engine.config import TextEncoderCfg
+    from engine.model import build_model
+
+    cfg = dataclasses.replace(tiny_cfg(), text=TextEncoderCfg(max_length=16))  # packaged:minilm
+    torch.manual_seed(0)
+    model = build_model(cfg, with_target=False)
+    with torch.no_grad():  # as if fine-tuned: the bundle, not the package, holds the weights
+        model.text_encoder.model.embeddings.word_embeddings.weight.mul_(1.5)
+    save_bundle(model, tmp_path / "b", "card")
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["text_encoder"] == (
+        "packaged:minilm"
+    )
+    loaded = Embedder.from_bundle(tmp_path / "b", device="cpu")
+    expected = Embedder(model, device="cpu").embed_text(CAPTIONS)
+    assert np.array_equal(loaded.embed_text(CAPTIONS), expected)

@@ -101,6 +101,8 @@ def test_bad_files_are_reported_and_the_job_goes_on(
     assert all(message for _, message in result.errors)
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert not result.cancelled
+    lean = embedder.embed_audio([tracks["wav"], tracks["flac"]], keep_windows=False)
+    assert lean.windows == [] and lean.tracks.shape == (2, embedder.dim)
 
 
 def test_cancel_stops_the_job_and_keeps_finished_rows(
