@@ -220,6 +220,25 @@ def _text_reference(text: TextEncoderCfg) -> str:
     return f"{TEXT_DIR}/"
 
 
+def stored_cfg(cfg: SlapCfg) -> SlapCfg:
+    """The configuration as a bundle stores it: self-contained, no paths outside the bundle.
+
+    A text tower read from a local folder becomes ``"bundle:text_encoder"`` (its files are
+    copied into the bundle) and ``audio.init_from`` is dropped (model.safetensors holds the
+    trained weights; the initial checkpoint need not exist where the bundle is used).
+    """
+    text = cfg.text
+    if _text_reference(text) == f"{TEXT_DIR}/":
+        text = dataclasses.replace(text, source=BUNDLED_TEXT_SOURCE)
+    audio = dataclasses.replace(cfg.audio, init_from=None)
+    return dataclasses.replace(cfg, text=text, audio=audio)
+
+
+def model_id_of(model: SlapModel | ClapModel) -> str:
+    """The id :func:`save_bundle` gives ``model``: hash of its stored config + online weights."""
+    return weights_hash(model.online_state_dict(), stored_cfg(model.cfg))
+
+
 def _copy_text_files(source: Path, dest: Path) -> None:
     """Copy a Hugging Face folder's config and tokenizer files (not its weights)."""
     if not source.is_dir():
@@ -291,12 +310,8 @@ def save_bundle(
     cfg: SlapCfg = model.cfg
     state = model.online_state_dict()
     text_ref = _text_reference(cfg.text)
-    stored_cfg = cfg
-    if text_ref == f"{TEXT_DIR}/":
-        stored_cfg = dataclasses.replace(
-            cfg, text=dataclasses.replace(cfg.text, source=BUNDLED_TEXT_SOURCE)
-        )
-    model_id = weights_hash(state, stored_cfg)
+    cfg_to_store = stored_cfg(cfg)
+    model_id = weights_hash(state, cfg_to_store)
     tmp = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
@@ -306,7 +321,7 @@ def save_bundle(
             _copy_text_files(_resolve_text_source(cfg.text.source, folder), tmp / TEXT_DIR)
         config = {
             "format_version": FORMAT_VERSION,
-            "model": stored_cfg.to_dict(),
+            "model": cfg_to_store.to_dict(),
             "engine_version": engine_version(),
             "model_id": model_id,
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -363,6 +378,8 @@ def read_bundle_info(folder: str | os.PathLike[str]) -> BundleInfo:
         model_id = str(config["model_id"])
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{path}: bad or missing model configuration: {exc!r}") from exc
+    # The weights come from model.safetensors, never from an initial checkpoint.
+    cfg = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, init_from=None))
     if cfg.text.source == BUNDLED_TEXT_SOURCE and cfg.text.random_init is None:
         text_dir = folder / TEXT_DIR
         if not text_dir.is_dir():
@@ -455,8 +472,7 @@ def load_bundle(
         raise BundleError(f"{info.folder / CONFIG_FILE}: cannot build the model: {exc}") from exc
     _check_weights(model.online_state_dict(), state, weights_path)
     model.load_online_state_dict(state)
-    stored_cfg = SlapCfg.from_dict(json.loads((info.folder / CONFIG_FILE).read_text())["model"])
-    actual_id = weights_hash(model.online_state_dict(), stored_cfg)
+    actual_id = model_id_of(model)
     if actual_id != info.model_id:
         raise BundleError(
             f"{weights_path} does not match the model_id in config.json "

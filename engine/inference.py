@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
 
 from engine.audio import load_windows, window_starts
-from engine.bundle import load_bundle, weights_hash
+from engine.bundle import load_bundle, model_id_of
 from engine.device import resolve_device
 from engine.model import ClapModel, SlapModel
 
@@ -72,12 +72,12 @@ class Embedder:
         Args:
             model: The model; it is switched to eval mode and moved to ``device``.
             device: "cpu", "cuda", "mps", ... or None for the best available.
-            model_id: Id to report; default: the hash of configuration + online weights.
+            model_id: Id to report; default: the id a bundle of this model would have.
         """
         self.device = resolve_device(device)
         self.model = model.eval().to(self.device)
         self.cfg = model.cfg
-        self.model_id = model_id or weights_hash(model.online_state_dict(), model.cfg)
+        self.model_id = model_id or model_id_of(model)
 
     @classmethod
     def from_bundle(

@@ -228,7 +228,8 @@ def test_text_tower_from_a_local_folder_travels_with_the_bundle(tmp_path: Path) 
 
     torch.manual_seed(0)
     model = build_model(cfg)
-    save_bundle(model, tmp_path / "bundle", "card")
+    model_id = save_bundle(model, tmp_path / "bundle", "card")
+    assert Embedder(model, device="cpu").model_id == model_id
     saved_files = {p.name for p in (tmp_path / "bundle" / "text_encoder").iterdir()}
     assert "config.json" in saved_files and "model.safetensors" not in saved_files
     for item in hf_folder.iterdir():  # the original folder is gone: the bundle must suffice
@@ -257,3 +258,25 @@ def test_packaged_minilm_round_trip_without_reading_its_weights_twice(tmp_path: 
     loaded = Embedder.from_bundle(tmp_path / "b", device="cpu")
     expected = Embedder(model, device="cpu").embed_text(CAPTIONS)
     assert np.array_equal(loaded.embed_text(CAPTIONS), expected)
+
+
+def test_a_bundle_does_not_need_the_initial_audio_checkpoint(tmp_path: Path) -> None:
+    import dataclasses
+
+    from safetensors.torch import save_file
+
+    from engine.model import build_model
+
+    donor = tiny_model(seed=7)
+    init = tmp_path / "init.safetensors"
+    save_file({k: v.contiguous() for k, v in donor.audio_encoder.state_dict().items()}, init)
+    cfg = tiny_cfg()
+    cfg = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, init_from=str(init)))
+    model = build_model(cfg)
+    torch.testing.assert_close(model.audio_encoder.state_dict(), donor.audio_encoder.state_dict())
+    model_id = save_bundle(model, tmp_path / "b", "card")
+    init.unlink()
+    stored = json.loads((tmp_path / "b" / "config.json").read_text())["model"]
+    assert stored["audio"]["init_from"] is None
+    loaded = Embedder.from_bundle(tmp_path / "b", device="cpu")
+    assert loaded.model_id == model_id == Embedder(model, device="cpu").model_id
