@@ -234,6 +234,21 @@ def stored_cfg(cfg: SlapCfg) -> SlapCfg:
     return dataclasses.replace(cfg, text=text, audio=audio)
 
 
+def _external_towers(model: SlapModel | ClapModel, cfg: SlapCfg) -> dict[str, str]:
+    """Weight-name prefixes that equal a packaged model's weights exactly: prefix -> source."""
+    from engine.towers import build_text_encoder
+
+    if not cfg.text.source.startswith("packaged:") or cfg.text.random_init is not None:
+        return {}
+    packaged = build_text_encoder(cfg.text).state_dict()
+    ours = model.text_encoder.state_dict()
+    if packaged.keys() != ours.keys() or not all(
+        torch.equal(packaged[k].cpu(), ours[k].cpu()) for k in packaged
+    ):
+        return {}  # fine-tuned text tower: its weights are stored
+    return {"text_encoder.": cfg.text.source}
+
+
 def model_id_of(model: SlapModel | ClapModel) -> str:
     """The id :func:`save_bundle` gives ``model``: hash of its stored config + online weights."""
     return weights_hash(model.online_state_dict(), stored_cfg(model.cfg))
@@ -285,6 +300,8 @@ def save_bundle(
     folder: str | os.PathLike[str],
     card_text: str,
     metrics: dict[str, Any] | None = None,
+    *,
+    reference_packaged: bool = True,
 ) -> str:
     """Write ``model`` as a bundle folder, atomically (temp folder + ``os.replace``).
 
@@ -294,6 +311,9 @@ def save_bundle(
         folder: The bundle folder; an existing bundle there is replaced as a whole.
         card_text: Markdown for ``model_card.md`` (data, recipe, measured figures).
         metrics: Measured figures to record in ``config.json``.
+        reference_packaged: A text tower whose weights are exactly those of the packaged
+            model it names (a frozen tower) is stored as that reference, not as 90 MB of
+            copies; the model id still covers them, so a different package is detected.
 
     Returns:
         The bundle's model id (stable hash of configuration + weights).
@@ -312,6 +332,9 @@ def save_bundle(
     text_ref = _text_reference(cfg.text)
     cfg_to_store = stored_cfg(cfg)
     model_id = weights_hash(state, cfg_to_store)
+    external = _external_towers(model, cfg) if reference_packaged else {}
+    for prefix in external:
+        state = {k: v for k, v in state.items() if not k.startswith(prefix)}
     tmp = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
@@ -327,6 +350,7 @@ def save_bundle(
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "metrics": dict(metrics or {}),
             "text_encoder": text_ref,
+            "external_weights": external,
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_FILE).write_text(card_text, encoding="utf-8")
@@ -417,6 +441,12 @@ def _text_skeleton(text_cfg: TextEncoderCfg) -> torch.nn.Module | None:
     return TextEncoder(model, tokenizer, text_cfg.pooling, text_cfg.max_length, text_cfg.source)
 
 
+def _external_weights(folder: Path) -> dict[str, str]:
+    config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    external = config.get("external_weights") or {}
+    return {str(k): str(v) for k, v in external.items()} if isinstance(external, dict) else {}
+
+
 def _check_weights(
     expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor], path: Path
 ) -> None:
@@ -465,18 +495,29 @@ def load_bundle(
     info = read_bundle_info(folder)
     weights_path = info.folder / WEIGHTS_FILE
     state = _read_safetensors(weights_path)
+    external = _external_weights(info.folder)
     try:
-        text = _text_skeleton(info.cfg.text)
+        # A tower stored by reference is built with the packaged weights; others as skeletons.
+        text = None if "text_encoder." in external else _text_skeleton(info.cfg.text)
         model = build_model(info.cfg, with_target=with_target, text_encoder=text)
     except (ValueError, KeyError, TypeError, OSError, MissingModelError) as exc:
         raise BundleError(f"{info.folder / CONFIG_FILE}: cannot build the model: {exc}") from exc
-    _check_weights(model.online_state_dict(), state, weights_path)
-    model.load_online_state_dict(state)
+    expected = model.online_state_dict()
+    from_package = {k: v for k, v in expected.items() if k.startswith(tuple(external))}
+    _check_weights({k: v for k, v in expected.items() if k not in from_package}, state,
+                   weights_path)
+    model.load_online_state_dict({**from_package, **state})
     actual_id = model_id_of(model)
     if actual_id != info.model_id:
         raise BundleError(
             f"{weights_path} does not match the model_id in config.json "
             f"({actual_id} != {info.model_id}): the file was changed or damaged"
+            + (
+                f", or the packaged model it refers to ({', '.join(external.values())}) is "
+                "not the version it was trained with"
+                if external
+                else ""
+            )
         )
     model.eval()
     model.to(resolve_device(device))
