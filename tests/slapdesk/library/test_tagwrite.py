@@ -212,3 +212,25 @@ def test_unreadable_file_raises_tag_write_error(tmp_path: Path) -> None:
 def test_unknown_field_is_refused(tagged_track: Path) -> None:
     with pytest.raises(ValueError, match="unknown tag field"):
         write_fields(tagged_track, {"title": ["No"]})
+
+
+def test_non_utf8_file_name(tmp_path: Path) -> None:
+    made = make_track(tmp_path / "tmp", "flac", tags={"title": "Caf\xe9"})
+    odd = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9 \xff.flac")))
+    made.rename(odd)
+    audio_md5 = tagwrite.packet_md5(odd)
+    assert write_fields(odd, BIG).method == "atomic"  # verified through FFmpeg as well
+    assert tagwrite.read_fields(odd, ["slapdesk_genre"]) == BIG
+    assert tagwrite.packet_md5(odd) == audio_md5
+
+
+def test_hard_linked_file_is_not_split(tmp_path: Path) -> None:
+    path = make_track(tmp_path / "song", "mp3", tags={"title": "Linked"})
+    twin = tmp_path / "twin.mp3"
+    os.link(path, twin)
+    assert write_fields(path, OURS).method == "in-place"  # fits: both names see it
+    assert tagwrite.read_fields(twin, ["slapdesk_mood"]) == {"slapdesk_mood": ["Calm"]}
+    data = path.read_bytes()
+    with pytest.raises(TagWriteError, match="2 hard links"):
+        write_fields(path, BIG)
+    assert path.read_bytes() == data == twin.read_bytes()
