@@ -51,11 +51,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="validation clips (MuseScore General + TimGM6mb)")
     p = sub.add_parser("music21", help="music21's bundled corpus rendered with fluidsynth")
     _common(p)
-    p.add_argument("--train", type=int, default=400, help="train clips (works hashed to train)")
-    p.add_argument("--val", type=int, default=100, help="validation clips (other works)")
+    p.add_argument("--train", type=int, default=300, help="train clips (works not in val)")
+    p.add_argument("--val", type=int, default=80, help="validation clips (other works)")
     p = sub.add_parser("recordings", help="real recordings from (non-reserved) Debian packages")
     _common(p)
-    p.add_argument("--windows", type=int, default=4, help="10 s windows per long track")
+    p.add_argument("--windows", type=int, default=6,
+                   help="most 10 s windows per track (one per 30 s)")
     p = sub.add_parser("eval-set", help="zero-shot evaluation set from the RESERVED packages")
     _common(p)
     p.add_argument("--per-class", type=int, default=60, help="most clips per class")
@@ -91,7 +92,7 @@ def _music21(cfg: BuildCfg, n_train: int, n_val: int) -> list[dict]:
 def _recordings(cfg: BuildCfg, windows: int) -> list[dict]:
     from tools.corpus import recordings
 
-    return [run_jobs(recordings.jobs(windows), cfg, "recordings")]
+    return [run_jobs(recordings.jobs(windows, cfg.out / "cache"), cfg, "recordings")]
 
 
 def _evalset(cfg: BuildCfg, per_class: int) -> list[dict]:
@@ -134,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "music21":
         report += _music21(cfg, args.train, args.val)
     if args.command in ("recordings", "all"):
-        report += _recordings(cfg, getattr(args, "windows", 4))
+        report += _recordings(cfg, getattr(args, "windows", 6))
     if args.command == "all":
-        report += _music21(cfg, 400, 100)
+        report += _music21(cfg, 300, 80)
     if args.command in ("eval-set", "all"):
         report += _evalset(cfg, getattr(args, "per_class", 60))
     counts = merge_manifests(cfg.out)

@@ -171,7 +171,7 @@ def _to_ticks(specs: list[tuple[float, float, int, float]], base_velocity: int, 
         if swing and (round(step) % 4 == 2):
             tick += swing * TICKS_PER_STEP
         tick += rng.integers(-jitter, jitter + 1) if jitter else 0
-        tick = max(0, int(round(tick)))
+        tick = max(0, round(tick))
         if tick >= end_tick:
             continue
         v = int(np.clip(base_velocity * vel + rng.integers(-6, 7), 1, 127))

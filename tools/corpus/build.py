@@ -9,6 +9,7 @@ build resumes where it stopped: a job is skipped when its row and its audio exis
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing as mp
@@ -35,7 +36,7 @@ class BuildCfg:
     workers: int = 2  # worker processes
     seconds: float = 10.0  # clip length
     sample_rate: int = 16_000  # of the written FLAC files
-    nice: int = 10  # niceness added to workers (shared machine)
+    nice: int = 10  # niceness workers run at, at least (shared machine)
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,11 @@ _CFG: BuildCfg | None = None
 def _init_worker(cfg: BuildCfg) -> None:
     global _CFG
     _CFG = cfg
-    if cfg.nice:
-        try:
-            os.nice(cfg.nice)
-        except OSError:
-            pass
+    # Reach (not add to) the requested niceness: under `nice -n 10` workers stay at 10.
+    current = os.nice(0)
+    if cfg.nice > current:
+        with contextlib.suppress(OSError):
+            os.nice(cfg.nice - current)
     # One BLAS/torch thread per worker: the workers are the parallelism.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -102,7 +103,7 @@ def _run_one(job: Job) -> tuple[Job, list[dict] | None, str | None]:
         result = _renderer(job.source)(job, _CFG)
         rows = result if isinstance(result, list) else [result]
         return job, rows, None
-    except Exception as exc:  # noqa: BLE001 - one bad clip must not stop the build
+    except Exception as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return job, None, detail
 

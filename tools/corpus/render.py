@@ -13,8 +13,6 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import mido
@@ -33,7 +31,7 @@ SOUNDFONTS: dict[str, str] = {
 timgm6mb-soundfont)."""
 
 
-class FluidSynthMissing(RuntimeError):
+class FluidSynthMissingError(RuntimeError):
     """libfluidsynth or a soundfont is not installed."""
 
 
@@ -42,7 +40,8 @@ def _lib() -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL(name)
     except OSError as exc:
-        raise FluidSynthMissing(f"libfluidsynth not found ({exc}); apt-get install fluidsynth")
+        raise FluidSynthMissingError(
+            f"libfluidsynth not found ({exc}); apt-get install fluidsynth") from exc
     vp, ci, cd, cc = ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_char_p
     sig = {
         "new_fluid_settings": ([], vp), "delete_fluid_settings": ([vp], None),
@@ -72,7 +71,7 @@ def soundfont_path(name: str) -> Path:
     """Resolve a soundfont short name (see ``SOUNDFONTS``) or path; raise if it is missing."""
     path = Path(SOUNDFONTS.get(name, name))
     if not path.is_file():
-        raise FluidSynthMissing(f"soundfont {name!r} not found at {path}")
+        raise FluidSynthMissingError(f"soundfont {name!r} not found at {path}")
     return path
 
 
@@ -81,7 +80,7 @@ def available() -> bool:
     try:
         _lib()
         soundfont_path("fluidr3")
-    except FluidSynthMissing:
+    except FluidSynthMissingError:
         return False
     return True
 
@@ -102,7 +101,7 @@ class Synth:
         self._synth = self.lib.new_fluid_synth(self._settings)
         self._sfid = self.lib.fluid_synth_sfload(self._synth, str(self.path).encode(), 1)
         if self._sfid < 0:
-            raise FluidSynthMissing(f"fluidsynth cannot load {self.path}")
+            raise FluidSynthMissingError(f"fluidsynth cannot load {self.path}")
 
     def presets(self) -> set[tuple[int, int]]:
         """The (bank, program) pairs the soundfont defines."""
@@ -127,12 +126,12 @@ class Synth:
         lib, syn = self.lib, self._synth
         lib.fluid_synth_system_reset(syn)
         self._write(self.sample_rate // 2, [])  # let reverb/chorus tails of the last clip die
-        total = int(round(seconds * self.sample_rate))
+        total = round(seconds * self.sample_rate)
         chunks: list[np.ndarray] = []
         now_s, written = 0.0, 0
         for msg in mido.MidiFile(str(midi_path)):
             now_s += msg.time
-            target = min(total, int(round(now_s * self.sample_rate)))
+            target = min(total, round(now_s * self.sample_rate))
             self._write(target - written, chunks)
             written = max(written, target)
             if written >= total:
@@ -173,8 +172,3 @@ def save_flac(path: Path, samples: np.ndarray, sample_rate: int) -> None:
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.flac")
     encode(tmp, samples, sample_rate, FORMATS["flac"])
     tmp.replace(path)
-
-
-def have_cli() -> bool:
-    """True when the fluidsynth command-line program is installed."""
-    return shutil.which("fluidsynth") is not None
