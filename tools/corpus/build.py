@@ -200,7 +200,7 @@ def merge_manifests(out: Path) -> dict[str, int]:
     counts = {}
     for split, rows in by_split.items():
         target = out / SPLIT_FILES[split]
-        tmp = target.with_suffix(".jsonl.tmp")
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")  # concurrent builders: own temp file
         with tmp.open("w", encoding="utf-8") as fh:
             for audio in sorted(rows):
                 fh.write(json.dumps(rows[audio], ensure_ascii=False) + "\n")
