@@ -135,10 +135,19 @@ def run_jobs(jobs: list[Job], cfg: BuildCfg, label: str,
     start = last = time.monotonic()
     handles: dict[tuple[str, str], object] = {}
     errlog = (cfg.out / "errors.log").open("a", encoding="utf-8")
-    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    pool = ctx.Pool(cfg.workers, initializer=_init_worker, initargs=(cfg,))
+    pool = None
+    if cfg.workers > 1:
+        # "spawn", not "fork": forking a process that already runs threads (torch, Qt,
+        # pytest plugins) can deadlock the child on a lock held by a thread that is gone.
+        pool = mp.get_context("spawn").Pool(cfg.workers, initializer=_init_worker,
+                                            initargs=(cfg,))
+        results = pool.imap_unordered(_run_one, todo, chunksize=4)
+    else:
+        global _CFG
+        _CFG = cfg
+        results = map(_run_one, todo)
     try:
-        for job, rows, error in pool.imap_unordered(_run_one, todo, chunksize=4):
+        for job, rows, error in results:
             if error is not None:
                 stats["errors"] += 1
                 msg = f"[{label}] error: {job.audio}: {error}\n"
@@ -164,11 +173,13 @@ def run_jobs(jobs: list[Job], cfg: BuildCfg, label: str,
                 _progress(label, stats, len(todo), now - start)
             if cancel is not None and cancel.is_set():
                 sys.stderr.write(f"[{label}] cancelled\n")
-                pool.terminate()
+                if pool is not None:
+                    pool.terminate()
                 break
     finally:
-        pool.close()
-        pool.join()
+        if pool is not None:
+            pool.close()
+            pool.join()
         for fh in handles.values():
             fh.close()
         errlog.close()

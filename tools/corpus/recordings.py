@@ -97,8 +97,9 @@ def read_window(path: Path, start: float, seconds: float, sr: int) -> np.ndarray
         stream = c.streams.audio[0]
         if start > 0:
             c.seek(int(start * 1e6), any_frame=False, backward=True)
-        chunks, got, rate = [], 0, stream.rate
+        chunks, got, rate = [], 0, 0
         for frame in c.decode(stream):
+            rate = rate or frame.sample_rate  # (some streams only know it once decoded)
             t = float(frame.pts * frame.time_base) if frame.pts is not None else start
             raw = frame.to_ndarray()
             x = raw.astype(np.float32)
@@ -116,7 +117,7 @@ def read_window(path: Path, start: float, seconds: float, sr: int) -> np.ndarray
                 break
     y = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     y = y[: int(seconds * rate)]
-    return soxr.resample(y, rate, sr).astype(np.float32) if rate != sr else y
+    return soxr.resample(y, rate, sr).astype(np.float32) if rate and rate != sr else y
 
 
 def jobs(max_windows: int = 6, cache: Path | None = None) -> list[Job]:
