@@ -35,6 +35,12 @@ NEGATIVE_WEIGHT = 0.5
 CANDIDATE_FACTOR = 5
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
+# Words that describe a sound but would match half the tags in a library ("a", "the", ...).
+_STOP_WORDS = frozenset({
+    "a", "an", "and", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it", "its",
+    "of", "on", "or", "that", "the", "this", "to", "with", "some", "something", "music",
+    "song", "songs", "track", "tracks", "sound", "sounds", "like",
+})  # fmt: skip
 _NUMERIC_COLUMNS = {"year": "year", "bpm": "bpm", "duration": "duration", "track": "track_number"}
 _TEXT_COLUMNS = {
     "artist": "artist", "album": "album", "albumartist": "albumartist", "title": "title",
@@ -239,7 +245,9 @@ class LibrarySearch:
         self, words: Sequence[str], allowed: set[int] | None, count: int
     ) -> list[tuple[int, bool]]:
         """Tracks whose tags match the words: (id, matched every word), best first."""
-        terms = [w for word in words for w in _FTS_WORD.findall(word)]
+        terms = [
+            w for word in words for w in _FTS_WORD.findall(word) if w.lower() not in _STOP_WORDS
+        ]
         if not terms:
             return []
         quoted = [f'"{term}"*' for term in terms]
