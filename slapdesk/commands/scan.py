@@ -65,6 +65,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="processes reading tags (default: one per CPU; 0: no extra processes)",
     )
+    parser.add_argument(
+        "--embed",
+        action="store_true",
+        help="then embed new tracks with the active model (as `slapdesk embed`)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -73,12 +78,21 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 0:
         sys.stderr.write("slapdesk scan: --workers must be 0 or more\n")
         return EXIT_USAGE
-    return scan_command(
+    status = scan_command(
         resolve_library_path(args.library),
         list(args.paths),
         as_json=bool(args.json),
         cfg=ScanCfg(workers=args.workers),
     )
+    if not args.embed or status in (EXIT_USAGE, EXIT_CANCELLED):
+        return status
+    from slapdesk.commands import embed
+
+    # The same job as `slapdesk embed`, with its defaults; a file error in either counts.
+    embedded = embed.run(argparse.Namespace(
+        library=args.library, model=None, device=None, batch=8, workers=2, json=args.json,
+    ))
+    return max(status, embedded) if embedded != EXIT_CANCELLED else embedded
 
 
 def scan_command(library: Path, paths: list[str], *, as_json: bool, cfg: ScanCfg) -> int:

@@ -9,6 +9,7 @@ import mutagen
 import pytest
 
 from slapdesk.cli import main
+from slapdesk.library.db import Database
 
 
 @pytest.fixture
@@ -18,9 +19,11 @@ def embedded_library(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     library = tmp_path / "lib.sqlite"
-    assert main(["--library", str(library), "scan", str(music_folder)]) == 0
     assert main(["--library", str(library), "models", "use", str(tiny_bundle)]) == 0
-    assert main(["--library", str(library), "embed", "--device", "cpu"]) == 0
+    # scan --embed chains into the embedding job with the active model.
+    assert main(["--library", str(library), "scan", "--embed", str(music_folder)]) == 0
+    with Database(library) as db:
+        assert db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 8
     return library
 
 
