@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Set (to anything) by packaging smoke tests: open the window, then quit with 0 once it shows.
+SMOKE_TEST_ENV = "SLAPDESK_SMOKE_TEST"
+
 
 def build_context(library: str | os.PathLike[str] | None = None,
                   folders: Sequence[str] = (), *, settings_file: Path | None = None,
@@ -83,7 +86,12 @@ def _recover_tag_writes(database: Database) -> None:
 
 def run_gui(library: str | None = None, folders: Sequence[str] = ()) -> int:
     """Open the window on the library (scanning ``folders`` first) and run until it closes."""
-    from slapdesk.ui.application import ErrorReporter, qapplication, run_event_loop
+    from slapdesk.ui.application import (
+        ErrorReporter,
+        qapplication,
+        quit_when_shown,
+        run_event_loop,
+    )
     from slapdesk.ui.main_window import MainWindow
 
     app = qapplication()
@@ -93,6 +101,8 @@ def run_gui(library: str | None = None, folders: Sequence[str] = ()) -> int:
     reporter.error.connect(window.show_error)
     reporter.install()
     window.show()
+    if os.environ.get(SMOKE_TEST_ENV):
+        quit_when_shown(window)
     try:
         return run_event_loop(app)
     finally:

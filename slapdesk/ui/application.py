@@ -8,10 +8,16 @@ import traceback
 from collections.abc import Sequence
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QSize, QTimer, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QWidget
+
+from slapdesk.resources import ResourcesNotFoundError, resource_path
 
 log = logging.getLogger(__name__)
+
+# The freedesktop application id: names the .desktop file, the icon and the AppStream data.
+APP_ID = "io.github.slapdesk.SlapDesk"
 
 
 def qapplication(argv: Sequence[str] = ()) -> QApplication:
@@ -22,7 +28,40 @@ def qapplication(argv: Sequence[str] = ()) -> QApplication:
         app.setApplicationName("SlapDesk")
         app.setOrganizationName("SlapDesk")
         app.setApplicationDisplayName("SlapDesk")
+        app.setDesktopFileName(APP_ID)
+        icon = app_icon()
+        if icon is not None:
+            app.setWindowIcon(icon)
     return app  # type: ignore[return-value]
+
+
+def app_icon() -> QIcon | None:
+    """SlapDesk's icon at every bundled size, or None when the resources lack it."""
+    try:
+        folder = resource_path("icons", "hicolor")
+    except ResourcesNotFoundError:
+        return None
+    icon = QIcon()
+    for size in (16, 32, 48, 64, 128, 256):
+        png = folder / f"{size}x{size}" / "apps" / f"{APP_ID}.png"
+        if png.is_file():
+            icon.addFile(str(png), QSize(size, size))
+    return None if icon.isNull() else icon
+
+
+def quit_when_shown(window: QWidget, delay_ms: int = 1000) -> None:
+    """Smoke test of an installed build: quit shortly after the window is up.
+
+    The exit code is 0 when ``window`` is visible then, 1 otherwise; one line on stderr says so.
+    """
+
+    def check() -> None:
+        shown = window.isVisible()
+        sys.stderr.write(f"smoke test: window {'shown' if shown else 'NOT shown'} "
+                         f"({window.width()}x{window.height()}); quitting\n")
+        QApplication.exit(0 if shown else 1)
+
+    QTimer.singleShot(delay_ms, check)
 
 
 class ErrorReporter(QObject):
