@@ -2,7 +2,7 @@
 # Build the one-folder app with PyInstaller (packaging/slapdesk.spec) and smoke-test it:
 # the window opens offscreen and quits (SLAPDESK_SMOKE_TEST), a demo library is generated,
 # scanned and embedded with the bundled default model, and a CLI search finds tracks.
-# Slow (about 8 minutes on a busy 2-core machine; 1.4 GB with torch and Qt): not part of every CI run; see README "Packaging".
+# Slow (about 8 minutes on a busy 2-core machine; 1.4 GB with torch and Qt): not part of every CI run; see README "Install".
 #
 #   packaging/build_pyinstaller.sh             # uses .venv (installs pyinstaller into it)
 #   PYTHON=/path/to/python packaging/build_pyinstaller.sh
