@@ -38,7 +38,9 @@ def test_models_embed_search_export(
     assert used.returncode == 0, used.stderr
     assert "8 track(s) need vectors" in used.stdout
     listed = _cli(home, library, "models")
-    assert listed.stdout.lstrip().startswith("* tiny")
+    lines = listed.stdout.splitlines()
+    assert any(line.startswith("* tiny") for line in lines)  # the active one is marked
+    assert any(line.lstrip().startswith("default") for line in lines)  # the shipped model
 
     embedded = _cli(home, library, "embed", "--json", "--device", "cpu")
     assert embedded.returncode == 0, embedded.stderr
