@@ -37,6 +37,7 @@ class TrainOptions:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     eval_every: int = 0  # 0: evaluate at the end only
     freeze_text: bool = True  # cache the text tower (much faster on CPU)
+    workers: int | None = None  # decode processes; None: the trainer's default, 0: in-process
 
     def problems(self) -> list[str]:
         """What must be fixed before the run can start (empty when it can)."""
@@ -71,6 +72,8 @@ def train_command(options: TrainOptions, python: str = sys.executable) -> list[s
         argv += ["--lr", repr(options.lr)]
     if options.freeze_text:
         argv.append("--freeze-text")
+    if options.workers is not None:
+        argv += ["--workers", str(options.workers)]
     return argv
 
 
