@@ -41,7 +41,6 @@ def build_context(library: str | os.PathLike[str] | None = None,
         The ``AppContext`` for ``MainWindow``. A library that cannot be opened does not stop
         the app: the context carries the readable reason instead of a database.
     """
-    from slapdesk.library.bundle_list import default_bundle_dir
     from slapdesk.library.db import Database, LibraryError
     from slapdesk.ui.context import AppContext, SettingsStore
     from slapdesk.ui.library_jobs import ModelHolder
@@ -59,14 +58,14 @@ def build_context(library: str | os.PathLike[str] | None = None,
     if database is not None:
         _recover_tag_writes(database)
     scan = [str(Path(f).expanduser().resolve()) for f in folders]
-    bundle = Path(settings.active_model) if settings.active_model else default_bundle_dir()
+    data_dir = data_dir_for(library_path)
     return AppContext(
         library_path=library_path,
         settings=store,
         runner=runner or TaskRunner(),
         database=database,
-        data_dir=data_dir_for(library_path),
-        models=ModelHolder(bundle),
+        data_dir=data_dir,
+        models=ModelHolder(settings.active_model, data_dir / "models", data_dir / "runs"),
         startup_error=error,
         scan_on_start=scan,
     )

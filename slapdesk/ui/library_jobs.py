@@ -7,6 +7,7 @@ object with a ``summary()`` for the status bar.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,12 @@ class JobResult:
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     cancelled: bool = False
+    note: str = ""  # replaces the counts in the summary (e.g. why nothing could be done)
 
     def summary(self) -> str:
         """One line for the status bar."""
+        if self.note:
+            return self.note
         parts = [f"{value:,} {key}" for key, value in self.counts.items() if value]
         if self.errors:
             parts.append(f"{len(self.errors):,} problem{'s' if len(self.errors) != 1 else ''}")
@@ -39,8 +43,8 @@ class JobResult:
         return text + (" (stopped)" if self.cancelled else "")
 
 
-def scan_and_embed(database: Database, folders: Sequence[str], ctx: TaskContext) -> JobResult:
-    """Scan ``folders`` into the library (then embed new tracks, once the pipeline exists)."""
+def scan_folders(database: Database, folders: Sequence[str], ctx: TaskContext) -> JobResult:
+    """Scan ``folders`` into the library (tags only; embedding is the next job)."""
     from slapdesk.library import scan
 
     ctx.report(Progress(0, None, "Looking for music…"), force=True)
@@ -56,46 +60,87 @@ def scan_and_embed(database: Database, folders: Sequence[str], ctx: TaskContext)
 
 
 class ModelHolder:
-    """Loads the active model bundle once, on first use, in the model worker thread.
+    """Loads the active model bundle once, on first use, off the GUI thread.
 
-    Built by the composition root; every model job runs on the runner's single "model" pool,
-    so the embedder is never used from two threads at once.
+    Built by the composition root. Audio embedding runs on the runner's single "model" pool;
+    query texts are embedded from search threads too (inference only, no state changes).
     """
 
-    def __init__(self, bundle: Path | None) -> None:
-        """Remember which bundle to load (None: there is no model yet)."""
-        self._bundle = bundle
+    def __init__(self, active_model: str, models_dir: Path, runs_dir: Path) -> None:
+        """Remember where bundles are; ``active_model`` is the settings' choice ("" = default)."""
+        self._active = active_model
+        self._models_dir = models_dir
+        self._runs_dir = runs_dir
         self._embedder: Any = None
+        self._bundle: Any = None
+        self._lock = threading.Lock()
 
     @property
     def bundle(self) -> Path | None:
-        """The bundle folder in use."""
-        return self._bundle
+        """The bundle folder loaded (None before the first load)."""
+        return None if self._bundle is None else self._bundle.path
 
-    def switch(self, bundle: Path | None) -> None:
+    @property
+    def loaded(self) -> Any:
+        """The embedder if it is already loaded, else None (never loads)."""
+        return self._embedder
+
+    def switch(self, active_model: str) -> None:
         """Use another bundle from the next job on."""
-        if bundle != self._bundle:
-            self._bundle, self._embedder = bundle, None
+        with self._lock:
+            if active_model != self._active:
+                self._active, self._embedder, self._bundle = active_model, None, None
 
     def get(self) -> Any:
         """The ``engine.inference.Embedder`` (loading it the first time).
 
         Raises:
-            RuntimeError: there is no model bundle, or it cannot be loaded (message says why).
+            ModelChoiceError: no usable model bundle is installed (the message says what to do).
+            RuntimeError: the bundle cannot be loaded (the message says why).
         """
-        if self._embedder is None:
-            if self._bundle is None:
-                raise RuntimeError(
-                    "No model is installed yet: import a model bundle or train one "
-                    "(Models and Training tabs)."
-                )
-            from engine.inference import Embedder
+        with self._lock:
+            if self._embedder is None:
+                from slapdesk.library.bundle_list import active_bundle
 
-            try:
-                self._embedder = Embedder.from_bundle(self._bundle)
-            except Exception as exc:
-                raise RuntimeError(f"Cannot load the model {self._bundle}: {exc}") from exc
-        return self._embedder
+                bundle = active_bundle(self._active, self._models_dir, self._runs_dir)
+                from engine.inference import Embedder
+
+                try:
+                    self._embedder = Embedder.from_bundle(bundle.path)
+                except Exception as exc:
+                    raise RuntimeError(f"Cannot load the model {bundle.path}: {exc}") from exc
+                self._bundle = bundle
+            return self._embedder
+
+    def register(self, database: Database) -> Any:
+        """Load the model and record it in the library; returns the embedder."""
+        from slapdesk.library.pipeline import register_model
+
+        embedder = self.get()
+        register_model(database, embedder.model_id, self._bundle.name, str(self._bundle.path),
+                       embedder.dim)
+        return embedder
+
+
+def load_model(holder: ModelHolder, _ctx: TaskContext) -> Any:
+    """Load the active model (so the first search by sound does not wait for it)."""
+    return holder.get()
+
+
+def embed_new_tracks(holder: ModelHolder, database: Database, ctx: TaskContext) -> JobResult:
+    """Embed every track that has no vector for the active model yet."""
+    from slapdesk.library.bundle_list import ModelChoiceError
+    from slapdesk.library.pipeline import embed_library
+
+    ctx.report(Progress(0, None, "Loading the model…"), force=True)
+    try:
+        embedder = holder.register(database)
+    except ModelChoiceError as exc:
+        return JobResult("Embed", note=f"Search by sound is off: {exc}")
+    summary = embed_library(database, embedder, cancel=ctx.cancel, progress=ctx.report)
+    return JobResult("Embed", counts={"embedded": summary.embedded},
+                     errors=[f"{path}: {reason}" for path, reason in summary.errors],
+                     cancelled=summary.cancelled)
 
 
 def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
@@ -106,7 +151,7 @@ def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
 
     vocabulary = load_vocabulary(vocab_name)
     ctx.report(Progress(0, None, "Loading the model…"), force=True)
-    embedder = holder.get()
+    embedder = holder.register(database)
     ids, vectors = projection.load_vectors(database.conn, embedder.model_id)
     if not len(ids):
         raise RuntimeError("No track has been embedded with the active model yet.")

@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobTracker(ctx.runner, self.job_bar, self)
         settings = ctx.settings.value
         self.search = SearchController(ctx.runner, ctx.library_path, settings.search_debounce_ms,
-                                       settings.result_limit, self)
+                                       settings.result_limit, ctx.models, self)
         self.map = MapController(ctx.runner, ctx.library_path, self.map_view, self)
         self.tagging = TaggingController(ctx, self.tagging_view, self.jobs, ctx.models, self)
         self.training = TrainingController(ctx, self.training_view, self)
@@ -82,6 +82,8 @@ class MainWindow(QMainWindow):
             self.show_error(ctx.startup_error)
         if ctx.scan_on_start:
             self.start_scan(ctx.scan_on_start)
+        elif self.track_count():
+            self.load_model()
 
     # ---- construction ------------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -230,11 +232,15 @@ class MainWindow(QMainWindow):
         else:
             self.model.refresh()
         self.map.set_results(result.ids, result.scores)
-        what = {"like": "sound alike", "sound": "by sound"}.get(result.mode, "")
+        what = {"like": "that sound alike", "sound": "by sound and tags",
+                "metadata": "by tags"}.get(result.mode, "")
         count = f"{len(result.ids):,} track{'s' if len(result.ids) != 1 else ''}"
-        self.library_view.set_status(
-            f"{count} {what}".strip() + (f" · {result.elapsed_ms:.0f} ms" if result.query else "")
-        )
+        status = f"{count} {what}".strip()
+        if result.mode != "browse":
+            status += f" · {result.elapsed_ms:.0f} ms"
+        if result.message:
+            status += f" — {result.message}"
+        self.library_view.set_status(status)
 
     @Slot(str, str)
     def select_scope(self, kind: str, value: str) -> None:
@@ -312,9 +318,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _model_activated(self, path: str) -> None:
-        from slapdesk.library.bundle_list import default_bundle_dir
-
-        self.ctx.models.switch(Path(path) if path else default_bundle_dir())
+        self.ctx.models.switch(path)
+        self._map_stale = True
+        self.start_embedding()
 
     def save_current_search(self) -> None:
         """Keep the current query in the sidebar."""
@@ -390,11 +396,48 @@ class MainWindow(QMainWindow):
             return
         known = list(self.ctx.settings.value.music_folders)
         self.ctx.settings.update(music_folders=tuple(dict.fromkeys([*known, *folders])))
-        job = partial(library_jobs.scan_and_embed, self.ctx.database, folders)
-        if not self.jobs.start("Scanning", job, pool="io"):
+        job = partial(library_jobs.scan_folders, self.ctx.database, folders)
+        if not self.jobs.start("Scanning", job, self._after_scan, pool="io"):
             self.show_info(f"Wait for “{self.jobs.title}” to finish, or stop it first.")
             return
         self.stack.setCurrentWidget(self.splitter)
+
+    def _after_scan(self, result: library_jobs.JobResult) -> None:
+        if result.errors:
+            shown = "\n".join(result.errors[:5])
+            more = f"\n… and {len(result.errors) - 5:,} more" if len(result.errors) > 5 else ""
+            self.show_error(f"Some files could not be read:\n{shown}{more}")
+        if not result.cancelled:
+            # Started after the scan job has been cleared, from the event loop.
+            QTimer.singleShot(0, self, self.start_embedding)
+
+    def start_embedding(self) -> None:
+        """Embed the tracks that have no vector for the active model (model worker)."""
+        if self.ctx.database is None or self.jobs.busy:
+            return
+        job = partial(library_jobs.embed_new_tracks, self.ctx.models, self.ctx.database)
+        self.jobs.start("Listening to tracks", job, self._after_embedding, pool="model")
+
+    def _after_embedding(self, result: library_jobs.JobResult) -> None:
+        self._map_stale = True
+        if result.errors:
+            self.show_error(f"Some tracks could not be listened to: {result.errors[0]}"
+                            + (f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1
+                               else ""))
+
+    def load_model(self) -> None:
+        """Load the active model in the background, then search by sound too."""
+        self.ctx.runner.run(partial(library_jobs.load_model, self.ctx.models),
+                            self._model_loaded, self._model_missing, pool="model",
+                            name="load model")
+
+    @Slot(object)
+    def _model_loaded(self, _embedder: object) -> None:
+        self.search.run_now()
+
+    @Slot(object)
+    def _model_missing(self, error: BaseException) -> None:
+        self.status_label.setText(f"Searching tags only: {error}")
 
     @Slot(str)
     def _job_started(self, title: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -11,6 +13,10 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from slapdesk.library import playlists, queries
 from slapdesk.library.db import open_readonly
+from slapdesk.library.index import VectorIndex
+from slapdesk.library.query import QueryError
+from slapdesk.library.search import LibrarySearch, SearchError, load_index
+from slapdesk.ui.library_jobs import ModelHolder
 from slapdesk.ui.tasks import TaskContext, TaskRunner
 
 
@@ -31,39 +37,82 @@ class SearchResult:
     ids: list[int]
     scores: dict[int, float] = field(default_factory=dict)
     elapsed_ms: float = 0.0
-    mode: str = "metadata"  # metadata | sound | like
+    mode: str = "metadata"  # metadata | sound | like | browse
+    message: str = ""  # why there are no (or only tag) results, for the status line
+
+
+class IndexCache:
+    """The active model's track vectors in memory, reloaded only when the vectors change.
+
+    Shared by search threads; the lock makes one thread (re)load while others wait.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._index: VectorIndex | None = None
+
+    def get(self, conn: sqlite3.Connection, model_id: str) -> VectorIndex | None:
+        """The index for ``model_id`` (None when the library has no vectors for it)."""
+        count, newest = conn.execute(
+            "SELECT count(*), max(created_at) FROM embeddings WHERE model_id = ?", (model_id,)
+        ).fetchone()
+        key = (model_id, count, newest)
+        with self._lock:
+            if key != self._key:
+                self._index = load_index(conn, model_id) if count else None
+                self._key = key
+            return self._index
+
+
+def _browse(conn: sqlite3.Connection, scope: Scope) -> list[int]:
+    if scope.kind == "playlist":
+        return queries.ids_for_paths(conn, playlists.read_m3u8(Path(scope.value)))
+    return queries.all_track_ids(conn, folder=scope.value if scope.kind == "folder" else None)
+
+
+def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCache,
+            query: str, limit: int) -> tuple[list[int], dict[int, float], str]:
+    embedder = holder.loaded if holder is not None else None
+    index = cache.get(conn, embedder.model_id) if embedder is not None else None
+    searcher = LibrarySearch(conn, index, embedder.embed_text if index is not None else None)
+    results = searcher.search(query, limit=limit)
+    mode = "sound" if index is not None and not query.startswith("like:") else "metadata"
+    if query.startswith("like:"):
+        mode = "like"
+    return [r.track_id for r in results], {r.track_id: r.score for r in results}, mode
 
 
 def run_search(
-    library_path: Path, query: str, scope: Scope, limit: int, generation: int,
-    like_track: int | None, _ctx: TaskContext,
+    library_path: Path, holder: ModelHolder | None, cache: IndexCache, query: str, scope: Scope,
+    limit: int, generation: int, like_track: int | None, _ctx: TaskContext,
 ) -> SearchResult:
     """Answer one query on a fresh read-only connection (runs in a worker thread)."""
     started = time.perf_counter()
     conn = open_readonly(library_path)
+    scores: dict[int, float] = {}
+    message, mode = "", "browse"
     try:
-        scores: dict[int, float] = {}
-        mode = "metadata"
-        if like_track is not None:
-            ids, scores = queries.similar_tracks(conn, like_track, limit)
-            mode = "like"
-        elif scope.kind == "playlist":
-            ids = queries.ids_for_paths(conn, playlists.read_m3u8(Path(scope.value)))
-            if query.strip():
-                wanted = set(queries.text_search(conn, query, limit=1_000_000))
-                ids = [i for i in ids if i in wanted]
-        elif query.strip():
-            ids = queries.text_search(conn, query, limit=limit)
-            if scope.kind == "folder":
-                inside = set(queries.all_track_ids(conn, folder=scope.value))
-                ids = [i for i in ids if i in inside]
+        if like_track is None and not query.strip():
+            ids = _browse(conn, scope)
         else:
-            folder = scope.value if scope.kind == "folder" else None
-            ids = queries.all_track_ids(conn, folder=folder)
+            text = f"like:#{like_track}" if like_track is not None else query
+            try:
+                ids, scores, mode = _ranked(conn, holder, cache, text, limit)
+            except (SearchError, QueryError) as error:
+                ids, message = [], str(error)
+            if like_track is not None and not ids:  # no model loaded yet: read the vectors
+                ids, scores = queries.similar_tracks(conn, like_track, limit)
+                message = "" if ids else message
+                mode = "like"
+            if scope.kind != "library":
+                inside = set(_browse(conn, scope))
+                ids = [i for i in ids if i in inside]
     finally:
         conn.close()
     elapsed = (time.perf_counter() - started) * 1000
-    return SearchResult(generation, query, ids, scores, elapsed, mode)
+    return SearchResult(generation, query, ids, scores, elapsed, mode, message)
 
 
 class SearchController(QObject):
@@ -73,10 +122,13 @@ class SearchController(QObject):
     failed = Signal(str)
 
     def __init__(self, runner: TaskRunner, library_path: Path, debounce_ms: int = 250,
-                 limit: int = 5000, parent: QObject | None = None) -> None:
+                 limit: int = 5000, holder: ModelHolder | None = None,
+                 parent: QObject | None = None) -> None:
         """Create the controller (nothing runs until a query is set)."""
         super().__init__(parent)
         self._runner = runner
+        self._holder = holder
+        self._cache = IndexCache()
         self._library_path = library_path
         self._limit = limit
         self._generation = 0
@@ -96,6 +148,11 @@ class SearchController(QObject):
     def scope(self) -> Scope:
         """The current scope."""
         return self._scope
+
+    def set_limit(self, limit: int, debounce_ms: int) -> None:
+        """Apply changed preferences."""
+        self._limit = limit
+        self._timer.setInterval(debounce_ms)
 
     def set_query(self, text: str) -> None:
         """A keystroke: search once typing pauses."""
@@ -125,8 +182,8 @@ class SearchController(QObject):
             self.results_ready.emit(SearchResult(self._generation, self._query, []))
             return
         self._generation += 1
-        job = partial(run_search, self._library_path, self._query, self._scope, self._limit,
-                      self._generation, like_track)
+        job = partial(run_search, self._library_path, self._holder, self._cache, self._query,
+                      self._scope, self._limit, self._generation, like_track)
         self._runner.run(job, self._on_done, self._on_error, pool="cpu", name="search")
 
     @Slot(object)

@@ -159,6 +159,7 @@ class TaskRunner(QObject):
                 self._pools[name] = pool
         self._ids = itertools.count(1)
         self._tasks: dict[int, _Callbacks] = {}
+        self._closed = False
         self.task_done.connect(self._deliver_done)
         self.task_failed.connect(self._deliver_error)
         self.task_progress.connect(self._deliver_progress)
@@ -194,6 +195,10 @@ class TaskRunner(QObject):
         """
         task_id = next(self._ids)
         handle = TaskHandle(task_id, name or getattr(fn, "__name__", "task"))
+        if self._closed:  # the window is closing: start nothing new
+            handle.cancel()
+            handle.finished = True
+            return handle
         self._tasks[task_id] = _Callbacks(handle, on_done, on_error, on_progress)
         self.busy_changed.emit(len(self._tasks))
         context = TaskContext(handle.cancel_event, self._poster(task_id))
@@ -219,13 +224,18 @@ class TaskRunner(QObject):
             callbacks.handle.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel everything and wait for the workers (call before the window closes).
+        """Cancel everything, wait for the workers, and accept no new task (window closing).
 
         Returns:
             True if every pool drained within ``timeout_ms`` each.
         """
+        self._closed = True
         self.cancel_all()
-        return all(pool.waitForDone(timeout_ms) for pool in self._pools.values())
+        drained = all(pool.waitForDone(timeout_ms) for pool in self._pools.values())
+        # Outcomes still queued in the event loop must not reach callbacks of closed windows.
+        self._tasks.clear()
+        self.busy_changed.emit(0)
+        return drained
 
     # ---- delivery (GUI thread) ---------------------------------------------------------------
     def _finish(self, task_id: int) -> _Callbacks | None:

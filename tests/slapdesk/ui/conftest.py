@@ -79,11 +79,15 @@ def make_window(qtbot, tmp_path: Path):
         window = MainWindow(ctx)
         qtbot.addWidget(window)
         window.show()
-        built.append(ctx)
+        built.append((ctx, window))  # strong refs: qtbot keeps only weak ones
+        # Let chained work (scan -> embed -> search) settle before the test looks.
+        qtbot.wait(10)
+        qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60_000)
         return window
 
     yield make
-    for ctx in built:
+    for ctx, window in built:
+        window.close()  # closeEvent stops the runner before the window goes away
         ctx.runner.shutdown(5000)
         if ctx.database is not None:
             ctx.database.close()
