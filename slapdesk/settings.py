@@ -41,7 +41,7 @@ class Settings:
     result_limit: int = 5000  # most results a search shows
     tag_vocabulary: str = "genre"  # vocabulary the auto-tag panel starts with
     tag_policy: str = "own-fields"  # own-fields | fill-empty | merge | replace (tagplan.py)
-    tag_threshold: float = 0.5  # minimum calibrated score for a proposal to be pre-accepted
+    tag_threshold: float = 0.15  # minimum calibrated score for a proposal to be pre-accepted
     train_device: str = "auto"  # auto | cpu | cuda | mps
     volume: float = 0.8  # preview player volume, 0..1
     saved_searches: tuple[SavedSearch, ...] = field(default_factory=tuple)

@@ -300,6 +300,8 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _tab_changed(self, _index: int) -> None:
         current = self.tabs.currentWidget()
+        # Track details belong with the views that show tracks; the other panels get the room.
+        self.details.setVisible(current in (self.library_view, self.map_view))
         if current is self.map_view and self._map_stale:
             self._map_stale = False
             self.map.refresh()

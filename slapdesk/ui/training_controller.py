@@ -162,6 +162,17 @@ class TrainingController(QObject):
         self._timer.start()
         return True
 
+    def show_run(self, run_dir: Path) -> None:
+        """Plot a finished (or another process's) run from its ``metrics.jsonl``."""
+        self.run_dir = Path(run_dir)
+        self._tail = MetricsTail(self.run_dir / "metrics.jsonl")
+        self._series = {name: ([], []) for _, _, series in PLOTS.values() for name, _ in series}
+        self.poll()
+        done = (self.run_dir / "bundle").is_dir()
+        self.view.activate_button.setEnabled(done and not self.running)
+        state = "finished; its model is ready to use" if done else "not finished"
+        self.view.status.setText(f"{self.view.status.text()}\nRun {self.run_dir.name}: {state}.")
+
     @Slot()
     def stop(self) -> None:
         """Ask the trainer to checkpoint and stop (SIGTERM; it resumes with --resume)."""

@@ -84,11 +84,13 @@ class DetailsView(QWidget):
         self.plot.hideButtons()
         self.plot.setXRange(0, 1)
         self.plot.getAxis("bottom").setLabel("score")
+        self.plot.getAxis("left").setStyle(hideOverlappingLabels=False)
         self._bars: pg.BarGraphItem | None = None
         self.no_scores = QLabel("<i>No tag scores yet: run auto-tag to see them.</i>")
         self.no_scores.setWordWrap(True)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.plot, 3)
         layout.addWidget(self.no_scores)
+        layout.addStretch(1)  # keeps the labels packed at the top when there is no chart
         self.play_button.clicked.connect(self._play)
         self.more_button.clicked.connect(self._more)
         self.show_track(None)
@@ -130,7 +132,8 @@ class DetailsView(QWidget):
         self.plot.getAxis("left").setTicks([[(y, tag) for y, (tag, _) in zip(ys, top,
                                                                             strict=True)]])
         self.plot.setYRange(-0.6, len(top) - 0.4)
-        self.plot.setXRange(0, max(1.0, *widths))
+        # Calibrated scores share 1 across a vocabulary, so they are often small: scale to fit.
+        self.plot.setXRange(0, max(widths) * 1.15 or 1.0)
 
     @property
     def track_id(self) -> int | None:

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 
 from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
 
-_WIDTHS = {"title": 240, "artist": 160, "album": 160, "genre": 120, "year": 50,
-           "duration": 60, "codec": 60, "score": 60}  # fmt: skip
+_WIDTHS = {"title": 200, "artist": 140, "album": 140, "genre": 100, "year": 48,
+           "duration": 56, "codec": 56, "score": 60}  # fmt: skip
 
 
 class LibraryView(QWidget):

@@ -67,6 +67,7 @@ class TaggingView(QWidget):
         header.setStretchLastSection(False)
         for column, width in enumerate((60, 320, 200, 160, 70)):
             self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table, 1)
         bulk = QHBoxLayout()
         self.accept_threshold_button = QPushButton("Accept all above threshold")

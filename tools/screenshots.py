@@ -1,0 +1,113 @@
+"""Render every main view of SlapDesk offscreen into docs/screenshots/*.png.
+
+Builds a demo library of generated tracks (tools/demo_music.py), scans it through the window,
+embeds it with the given model bundle, proposes genre tags, runs a search and grabs each tab.
+
+    .venv/bin/python tools/screenshots.py --bundle runs/demo/bundle --run runs/demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import demo_music  # noqa: E402
+
+from slapdesk.settings import Settings, save_settings  # noqa: E402
+
+
+def settle(app, window) -> None:
+    """Run the event loop until no job is left (the runner is synchronous)."""
+    for _ in range(20):
+        app.processEvents()
+        if not window.jobs.busy:
+            app.processEvents()
+    app.processEvents()
+
+
+def grab(window, out: Path, name: str) -> None:
+    """Save the window as ``out/name.png``."""
+    path = out / f"{name}.png"
+    window.grab().save(str(path))
+    print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
+
+
+def main() -> None:
+    """Build the demo library and save the screenshots."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", help="model bundle used to embed and tag the demo library")
+    parser.add_argument("--run", help="a training run folder whose metrics the panel shows")
+    parser.add_argument("--music", help="reuse this demo music folder (default: generate one)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--query", default="chiptune")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from slapdesk.ui.application import qapplication
+
+    app = qapplication()
+    app.setStyle("Fusion")
+    from slapdesk.app import build_context
+    from slapdesk.ui.main_window import MainWindow
+    from slapdesk.ui.tasks import TaskRunner
+
+    with tempfile.TemporaryDirectory(prefix="slapdesk-shots-") as tmp:
+        work = Path(tmp)
+        music = Path(args.music) if args.music else work / "Music"
+        if not args.music:
+            demo_music.build(music)
+        settings = work / "settings.toml"
+        save_settings(Settings(active_model=args.bundle or ""), settings)
+        ctx = build_context(work / "library.sqlite", settings_file=settings,
+                            runner=TaskRunner.synchronous())
+        window = MainWindow(ctx)
+        window.resize(1280, 780)
+        window.show()
+        app.processEvents()
+        window.welcome.add_folder(str(music))
+        grab(window, out, "welcome")
+
+        window.start_scan([str(music)])
+        settle(app, window)
+        window.tagging.propose()
+        settle(app, window)
+
+        window.library_view.search.setText(args.query)
+        window.search.run_now(args.query)  # the first query also loads the text tower
+        window.search.run_now(args.query)
+        window.library_view.select_row(0)
+        app.processEvents()
+        grab(window, out, "library")
+
+        window.tabs.setCurrentWidget(window.tagging_view)
+        settle(app, window)
+        window.tagging_view.table.selectRow(1)
+        grab(window, out, "autotag")
+
+        window.tabs.setCurrentWidget(window.map_view)
+        settle(app, window)
+        grab(window, out, "map")
+
+        window.tabs.setCurrentWidget(window.training_view)
+        if args.run:
+            window.training.show_run(Path(args.run))
+        settle(app, window)
+        grab(window, out, "training")
+
+        window.tabs.setCurrentWidget(window.models_view)
+        settle(app, window)
+        grab(window, out, "models")
+        window.close()
+
+
+if __name__ == "__main__":
+    main()
