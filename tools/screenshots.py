@@ -34,7 +34,11 @@ def settle(app, window) -> None:
 
 
 def grab(window, out: Path, name: str) -> None:
-    """Save the window as ``out/name.png``."""
+    """Save the window as ``out/name.png`` (after letting layouts and plots settle)."""
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
     path = out / f"{name}.png"
     window.grab().save(str(path))
     print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")

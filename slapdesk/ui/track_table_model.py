@@ -45,8 +45,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("genre", "Genre"),
     Column("year", "Year"),
     Column("duration", "Length"),
-    Column("codec", "Format"),
     Column("score", "Match"),
+    Column("codec", "Format"),
     Column("path", "File"),
 )
 

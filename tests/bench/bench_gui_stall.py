@@ -52,6 +52,7 @@ ctx.runner.shutdown(1000)
 def make_files(folder: Path, count: int, seconds: float) -> float:
     """``count`` real audio files: a few encoded tracks, copied under many names."""
     started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
     seeds = []
     for index, name in enumerate(sorted(FORMATS)):
         seeds.append(make_track(folder / f"seed_{index}", name, freq_hz=110.0 * (index + 1),
@@ -97,6 +98,13 @@ def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Pat
     timer.setInterval(10)
     timer.timeout.connect(tick)
     timer.start()
+    # Baseline: the same timer with nothing to do, on the same (possibly busy) machine.
+    idle_until = time.perf_counter() + 3.0
+    while time.perf_counter() < idle_until:
+        app.processEvents()
+        time.sleep(0.001)
+    idle = np.asarray(gaps[1:] or [0.0])
+    gaps.clear()
     phases: dict[str, float] = {}
     finished: list[str] = []
     window.jobs.started.connect(
@@ -123,6 +131,7 @@ def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Pat
         "tracks": tracks, "seconds": total, "phases": phases, "status": status,
         "ticks": len(arr), "max_ms": float(arr.max()), "p99_ms": float(np.percentile(arr, 99)),
         "median_ms": float(np.median(arr)), "over_50ms": int((arr > 50).sum()),
+        "idle_max_ms": float(idle.max()), "idle_p99_ms": float(np.percentile(idle, 99)),
     }
 
 
@@ -158,6 +167,9 @@ def main() -> None:
         print(f"event loop while working: {result['ticks']:,} ticks of a 10 ms timer; "
               f"longest gap {result['max_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
               f"median {result['median_ms']:.1f} ms, gaps > 50 ms: {result['over_50ms']}")
+        print(f"same timer idle (baseline, same machine): longest gap {result['idle_max_ms']:.1f} "
+              f"ms, p99 {result['idle_p99_ms']:.1f} ms; load average {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} CPUs")
         starts = cold_start(folder / "lib.sqlite", folder / "settings.toml", args.starts)
         print("cold start to a painted window (populated library): "
               + ", ".join(f"{s:.2f} s" for s in starts) + f"; best {min(starts):.2f} s")

@@ -85,6 +85,7 @@ class DetailsView(QWidget):
         self.plot.setXRange(0, 1)
         self.plot.getAxis("bottom").setLabel("score")
         self.plot.getAxis("left").setStyle(hideOverlappingLabels=False)
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self._bars: pg.BarGraphItem | None = None
         self.no_scores = QLabel("<i>No tag scores yet: run auto-tag to see them.</i>")
         self.no_scores.setWordWrap(True)

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 
 from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
 
-_WIDTHS = {"title": 200, "artist": 140, "album": 140, "genre": 100, "year": 48,
-           "duration": 56, "codec": 56, "score": 60}  # fmt: skip
+_WIDTHS = {"title": 190, "artist": 130, "album": 130, "genre": 90, "year": 48,
+           "duration": 56, "codec": 52, "score": 56}  # fmt: skip
 
 
 class LibraryView(QWidget):
