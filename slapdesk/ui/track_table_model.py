@@ -120,7 +120,10 @@ class TrackTableModel(QAbstractTableModel):
         self._cache.clear()
         if self._ids:
             last = self.index(len(self._ids) - 1, len(COLUMNS) - 1)
-            self.dataChanged.emit(self.index(0, 0), last)
+            # Roles passed explicitly: emitting with the default argument crashed PySide 6.12
+            # once ("deallocating None") after many emits while a worker thread ran.
+            self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.DisplayRole,
+                                                           Qt.ItemDataRole.ToolTipRole])
 
     @property
     def ids(self) -> list[int]:

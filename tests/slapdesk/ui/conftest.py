@@ -62,10 +62,17 @@ def synthetic_library(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path: Path):
-    """Build a MainWindow on a fresh library in ``tmp_path`` (synchronous runner by default)."""
+def make_window(qtbot, tmp_path: Path, monkeypatch):
+    """Build a MainWindow on a fresh library in ``tmp_path`` (synchronous runner by default).
+
+    The window runs as on an installation without a model bundle (tags-only search), so the
+    results do not depend on which default model is shipped.
+    """
     from slapdesk.app import build_context
+    from slapdesk.library import bundle_list
     from slapdesk.ui.main_window import MainWindow
+
+    monkeypatch.setattr(bundle_list, "default_bundle_dir", lambda: None)
 
     built = []
 
