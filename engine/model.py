@@ -29,8 +29,8 @@ MAX_LOGIT_SCALE = 100.0
 
 
 def _default_frontend(cfg: SlapCfg) -> nn.Module:
-    """The log-mel front-end shared by training and inference."""
-    from engine.audio import LogMel
+    """The log-mel front-end shared by training and inference (no PyAV needed to build it)."""
+    from engine.melspec import LogMel
 
     return LogMel(cfg.frontend)
 
