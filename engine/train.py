@@ -107,10 +107,14 @@ def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
     return cfg
 
 
-def _install_stop_handlers(cancel: threading.Event) -> None:
-    """SIGINT / SIGTERM ask the loop to checkpoint and stop; a second signal aborts."""
+def _install_stop_handlers(cancel: threading.Event) -> dict[int, Any]:
+    """SIGINT / SIGTERM ask the loop to checkpoint and stop; a second signal aborts.
+
+    Returns:
+        The handlers they replace, for ``main`` to put back when the run ends.
+    """
     if threading.current_thread() is not threading.main_thread():
-        return
+        return {}
 
     def handler(signum: int, _frame: Any) -> None:
         if cancel.is_set():  # asked twice: stop now, without a checkpoint
@@ -118,8 +122,10 @@ def _install_stop_handlers(cancel: threading.Event) -> None:
         log.warning("stop requested: saving a checkpoint after this step")
         cancel.set()
 
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+    return previous
 
 
 # What --resume takes from the command line; everything else comes from the checkpoint.
@@ -237,8 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_train_args(parser)
     cfg = _train_cfg(parser.parse_args(args))
     cancel = threading.Event()
-    _install_stop_handlers(cancel)
-    return run_train(cfg, cancel)
+    previous = _install_stop_handlers(cancel)
+    try:
+        return run_train(cfg, cancel)
+    finally:
+        # An embedding caller (tests, the app) keeps its own Ctrl-C and SIGTERM behaviour.
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,10 @@ _CHUNK_SECONDS_PER_FILE = 0.05
 def _worker_init() -> None:
     # Ctrl-C belongs to the parent, which stops the pool and commits what it has.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the parent's Python SIGTERM handler (the trainer installs one
+    # to checkpoint): then Pool.terminate() cannot stop a worker stuck in a parser, and the
+    # scan waits forever. Workers must die on SIGTERM.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _read_one(path: bytes) -> ReadResult:
