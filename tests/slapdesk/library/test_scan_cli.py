@@ -135,7 +135,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_scan_resumes(tmp_path: Path) -> None:
     root = tmp_path / "many"
     root.mkdir()
     source = make_track(tmp_path / "src", "flac", tags={"title": "Copy"})
-    total = 2000
+    total = 8000  # long enough that the signal lands mid-scan on an idle machine too
     for index in range(total):
         os.link(source, root / f"{index:05d}.flac")
     library = tmp_path / "lib.sqlite"
