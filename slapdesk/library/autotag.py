@@ -74,19 +74,30 @@ def propose_for_library(
         for track_id, proposals in zip(ids, per_track, strict=True)
         if wanted is None or int(track_id) in wanted
     ]
-    _store(db, model_id, vocabulary.name, chosen)
+    _store(db, model_id, vocabulary.name, chosen, replace_all=wanted is None)
     return _describe(db, vocabulary.field, chosen)
 
 
 def _store(
-    db: Database, model_id: str, vocab: str, chosen: list[tuple[int, list[Proposal]]]
+    db: Database,
+    model_id: str,
+    vocab: str,
+    chosen: list[tuple[int, list[Proposal]]],
+    *,
+    replace_all: bool,
 ) -> None:
+    """Replace the stored proposals: of every track (a whole-library run) or of ``chosen``."""
     now = time.time()
     with db.transaction() as conn:
-        conn.executemany(
-            "DELETE FROM tag_proposals WHERE track_id = ? AND model_id = ? AND vocab = ?",
-            [(track_id, model_id, vocab) for track_id, _ in chosen],
-        )
+        if replace_all:
+            conn.execute(
+                "DELETE FROM tag_proposals WHERE model_id = ? AND vocab = ?", (model_id, vocab)
+            )
+        else:
+            conn.executemany(
+                "DELETE FROM tag_proposals WHERE track_id = ? AND model_id = ? AND vocab = ?",
+                [(track_id, model_id, vocab) for track_id, _ in chosen],
+            )
         conn.executemany(
             "INSERT INTO tag_proposals (track_id, model_id, vocab, tag, score, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slapdesk.library.index import VectorIndex
+from slapdesk.library.projection import load_vectors
 from slapdesk.library.query import NumericFilter, ParsedQuery, TextFilter, parse_query
 
 TextEmbedder = Callable[[list[str]], np.ndarray]
@@ -82,23 +83,11 @@ class SearchResult:
 
 def load_index(conn: sqlite3.Connection, model_id: str) -> VectorIndex | None:
     """Read every track vector of ``model_id`` into memory (None when there are none)."""
-    row = conn.execute("SELECT dim FROM models WHERE id = ?", (model_id,)).fetchone()
-    if row is None:
+    ids, matrix = load_vectors(conn, model_id)
+    if not len(ids):
         return None
-    index = VectorIndex(int(row[0]))
-    ids: list[int] = []
-    blobs: list[bytes] = []
-    for track_id, blob in conn.execute(
-        "SELECT e.track_id, e.vector FROM embeddings e JOIN tracks t ON t.id = e.track_id "
-        "WHERE e.model_id = ? ORDER BY e.track_id",
-        (model_id,),
-    ):
-        ids.append(int(track_id))
-        blobs.append(blob)
-    if not ids:
-        return None
-    matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(ids), index.dim)
-    index.add(ids, matrix)
+    index = VectorIndex(matrix.shape[1])
+    index.add(ids.tolist(), matrix)
     return index
 
 

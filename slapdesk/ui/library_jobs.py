@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,29 +145,21 @@ def embed_new_tracks(holder: ModelHolder, database: Database, ctx: TaskContext) 
 def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
                  ctx: TaskContext) -> JobResult:
     """Score every embedded track against a vocabulary and store the proposals."""
-    from slapdesk.library import projection, tagging
+    from slapdesk.library.autotag import NotEmbeddedError, propose_for_library
     from slapdesk.library.vocab import load_vocabulary
 
     vocabulary = load_vocabulary(vocab_name)
     ctx.report(Progress(0, None, "Loading the model…"), force=True)
     embedder = holder.register(database)
-    ids, vectors = projection.load_vectors(database.conn, embedder.model_id)
-    if not len(ids):
-        raise RuntimeError("No track has been embedded with the active model yet.")
-    ctx.report(Progress(0, len(ids), f"Reading the {vocabulary.name} vocabulary…"), force=True)
-    classifier = tagging.build_classifier(vocabulary, embedder.embed_text)
-    found = tagging.propose(classifier, vectors, top_k=5, threshold=0.0)
-    now = time.time()
-    rows = [(int(track_id), embedder.model_id, vocabulary.name, p.term, p.score, now)
-            for track_id, per_track in zip(ids, found, strict=True) for p in per_track]
-    with database.transaction() as conn:
-        conn.execute("DELETE FROM tag_proposals WHERE model_id = ? AND vocab = ?",
-                     (embedder.model_id, vocabulary.name))
-        conn.executemany(
-            "INSERT INTO tag_proposals (track_id, model_id, vocab, tag, score, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", rows)
-    ctx.report(Progress(len(ids), len(ids), "Proposals ready"), force=True)
-    return JobResult("Proposals", counts={"tracks scored": len(ids), "proposals": len(rows)})
+    ctx.report(Progress(0, None, f"Reading the {vocabulary.name} vocabulary…"), force=True)
+    try:
+        found = propose_for_library(database, embedder.model_id, embedder.embed_text,
+                                    vocabulary, top_k=5, threshold=0.0)
+    except NotEmbeddedError:
+        raise RuntimeError("No track has been embedded with the active model yet.") from None
+    ctx.report(Progress(len(found), len(found), "Proposals ready"), force=True)
+    proposals = sum(len(item.proposals) for item in found)
+    return JobResult("Proposals", counts={"tracks scored": len(found), "proposals": proposals})
 
 
 def apply_tags(database: Database, changes: Sequence[Any], policy: str, model_id: str | None,
