@@ -74,27 +74,17 @@ class TextFeatureCache:
         import dataclasses
         import hashlib
         import json
-        from pathlib import Path
-
-        from safetensors.torch import load_file, save_file
 
         unique = list(dict.fromkeys(captions))
         key = hashlib.sha256(
             json.dumps([dataclasses.asdict(model.cfg.text), unique]).encode()
         ).hexdigest()[:24]
-        folder = Path(cache_dir)
-        tensors, names = folder / f"text-{key}.safetensors", folder / f"text-{key}.json"
-        if tensors.is_file() and names.is_file():
-            stored = json.loads(names.read_text(encoding="utf-8"))
-            features = load_file(str(tensors))["features"].to(device)
-            log.info("text features of %d captions read from %s", len(stored), tensors)
-            return cls(features, {c: i for i, c in enumerate(stored)})
+        stored = _read_cached(cache_dir, f"text-{key}")
+        if stored is not None:
+            features, names = stored
+            return cls(features.to(device), {c: i for i, c in enumerate(names)})
         built = cls.build(model, unique, device)
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = tensors.with_suffix(".partial")
-        save_file({"features": built.features.detach().cpu().contiguous()}, str(partial))
-        partial.replace(tensors)
-        names.write_text(json.dumps(unique), encoding="utf-8")
+        _write_cached(cache_dir, f"text-{key}", built.features, unique)
         return built
 
     def lookup(self, captions: list[str]) -> torch.Tensor:
@@ -305,25 +295,44 @@ def cached_audio_features(
     if cache_dir is None:
         return compute_audio_features(model, source, device, workers, n_windows)
     import dataclasses
+
+    key = _cache_key(model, source, n_windows)
+    stored = _read_cached(cache_dir, key)
+    if stored is not None:
+        features, info = stored
+        bad = [BadRow(**row) for row in info["bad"]]
+        return features.to(device), list(info["kept"]), bad
+    feats, kept, bad = compute_audio_features(model, source, device, workers, n_windows)
+    rows = [dataclasses.asdict(row) for row in bad]
+    _write_cached(cache_dir, key, feats, {"kept": kept, "bad": rows})
+    return feats, kept, bad
+
+
+def _read_cached(cache_dir: str, key: str) -> tuple[torch.Tensor, Any] | None:
+    """Features and their JSON description stored under ``key``, or None when absent."""
     import json
     from pathlib import Path
 
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
+
+    tensors, meta = Path(cache_dir) / f"{key}.safetensors", Path(cache_dir) / f"{key}.json"
+    # The JSON is written last, so a file without it is an interrupted write: recompute.
+    if not (tensors.is_file() and meta.is_file()):
+        return None
+    log.info("cached features read from %s", tensors)
+    return load_file(str(tensors))["features"], json.loads(meta.read_text(encoding="utf-8"))
+
+
+def _write_cached(cache_dir: str, key: str, features: torch.Tensor, meta: Any) -> None:
+    """Store ``features`` (atomically) and then their JSON description under ``key``."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import save_file
 
     folder = Path(cache_dir)
-    key = _cache_key(model, source, n_windows)
-    tensors, meta = folder / f"{key}.safetensors", folder / f"{key}.json"
-    if tensors.is_file() and meta.is_file():
-        stored = load_file(str(tensors))
-        info = json.loads(meta.read_text(encoding="utf-8"))
-        bad = [BadRow(**row) for row in info["bad"]]
-        log.info("audio features of %d clips read from %s", len(info["kept"]), tensors)
-        return stored["features"].to(device), list(info["kept"]), bad
-    feats, kept, bad = compute_audio_features(model, source, device, workers, n_windows)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = tensors.with_suffix(".partial")
-    save_file({"features": feats.detach().cpu().contiguous()}, str(partial))
-    partial.replace(tensors)
-    rows = [dataclasses.asdict(row) for row in bad]
-    meta.write_text(json.dumps({"kept": kept, "bad": rows}), encoding="utf-8")
-    return feats, kept, bad
+    partial = folder / f"{key}.partial"
+    save_file({"features": features.detach().cpu().contiguous()}, str(partial))
+    partial.replace(folder / f"{key}.safetensors")
+    (folder / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
