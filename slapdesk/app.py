@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slapdesk.library.paths import data_dir_for, resolve_library_path
+from slapdesk.library.store.paths import data_dir_for, resolve_library_path
 from slapdesk.settings import Settings, load_settings, save_settings, settings_path
 
 if TYPE_CHECKING:
-    from slapdesk.library.db import Database
+    from slapdesk.library.store.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def build_context(library: str | os.PathLike[str] | None = None,
         The ``AppContext`` for ``MainWindow``. A library that cannot be opened does not stop
         the app: the context carries the readable reason instead of a database.
     """
-    from slapdesk.library.db import Database, LibraryError
+    from slapdesk.library.store.database import Database, LibraryError
     from slapdesk.ui.context import AppContext, SettingsStore
     from slapdesk.ui.library_jobs import ModelHolder
     from slapdesk.ui.tasks import TaskRunner
@@ -73,7 +73,7 @@ def build_context(library: str | os.PathLike[str] | None = None,
 
 def _recover_tag_writes(database: Database) -> None:
     """RELIABILITY.md rule 5: remove stale temp files, reconcile interrupted tag writes."""
-    from slapdesk.library.journal import JournalBusyError, recover
+    from slapdesk.library.tags.journal import JournalBusyError, recover
 
     try:
         recover(database)

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slapdesk.library.paths import config_dir
+from slapdesk.library.store.paths import config_dir
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from slapdesk.library.audiogen import FORMATS, make_track
+from slapdesk.library.demo.audio_files import FORMATS, make_track
 
 KNOWN_TAGS = {
     "title": "Test Tone",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slapdesk.library.audiogen import make_track
+from slapdesk.library.demo.audio_files import make_track
 
 SR = 22_050
 

@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from slapdesk.library.db import Database  # noqa: E402
-from slapdesk.library.schema import SCHEMA_VERSION  # noqa: E402
+from slapdesk.library.store.database import Database  # noqa: E402
+from slapdesk.library.store.schema import SCHEMA_VERSION  # noqa: E402
 
 _TRACK_COLUMNS = (
     "path, size, mtime_ns, inode, format, duration, codec, sample_rate, channels, title, "

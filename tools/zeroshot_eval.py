@@ -4,7 +4,7 @@ The clips come from the Debian packages FACTS.md reserves for independent valida
 (``python -m tools.corpus eval-set`` writes ``eval_zeroshot.jsonl``): freepats instrument
 samples, hydrogen drum kits, sonic-pi samples, Wesnoth and Frets on Fire music. Nothing is
 fitted to them. Each class is read through the app's own tagging prompts
-(``slapdesk.library.tagging``: vocabulary terms x prompt templates, averaged); a clip is
+(``slapdesk.library.autotag.scoring``: vocabulary terms x prompt templates, averaged); a clip is
 assigned the class whose best term scores highest. Accuracy is reported per class, overall,
 balanced, and against chance (1 / number of classes).
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.inference import Embedder
-from slapdesk.library.tagging import Calibration, build_classifier
-from slapdesk.library.vocab import Vocabulary
+from slapdesk.library.autotag.scoring import Calibration, build_classifier
+from slapdesk.library.autotag.vocabulary import Vocabulary
 
 # Eval class -> terms of the app's instrument / genre vocabularies that name it.
 INSTRUMENT_TERMS: dict[str, tuple[str, ...]] = {

@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slapdesk.library.paths import data_dir_for, resolve_library_path
+from slapdesk.library.store.paths import data_dir_for, resolve_library_path
 
 if TYPE_CHECKING:
     from engine.inference import Embedder
-    from slapdesk.library.bundle_list import ModelBundle
-    from slapdesk.library.db import Database
+    from slapdesk.library.models import ModelBundle
+    from slapdesk.library.store.database import Database
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -28,10 +28,10 @@ def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
 def expected_errors() -> tuple[type[Exception], ...]:
     """Errors a command reports as one line (imported late: the engine pulls in torch)."""
     from engine.bundle import BundleError
-    from slapdesk.library.bundle_list import ModelChoiceError
-    from slapdesk.library.db import LibraryError
-    from slapdesk.library.query import QueryError
-    from slapdesk.library.search import SearchError
+    from slapdesk.library.models import ModelChoiceError
+    from slapdesk.library.search.query_language import QueryError
+    from slapdesk.library.search.ranking import SearchError
+    from slapdesk.library.store.database import LibraryError
 
     return (LibraryError, ModelChoiceError, BundleError, SearchError, QueryError)
 
@@ -42,7 +42,7 @@ def open_library(library: str | None, *, must_exist: bool = True) -> Database:
     Raises:
         LibraryError: when it is missing (and ``must_exist``) or unusable.
     """
-    from slapdesk.library.db import Database, LibraryError
+    from slapdesk.library.store.database import Database, LibraryError
 
     path = resolve_library_path(library)
     if must_exist and not path.is_file():
@@ -60,7 +60,7 @@ def model_dirs(library: str | None) -> tuple[Path, Path]:
 
 def choose_model(library: str | None, name: str | None) -> ModelBundle:
     """The model named on the command line, else the one the settings make active."""
-    from slapdesk.library.bundle_list import active_bundle, find_bundle
+    from slapdesk.library.models import active_bundle, find_bundle
     from slapdesk.settings import load_settings, settings_path
 
     models_dir, runs_dir = model_dirs(library)

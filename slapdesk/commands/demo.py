@@ -14,8 +14,8 @@ from slapdesk.commands.common import (
     expected_errors,
     fail,
 )
-from slapdesk.library.demo import DemoCfg, DemoReport, build_demo
-from slapdesk.library.paths import APP_NAME
+from slapdesk.library.demo.library import DemoCfg, DemoReport, build_demo
+from slapdesk.library.store.paths import APP_NAME
 
 _DESCRIPTION = """\
 Try SlapDesk without music files of your own: generate a small library of short tracks
@@ -92,7 +92,7 @@ def demo_command(folder: Path, library: Path, cfg: DemoCfg, *, gui: bool, embed:
         return fail("demo", "no demo track could be written", EXIT_ERRORS)
 
     from slapdesk.commands.scan import scan_command
-    from slapdesk.library.scan import ScanCfg
+    from slapdesk.library.scan.scanner import ScanCfg
 
     out.write(f"Indexing into {library}\n")
     out.flush()
@@ -117,9 +117,9 @@ def demo_command(folder: Path, library: Path, cfg: DemoCfg, *, gui: bool, embed:
 def _embed(library: Path, device: str | None) -> int | None:
     """Embed the library with the active model; None when no model is installed."""
     from slapdesk.commands.common import choose_model, load_embedder
-    from slapdesk.library.bundle_list import ModelChoiceError
-    from slapdesk.library.db import Database
-    from slapdesk.library.pipeline import embed_library, register_model
+    from slapdesk.library.jobs.embed import embed_library, register_model
+    from slapdesk.library.models import ModelChoiceError
+    from slapdesk.library.store.database import Database
 
     try:
         bundle = choose_model(str(library), None)

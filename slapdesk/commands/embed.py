@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
     from engine.inference import Embedder
-    from slapdesk.library.db import Database
-    from slapdesk.library.pipeline import EmbedSummary, Progress
+    from slapdesk.library.jobs.embed import EmbedSummary, Progress
+    from slapdesk.library.store.database import Database
 
 _DESCRIPTION = """\
 Embed every indexed track that has no vector for the active model yet: K evenly spaced
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk embed``."""
     if args.batch < 1 or args.workers < 1:
         return fail("embed", "--batch and --workers must be at least 1")
-    from slapdesk.library.pipeline import register_model
+    from slapdesk.library.jobs.embed import register_model
 
     try:
         with open_library(args.library) as db:
@@ -79,7 +79,7 @@ def embed_progress_bar(total: int) -> tqdm | None:
 
 
 def _run_job(db: Database, embedder: Embedder, batch: int, workers: int) -> EmbedSummary:
-    from slapdesk.library.pipeline import embed_library
+    from slapdesk.library.jobs.embed import embed_library
 
     bar: tqdm | None = None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from slapdesk.commands.common import EXIT_OK, expected_errors, fail
 from slapdesk.commands.search import QUERY_HELP, add_query_arguments, run_query
 from slapdesk.library.playlists import PlaylistEntry, write_m3u8
-from slapdesk.library.search import SearchResult
+from slapdesk.library.search.ranking import SearchResult
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

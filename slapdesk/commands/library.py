@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from slapdesk.library.db import LibraryError, open_readonly
-from slapdesk.library.paths import resolve_library_path
-from slapdesk.library.stats import LibrarySummary, display, format_duration, summarise
+from slapdesk.library.store.database import LibraryError, open_readonly
+from slapdesk.library.store.paths import resolve_library_path
+from slapdesk.library.store.stats import LibrarySummary, display, format_duration, summarise
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -56,7 +56,7 @@ def _import(library: str | None, folder: Path, name: str | None) -> int:
     import tempfile
 
     from engine.bundle import load_bundle
-    from slapdesk.library.bundle_list import import_bundle
+    from slapdesk.library.models import import_bundle
 
     # Load it fully once (every shape, the weights' hash) before anything is copied.
     load_bundle(folder, device="cpu", with_target=False)
@@ -97,7 +97,7 @@ def _use(library: str | None, name: str) -> int:
 
 
 def _list(library: str | None) -> int:
-    from slapdesk.library.bundle_list import list_bundles
+    from slapdesk.library.models import list_bundles
 
     models_dir, runs_dir = model_dirs(library)
     bundles = list_bundles(models_dir, runs_dir)

@@ -7,9 +7,9 @@ import datetime as dt
 import json
 import sys
 
-from slapdesk.library.db import LibraryError, open_readonly
-from slapdesk.library.paths import resolve_library_path
-from slapdesk.library.tagruns import RunInfo, list_runs
+from slapdesk.library.store.database import LibraryError, open_readonly
+from slapdesk.library.store.paths import resolve_library_path
+from slapdesk.library.tags.runs import RunInfo, list_runs
 
 _DESCRIPTION = """\
 List the tagging runs, newest first: when, which vocabulary, which write policy, how many

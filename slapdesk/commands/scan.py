@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from slapdesk.library.db import Database, LibraryError
-from slapdesk.library.paths import resolve_library_path
-from slapdesk.library.scan import Progress, ScanCfg, ScanReport, scan
-from slapdesk.library.stats import display
+from slapdesk.library.scan.scanner import Progress, ScanCfg, ScanReport, scan
+from slapdesk.library.store.database import Database, LibraryError
+from slapdesk.library.store.paths import resolve_library_path
+from slapdesk.library.store.stats import display
 
 EXIT_OK, EXIT_FILE_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 

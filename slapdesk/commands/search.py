@@ -15,11 +15,11 @@ from slapdesk.commands.common import (
     load_embedder,
     open_library,
 )
-from slapdesk.library.query import parse_query
-from slapdesk.library.search import LibrarySearch, SearchError, SearchResult, load_index
+from slapdesk.library.search.query_language import parse_query
+from slapdesk.library.search.ranking import LibrarySearch, SearchError, SearchResult, load_index
 
 if TYPE_CHECKING:
-    from slapdesk.library.db import Database
+    from slapdesk.library.store.database import Database
 
 QUERY_HELP = """\
 query language:
@@ -73,7 +73,7 @@ def run_query(
 def _searcher(
     db: Database, library: str | None, needs_model: bool, model: str | None, device: str | None
 ) -> LibrarySearch:
-    from slapdesk.library.bundle_list import ModelChoiceError
+    from slapdesk.library.models import ModelChoiceError
 
     if not needs_model:
         return LibrarySearch(db.conn)

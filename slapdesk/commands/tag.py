@@ -20,10 +20,10 @@ from slapdesk.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from slapdesk.library.autotag import TrackProposals
-    from slapdesk.library.db import Database
-    from slapdesk.library.journal import RunResult
-    from slapdesk.library.tagplan import PlannedChange
+    from slapdesk.library.autotag.proposals import TrackProposals
+    from slapdesk.library.store.database import Database
+    from slapdesk.library.tags.journal import RunResult
+    from slapdesk.library.tags.plan import PlannedChange
 
 _DESCRIPTION = """\
 Zero-shot auto-tagging: every embedded track is scored against a vocabulary (each term
@@ -80,9 +80,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk tag``."""
-    from slapdesk.library.autotag import NotEmbeddedError, planned_changes, propose_for_library
-    from slapdesk.library.journal import JournalBusyError
-    from slapdesk.library.vocab import VocabularyError, inline_vocabulary, load_vocabulary
+    from slapdesk.library.autotag.proposals import (
+        NotEmbeddedError,
+        planned_changes,
+        propose_for_library,
+    )
+    from slapdesk.library.autotag.vocabulary import (
+        VocabularyError,
+        inline_vocabulary,
+        load_vocabulary,
+    )
+    from slapdesk.library.tags.journal import JournalBusyError
 
     if args.top_k < 1 or not 0.0 <= args.threshold <= 1.0:
         return fail("tag", "--top-k must be at least 1 and --threshold between 0 and 1")
@@ -125,7 +133,7 @@ def _selected_ids(
 def _apply(
     db: Database, changes: list[PlannedChange], policy: str, model_id: str, vocab: str
 ) -> RunResult:
-    from slapdesk.library.journal import apply_changes
+    from slapdesk.library.tags.journal import apply_changes
 
     with cancel_on_interrupt() as cancel:
         return apply_changes(

@@ -14,9 +14,9 @@ from slapdesk.commands.common import (
     fail,
     open_library,
 )
-from slapdesk.library.db import LibraryError
-from slapdesk.library.journal import JournalBusyError, NothingToUndoError, RunResult, undo
-from slapdesk.library.stats import display
+from slapdesk.library.store.database import LibraryError
+from slapdesk.library.store.stats import display
+from slapdesk.library.tags.journal import JournalBusyError, NothingToUndoError, RunResult, undo
 
 _DESCRIPTION = """\
 Put back the tags a tagging run changed, exactly as they were. Without RUN, the most recent

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from slapdesk.settings import Settings
 
 if TYPE_CHECKING:
-    from slapdesk.library.db import Database
+    from slapdesk.library.store.database import Database
     from slapdesk.ui.library_jobs import ModelHolder
     from slapdesk.ui.tasks import TaskRunner
 

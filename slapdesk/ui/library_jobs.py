@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from slapdesk.ui.tasks import Progress, TaskContext
 
 if TYPE_CHECKING:
-    from slapdesk.library.db import Database
+    from slapdesk.library.store.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class JobResult:
 
 def scan_folders(database: Database, folders: Sequence[str], ctx: TaskContext) -> JobResult:
     """Scan ``folders`` into the library (tags only; embedding is the next job)."""
-    from slapdesk.library import scan
+    from slapdesk.library.scan import scanner as scan
 
     ctx.report(Progress(0, None, "Looking for music…"), force=True)
     report = scan.run_scan(database, list(folders), cancel=ctx.cancel, on_progress=ctx.report)
@@ -99,7 +99,7 @@ class ModelHolder:
         """
         with self._lock:
             if self._embedder is None:
-                from slapdesk.library.bundle_list import active_bundle
+                from slapdesk.library.models import active_bundle
 
                 bundle = active_bundle(self._active, self._models_dir, self._runs_dir)
                 from engine.inference import Embedder
@@ -113,7 +113,7 @@ class ModelHolder:
 
     def register(self, database: Database) -> Any:
         """Load the model and record it in the library; returns the embedder."""
-        from slapdesk.library.pipeline import register_model
+        from slapdesk.library.jobs.embed import register_model
 
         embedder = self.get()
         register_model(database, embedder.model_id, self._bundle.name, str(self._bundle.path),
@@ -128,8 +128,8 @@ def load_model(holder: ModelHolder, _ctx: TaskContext) -> Any:
 
 def embed_new_tracks(holder: ModelHolder, database: Database, ctx: TaskContext) -> JobResult:
     """Embed every track that has no vector for the active model yet."""
-    from slapdesk.library.bundle_list import ModelChoiceError
-    from slapdesk.library.pipeline import embed_library
+    from slapdesk.library.jobs.embed import embed_library
+    from slapdesk.library.models import ModelChoiceError
 
     ctx.report(Progress(0, None, "Loading the model…"), force=True)
     try:
@@ -145,8 +145,8 @@ def embed_new_tracks(holder: ModelHolder, database: Database, ctx: TaskContext) 
 def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
                  ctx: TaskContext) -> JobResult:
     """Score every embedded track against a vocabulary and store the proposals."""
-    from slapdesk.library.autotag import NotEmbeddedError, propose_for_library
-    from slapdesk.library.vocab import load_vocabulary
+    from slapdesk.library.autotag.proposals import NotEmbeddedError, propose_for_library
+    from slapdesk.library.autotag.vocabulary import load_vocabulary
 
     vocabulary = load_vocabulary(vocab_name)
     ctx.report(Progress(0, None, "Loading the model…"), force=True)
@@ -165,7 +165,7 @@ def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
 def apply_tags(database: Database, changes: Sequence[Any], policy: str, model_id: str | None,
                vocab: str, ctx: TaskContext) -> JobResult:
     """Write accepted tags into the files (journaled, undoable) as one run."""
-    from slapdesk.library import journal
+    from slapdesk.library.tags import journal
 
     result = journal.apply_changes(database, changes, policy, model_id=model_id, vocab=vocab,
                                    cancel=ctx.cancel, progress=ctx.report)
@@ -174,7 +174,7 @@ def apply_tags(database: Database, changes: Sequence[Any], policy: str, model_id
 
 def undo_last_run(database: Database, ctx: TaskContext) -> JobResult:
     """Restore the tags the most recent run wrote."""
-    from slapdesk.library import journal
+    from slapdesk.library.tags import journal
 
     result = journal.undo(database, cancel=ctx.cancel, progress=ctx.report)
     return _run_result("Undo", result)

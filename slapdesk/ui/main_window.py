@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slapdesk.library import playlists, queries
-from slapdesk.library.db import LibraryError, open_readonly
+from slapdesk.library import playlists
+from slapdesk.library.store import track_rows as queries
+from slapdesk.library.store.database import LibraryError, open_readonly
 from slapdesk.settings import SavedSearch
 from slapdesk.ui import library_jobs
 from slapdesk.ui.context import AppContext

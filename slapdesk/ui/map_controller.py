@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from slapdesk.library import projection, queries
-from slapdesk.library.db import open_readonly
+from slapdesk.library import map_projection as projection
+from slapdesk.library.store import track_rows as queries
+from slapdesk.library.store.database import open_readonly
 from slapdesk.ui.tasks import TaskContext, TaskRunner
 from slapdesk.ui.views.map_view import MapView
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from slapdesk.library import bundle_list as bundles
+from slapdesk.library import models as bundles
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.tasks import TaskContext
 from slapdesk.ui.views.models_view import ModelsView

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from slapdesk.library.queries import ProposalRow
+from slapdesk.library.store.track_rows import ProposalRow
 
 _Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Accept", "Track", "Current", "Proposed", "Score")

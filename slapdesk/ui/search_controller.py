@@ -11,11 +11,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from slapdesk.library import playlists, queries
-from slapdesk.library.db import open_readonly
-from slapdesk.library.index import VectorIndex
-from slapdesk.library.query import QueryError
-from slapdesk.library.search import LibrarySearch, SearchError, load_index
+from slapdesk.library import playlists
+from slapdesk.library.search.query_language import QueryError
+from slapdesk.library.search.ranking import LibrarySearch, SearchError, load_index
+from slapdesk.library.search.vector_index import VectorIndex
+from slapdesk.library.store import track_rows as queries
+from slapdesk.library.store.database import open_readonly
 from slapdesk.ui.library_jobs import ModelHolder
 from slapdesk.ui.tasks import TaskContext, TaskRunner
 

@@ -8,11 +8,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from slapdesk.library import queries
-from slapdesk.library.db import open_readonly
-from slapdesk.library.queries import ProposalRow
-from slapdesk.library.tagplan import PlannedChange
-from slapdesk.library.vocab import VocabularyError, available_vocabularies, load_vocabulary
+from slapdesk.library.autotag.vocabulary import (
+    VocabularyError,
+    available_vocabularies,
+    load_vocabulary,
+)
+from slapdesk.library.store import track_rows as queries
+from slapdesk.library.store.database import open_readonly
+from slapdesk.library.store.track_rows import ProposalRow
+from slapdesk.library.tags.plan import PlannedChange
 from slapdesk.ui import library_jobs
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker

@@ -22,8 +22,8 @@ from PySide6.QtCore import (
     QUrl,
 )
 
-from slapdesk.library import queries
-from slapdesk.library.queries import TrackRow
+from slapdesk.library.store import track_rows as queries
+from slapdesk.library.store.track_rows import TrackRow
 
 _Index = QModelIndex | QPersistentModelIndex
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -10,8 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from slapdesk.library import training
-from slapdesk.library.training import MetricsTail, TrainOptions
+from slapdesk.library.jobs import training
+from slapdesk.library.jobs.training import MetricsTail, TrainOptions
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.tasks import TaskContext
 from slapdesk.ui.views.training_view import PLOTS, TrainingView

@@ -50,7 +50,7 @@ def _music_like(seconds: float, seed: int, sample_rate: int = 44_100) -> np.ndar
 
 def make_tracks(folder: Path, count: int, seconds: float, fmt: str) -> list[Path]:
     """Write ``count`` distinct music-like tracks (cached in ``folder``)."""
-    from slapdesk.library.audiogen import make_track
+    from slapdesk.library.demo.audio_files import make_track
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from slapdesk.library.audiogen import FORMATS, make_track  # noqa: E402
+from slapdesk.library.demo.audio_files import FORMATS, make_track  # noqa: E402
 
 _START_SNIPPET = """
 import os, sys, time

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.audio import LogMel, load_audio, load_windows  # noqa: E402
 from engine.towers.musicnn import MusicnnEncoder, musicnn_frontend_cfg  # noqa: E402
-from slapdesk.library.audiogen import make_track  # noqa: E402
+from slapdesk.library.demo.audio_files import make_track  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
 from check_musicnn_port import SR, _drums, _notes  # noqa: E402

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from slapdesk.library.db import Database  # noqa: E402
-from slapdesk.library.scan import ScanCfg, run_scan, usable_cpus  # noqa: E402
+from slapdesk.library.scan.scanner import ScanCfg, run_scan, usable_cpus  # noqa: E402
+from slapdesk.library.store.database import Database  # noqa: E402
 
 VARIANTS = 4  # distinct tagged sources per format
 PER_FOLDER = 100  # files per album folder
@@ -35,7 +35,7 @@ PER_FOLDER = 100  # files per album folder
 
 def make_sources(src: Path) -> list[Path]:
     """One small tagged file per format and variant (PyAV encodes them)."""
-    from slapdesk.library.audiogen import FORMATS, make_track
+    from slapdesk.library.demo.audio_files import FORMATS, make_track
 
     sources = []
     src.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,9 @@
     .venv/bin/python tests/bench/bench_search.py            # 100k and 1M
     .venv/bin/python tests/bench/bench_search.py --sizes 100000
 
-Measures ``slapdesk.library.index.VectorIndex.top_k`` (the part of a query that grows with the
-library), with and without a filter mask, and separately the query's text embedding through
-the shipped default model (a constant cost per query).
+Measures ``slapdesk.library.search.vector_index.VectorIndex.top_k`` (the part of a query that
+grows with the library), with and without a filter mask, and separately the query's text
+embedding through the shipped default model (a constant cost per query).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from slapdesk.library.index import VectorIndex
+from slapdesk.library.search.vector_index import VectorIndex
 
 DIM = 512
 

@@ -22,7 +22,7 @@ from engine.audio import (
     window_starts,
 )
 from engine.config import AudioFrontendCfg
-from slapdesk.library.audiogen import make_track, sine
+from slapdesk.library.demo.audio_files import make_track, sine
 
 SR = 16_000
 SHORT = AudioFrontendCfg(clip_seconds=2.0, n_windows=3)

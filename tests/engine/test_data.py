@@ -14,7 +14,7 @@ from engine.captions import clean_tags, compose_captions
 from engine.config import AudioFrontendCfg
 from engine.data import ManifestError, read_library, read_manifest, split_clips
 from engine.synthetic import N_CLASSES, SyntheticDataset, attributes
-from slapdesk.library.audiogen import make_track
+from slapdesk.library.demo.audio_files import make_track
 
 FRONTEND = AudioFrontendCfg(sample_rate=8000, clip_seconds=0.5, n_windows=2)
 
@@ -220,8 +220,8 @@ def test_undecodable_audio_is_reported_and_replaced(tmp_path: Path) -> None:
 
 
 def test_library_written_by_the_scanner(tmp_path: Path, music_folder: Path) -> None:
-    from slapdesk.library.db import Database
-    from slapdesk.library.scan import ScanCfg, run_scan
+    from slapdesk.library.scan.scanner import ScanCfg, run_scan
+    from slapdesk.library.store.database import Database
 
     make_track(music_folder / "untagged", "wav", tags={"title": "No tags"})
     db = Database(tmp_path / "library.sqlite")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from engine.inference import Embedder
-from slapdesk.library.audiogen import make_track
+from slapdesk.library.demo.audio_files import make_track
 
 from .helpers import tiny_model
 

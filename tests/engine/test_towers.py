@@ -21,7 +21,7 @@ from engine.towers import (
     init_audio_encoder_from,
     register_audio_encoder,
 )
-from slapdesk.library.audiogen import make_track
+from slapdesk.library.demo.audio_files import make_track
 
 FRONTEND = AudioFrontendCfg(clip_seconds=2.0, n_windows=2)
 

@@ -16,7 +16,7 @@ from engine.bundle import load_bundle
 from engine.checkpoint import latest_checkpoint
 from engine.config import TrainCfg
 from engine.train import main, run_train
-from slapdesk.library.audiogen import make_track
+from slapdesk.library.demo.audio_files import make_track
 
 FAST = ["--model", "slap_test", "--device", "cpu", "--workers", "0", "--no-progress"]
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from engine.inference import Embedder
-from slapdesk.library.audiogen import make_track
-from slapdesk.library.db import Database
-from slapdesk.library.pipeline import embed_library, register_model
-from slapdesk.library.scan import run_scan
-from slapdesk.library.search import LibrarySearch, load_index
+from slapdesk.library.demo.audio_files import make_track
+from slapdesk.library.jobs.embed import embed_library, register_model
+from slapdesk.library.scan.scanner import run_scan
+from slapdesk.library.search.ranking import LibrarySearch, load_index
+from slapdesk.library.store.database import Database
 from slapdesk.resources import resource_path
 
 SR = 16_000

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from slapdesk.library.paths import LIBRARY_ENV, resolve_library_path
+from slapdesk.library.store.paths import LIBRARY_ENV, resolve_library_path
 
 
 def test_explicit_path_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from slapdesk.library.audiogen import FORMATS, encode
+from slapdesk.library.demo.audio_files import FORMATS, encode
 
 log = logging.getLogger(__name__)
 

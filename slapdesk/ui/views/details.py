@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slapdesk.library.queries import TrackRow
+from slapdesk.library.store.track_rows import TrackRow
 from slapdesk.ui.track_table_model import format_duration
 
 _FIELDS = (

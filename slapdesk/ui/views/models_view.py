@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slapdesk.library.bundle_list import ModelBundle
+from slapdesk.library.models import ModelBundle
 
 _KIND_LABEL = {"default": "bundled", "imported": "imported", "trained": "trained here"}
 

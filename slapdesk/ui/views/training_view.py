@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slapdesk.library.training import DeviceChoice
+from slapdesk.library.jobs.training import DeviceChoice
 
 # plot key -> (title, y label, [(series key, colour)])
 PLOTS = {

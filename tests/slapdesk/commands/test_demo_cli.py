@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from slapdesk.library.demo import DemoCfg, plan_demo
+from slapdesk.library.demo.library import DemoCfg, plan_demo
 
 ROOT = Path(__file__).resolve().parents[3]
 

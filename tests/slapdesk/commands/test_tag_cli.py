@@ -9,7 +9,7 @@ import mutagen
 import pytest
 
 from slapdesk.cli import main
-from slapdesk.library.db import Database
+from slapdesk.library.store.database import Database
 
 
 @pytest.fixture

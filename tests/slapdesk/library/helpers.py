@@ -11,7 +11,7 @@ from mutagen.flac import Picture
 from mutagen.id3 import APIC
 from mutagen.mp4 import MP4Cover
 
-from slapdesk.library.audiogen import make_track
+from slapdesk.library.demo.audio_files import make_track
 
 
 def truncate(path: Path, fraction: float = 0.5) -> Path:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from slapdesk.library.projection import pca_2d
+from slapdesk.library.map_projection import pca_2d
 
 
 def test_pca_finds_the_spread_axis_and_is_deterministic() -> None:

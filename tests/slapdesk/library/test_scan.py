@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from slapdesk.library.audiogen import make_track
-from slapdesk.library.db import Database
-from slapdesk.library.scan import Progress, ScanCfg, ScanReport, run_scan, scan
+from slapdesk.library.demo.audio_files import make_track
+from slapdesk.library.scan.scanner import Progress, ScanCfg, ScanReport, run_scan, scan
+from slapdesk.library.store.database import Database
 from tests.slapdesk.library.helpers import flac_named_mp3, truncate, with_huge_picture
 
 IN_PROCESS = ScanCfg(workers=0)
@@ -222,7 +222,7 @@ def test_a_file_that_hangs_its_reader_is_skipped_and_the_rest_indexed(
     """A parser stuck on one file (a pathological tag) must not stall the scan."""
     import time
 
-    from slapdesk.library import tagread
+    from slapdesk.library.tags import read as tagread
 
     real_read = tagread.read_file
 

@@ -69,7 +69,7 @@ def make_window(qtbot, tmp_path: Path, monkeypatch):
     results do not depend on which default model is shipped.
     """
     from slapdesk.app import build_context
-    from slapdesk.library import bundle_list
+    from slapdesk.library import models as bundle_list
     from slapdesk.ui.main_window import MainWindow
 
     monkeypatch.setattr(bundle_list, "default_bundle_dir", lambda: None)
@@ -103,7 +103,7 @@ def make_window(qtbot, tmp_path: Path, monkeypatch):
 @pytest.fixture
 def planted_folder(music_folder: Path) -> Path:
     """``music_folder`` plus one track whose tags best match "rainy evening guitar"."""
-    from slapdesk.library.audiogen import make_track
+    from slapdesk.library.demo.audio_files import make_track
 
     (music_folder / "planted").mkdir()
     make_track(music_folder / "planted" / "rain", "flac", freq_hz=330.0, tags={

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QPolygonF
 
-from slapdesk.library import queries
+from slapdesk.library.store import track_rows as queries
 from slapdesk.ui.tasks import TaskRunner
 from slapdesk.ui.track_table_model import COLUMNS
 

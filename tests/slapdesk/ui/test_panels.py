@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from engine.checkpoint import latest_checkpoint
-from slapdesk.library.training import MetricsTail, TrainOptions, train_command
+from slapdesk.library.jobs.training import MetricsTail, TrainOptions, train_command
 
 
 @pytest.mark.slow

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slapdesk.library import journal, tagwrite
-from slapdesk.library.audiogen import make_track
-from slapdesk.library.db import Database
+from slapdesk.library.demo.audio_files import make_track
+from slapdesk.library.store.database import Database
+from slapdesk.library.tags import journal
+from slapdesk.library.tags import write as tagwrite
 
 
 def test_build_context_recovers_interrupted_tag_writes(qtbot, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 
-from slapdesk.library import queries
+from slapdesk.library.store import track_rows as queries
 from slapdesk.ui.track_table_model import COLUMNS, TRACK_ID_ROLE, TrackTableModel
 
 from .conftest import write_synthetic_library

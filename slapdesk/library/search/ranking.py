@@ -1,0 +1,315 @@
+"""Search the library: one query string in, ranked tracks out.
+
+Audio similarity (the model's text vector against every track vector, exact top-k) is
+fused with the metadata full-text rank (FTS5 bm25) by reciprocal-rank fusion, so typing
+an artist's name finds their tracks and typing a sound finds tracks that sound like it.
+Field filters restrict the candidates first; ``-term`` pushes the query vector away from
+a description; ``like:`` starts from a track's own vector.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from slapdesk.library.search.query_language import (
+    NumericFilter,
+    ParsedQuery,
+    TextFilter,
+    parse_query,
+)
+from slapdesk.library.search.vector_index import VectorIndex
+from slapdesk.library.search.vectors import load_vectors
+
+TextEmbedder = Callable[[list[str]], np.ndarray]
+
+# Reciprocal-rank fusion constant (Cormack et al. 2009); larger flattens the rank curve.
+RRF_K = 60
+# Weights of the metadata rank against the audio rank (1.0) in the fusion: a track whose
+# tags contain every word typed ("miles davis") outranks the best sound match; one that
+# matches only some words ("tone" of "mellow tone") only nudges the audio ranking.
+FULL_MATCH_WEIGHT = 1.5
+PARTIAL_MATCH_WEIGHT = 0.5
+# How far a "-term" pushes the query vector away (fraction of the negative's vector).
+NEGATIVE_WEIGHT = 0.5
+# How many audio candidates to fuse, relative to the results asked for.
+CANDIDATE_FACTOR = 5
+
+_FTS_WORD = re.compile(r"\w+", re.UNICODE)
+# Words that describe a sound but would match half the tags in a library ("a", "the", ...).
+_STOP_WORDS = frozenset({
+    "a", "an", "and", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it", "its",
+    "of", "on", "or", "that", "the", "this", "to", "with", "some", "something", "music",
+    "song", "songs", "track", "tracks", "sound", "sounds", "like",
+})  # fmt: skip
+_NUMERIC_COLUMNS = {"year": "year", "bpm": "bpm", "duration": "duration", "track": "track_number"}
+_TEXT_COLUMNS = {
+    "artist": "artist", "album": "album", "albumartist": "albumartist", "title": "title",
+    "genre": "genre", "mood": "mood", "comment": "comment",
+}  # fmt: skip
+
+
+class SearchError(Exception):
+    """The search cannot run; the message tells the user what to do."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One ranked track."""
+
+    track_id: int
+    path: str
+    title: str
+    artist: str
+    album: str
+    duration: float | None
+    score: float  # fused score: higher is better
+    similarity: float | None  # cosine of the audio vector with the query vector
+    metadata_match: bool  # the free text matched the track's tags
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready dictionary (paths with undecodable bytes keep their escapes)."""
+        return {
+            "id": self.track_id,
+            "path": self.path,
+            "score": round(self.score, 6),
+            "similarity": None if self.similarity is None else round(self.similarity, 6),
+            "title": self.title,
+            "artist": self.artist,
+            "album": self.album,
+            "duration": self.duration,
+        }
+
+
+def load_index(conn: sqlite3.Connection, model_id: str) -> VectorIndex | None:
+    """Read every track vector of ``model_id`` into memory (None when there are none)."""
+    ids, matrix = load_vectors(conn, model_id)
+    if not len(ids):
+        return None
+    index = VectorIndex(matrix.shape[1])
+    index.add(ids.tolist(), matrix)
+    return index
+
+
+class LibrarySearch:
+    """Searches one library with one model's vectors (which may not exist yet)."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        index: VectorIndex | None = None,
+        embed_text: TextEmbedder | None = None,
+    ) -> None:
+        """Create a searcher.
+
+        Args:
+            conn: a (read-only) connection to the library.
+            index: the model's track vectors; None searches metadata only.
+            embed_text: turns strings into unit-norm vectors of the index's size.
+        """
+        self.conn = conn
+        self.index = index
+        self.embed_text = embed_text
+
+    # -- public ----------------------------------------------------------------------------
+
+    def search(self, query: str | ParsedQuery, limit: int = 50) -> list[SearchResult]:
+        """Rank the library for ``query``; best first.
+
+        Raises:
+            SearchError: the library is empty, or the query needs vectors that do not exist.
+            QueryError: the query cannot be parsed.
+        """
+        parsed = parse_query(query) if isinstance(query, str) else query
+        total = self.conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+        if total == 0:
+            raise SearchError("The library is empty: scan a folder first (slapdesk scan ~/Music).")
+        allowed = self._filtered_ids(parsed.text_filters, parsed.numeric_filters)
+        if parsed.like and self.index is None:
+            raise SearchError(
+                "like: needs track vectors, and this library is not embedded yet: "
+                "run slapdesk embed."
+            )
+        if not parsed.has_similarity:
+            return self._browse(allowed, limit)
+        audio = self._audio_ranking(parsed, allowed, limit * CANDIDATE_FACTOR)
+        metadata = self._metadata_ranking(parsed.words, allowed, limit * CANDIDATE_FACTOR)
+        if not audio and not metadata and self.index is None:
+            raise SearchError(
+                "No track's tags match, and search by sound needs vectors: run slapdesk embed."
+            )
+        return self._fuse(audio, metadata, limit)
+
+    # -- filters ---------------------------------------------------------------------------
+
+    def _filtered_ids(
+        self, text_filters: Sequence[TextFilter], numeric_filters: Sequence[NumericFilter]
+    ) -> set[int] | None:
+        if not text_filters and not numeric_filters:
+            return None
+        clauses: list[str] = []
+        params: list[object] = []
+        for text_filter in text_filters:
+            if text_filter.field == "path":
+                # Paths are BLOBs; compare on their decoded text.
+                clauses.append("CAST(path AS TEXT) LIKE ? ESCAPE '\\'")
+            else:
+                clauses.append(f"{_TEXT_COLUMNS[text_filter.field]} LIKE ? ESCAPE '\\'")
+            params.append(f"%{_escape_like(text_filter.value)}%")
+        for numeric in numeric_filters:
+            clauses.append(f"{_NUMERIC_COLUMNS[numeric.field]} {numeric.op} ?")
+            params.append(numeric.value)
+        sql = "SELECT id FROM tracks WHERE " + " AND ".join(clauses)
+        return {int(row[0]) for row in self.conn.execute(sql, params)}
+
+    def _browse(self, allowed: set[int] | None, limit: int) -> list[SearchResult]:
+        """Filters only: list matching tracks by artist, album, track number."""
+        order = "ORDER BY lower(coalesce(artist,'')), lower(coalesce(album,'')), track_number"
+        if allowed is None:
+            sql = f"SELECT id FROM tracks {order} LIMIT ?"
+            ids = [int(r[0]) for r in self.conn.execute(sql, (limit,))]
+        else:
+            ids = [int(r[0]) for r in self.conn.execute(f"SELECT id FROM tracks {order}")
+                   if int(r[0]) in allowed][:limit]
+        return self._results({track_id: (0.0, None, False) for track_id in ids}, ids)
+
+    # -- rankings --------------------------------------------------------------------------
+
+    def _query_vector(self, parsed: ParsedQuery) -> np.ndarray | None:
+        assert self.index is not None
+        parts: list[np.ndarray] = []
+        if parsed.text and self.embed_text is not None:
+            parts.append(self._embed(parsed.text))
+        for reference in parsed.like:
+            parts.append(self._track_vector(reference))
+        if not parts:
+            return None
+        vector = np.mean(parts, axis=0)
+        for negative in parsed.negatives:
+            if self.embed_text is not None:
+                vector = vector - NEGATIVE_WEIGHT * self._embed(negative)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _embed(self, text: str) -> np.ndarray:
+        assert self.embed_text is not None
+        vector = np.asarray(self.embed_text([text]), dtype=np.float32)[0]
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def _track_vector(self, reference: str) -> np.ndarray:
+        assert self.index is not None
+        track_id = self._resolve_track(reference)
+        vector = self.index.vector(track_id)
+        if vector is None:
+            raise SearchError(f"like:{reference}: that track has no vector; run slapdesk embed.")
+        return vector
+
+    def _resolve_track(self, reference: str) -> int:
+        if reference.startswith("#") and reference[1:].isdigit():
+            row = self.conn.execute("SELECT id FROM tracks WHERE id = ?", (int(reference[1:]),))
+        else:
+            absolute = os.path.abspath(os.path.expanduser(reference))
+            row = self.conn.execute(
+                "SELECT id FROM tracks WHERE path = ?", (os.fsencode(absolute),)
+            )
+        found = row.fetchone()
+        if found is None:
+            raise SearchError(f"like:{reference}: no such track in the library.")
+        return int(found[0])
+
+    def _audio_ranking(
+        self, parsed: ParsedQuery, allowed: set[int] | None, count: int
+    ) -> list[tuple[int, float]]:
+        if self.index is None or len(self.index) == 0:
+            return []
+        vector = self._query_vector(parsed)
+        if vector is None:
+            return []
+        mask = None
+        if allowed is not None:
+            mask = np.isin(self.index.ids, np.fromiter(allowed, dtype=np.int64))
+        ids, scores = self.index.top_k(vector, count, allowed=mask)
+        return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def _metadata_ranking(
+        self, words: Sequence[str], allowed: set[int] | None, count: int
+    ) -> list[tuple[int, bool]]:
+        """Tracks whose tags match the words: (id, matched every word), best first."""
+        terms = [
+            w for word in words for w in _FTS_WORD.findall(word) if w.lower() not in _STOP_WORDS
+        ]
+        if not terms:
+            return []
+        quoted = [f'"{term}"*' for term in terms]
+        full = self._fts(" AND ".join(quoted), count)
+        partial = self._fts(" OR ".join(quoted), count) if len(terms) > 1 else []
+        full_set = set(full)
+        ranked = [(i, True) for i in full] + [(i, False) for i in partial if i not in full_set]
+        if allowed is not None:
+            ranked = [(i, whole) for i, whole in ranked if i in allowed]
+        return ranked[:count]
+
+    def _fts(self, match: str, count: int) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ? ORDER BY bm25(tracks_fts) "
+            "LIMIT ?",
+            (match, count * 4),
+        )
+        return [int(r[0]) for r in rows]
+
+    def _fuse(
+        self, audio: list[tuple[int, float]], metadata: list[tuple[int, bool]], limit: int
+    ) -> list[SearchResult]:
+        fused: dict[int, tuple[float, float | None, bool]] = {}
+        for rank, (track_id, similarity) in enumerate(audio):
+            fused[track_id] = (1.0 / (RRF_K + rank + 1), similarity, False)
+        for rank, (track_id, whole) in enumerate(metadata):
+            weight = FULL_MATCH_WEIGHT if whole else PARTIAL_MATCH_WEIGHT
+            score, similarity, _ = fused.get(track_id, (0.0, None, False))
+            fused[track_id] = (score + weight / (RRF_K + rank + 1), similarity, True)
+        order = sorted(fused, key=lambda i: (-fused[i][0], i))[:limit]
+        return self._results(fused, order)
+
+    def _results(
+        self, scored: dict[int, tuple[float, float | None, bool]], order: Sequence[int]
+    ) -> list[SearchResult]:
+        if not order:
+            return []
+        placeholders = ",".join("?" * len(order))
+        rows = {
+            int(r[0]): r
+            for r in self.conn.execute(
+                f"SELECT id, path, title, artist, album, duration FROM tracks "
+                f"WHERE id IN ({placeholders})",
+                list(order),
+            )
+        }
+        results = []
+        for track_id in order:
+            row = rows.get(track_id)
+            if row is None:
+                continue
+            score, similarity, matched = scored[track_id]
+            results.append(
+                SearchResult(
+                    track_id=track_id,
+                    path=os.fsdecode(row[1]),
+                    title=row[2] or "",
+                    artist=row[3] or "",
+                    album=row[4] or "",
+                    duration=row[5],
+                    score=score,
+                    similarity=similarity,
+                    metadata_match=matched,
+                )
+            )
+        return results
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+

@@ -1,0 +1,34 @@
+"""Read stored track vectors out of the database: which model, and its matrix of unit vectors."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+
+
+def latest_model_id(conn: sqlite3.Connection) -> str:
+    """The active model if one is marked, else the one with the most recent vectors."""
+    try:
+        row = conn.execute("SELECT id FROM models WHERE active = 1 LIMIT 1").fetchone()
+        if row is None:
+            row = conn.execute(
+                "SELECT model_id FROM embeddings GROUP BY model_id ORDER BY max(created_at) DESC "
+                "LIMIT 1"
+            ).fetchone()
+    except sqlite3.OperationalError:
+        return ""
+    return str(row[0]) if row else ""
+
+
+def load_vectors(conn: sqlite3.Connection, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """All track vectors of one model: (ids int64 [N], matrix float32 [N, D])."""
+    ids, rows = [], []
+    for track_id, blob in conn.execute(
+        "SELECT track_id, vector FROM embeddings WHERE model_id = ? ORDER BY track_id", (model_id,)
+    ):
+        ids.append(int(track_id))
+        rows.append(np.frombuffer(blob, dtype="<f4"))
+    if not rows:
+        return np.empty(0, np.int64), np.empty((0, 0), np.float32)
+    return np.asarray(ids, np.int64), np.stack(rows).astype(np.float32)

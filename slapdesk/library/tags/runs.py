@@ -1,0 +1,61 @@
+"""The tagging runs in the journal, for ``slapdesk runs`` and the review panel (read-only)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from slapdesk.library.store.database import Database
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One row of ``slapdesk runs``."""
+
+    run_id: int
+    created_at: float  # Unix seconds
+    vocab: str | None
+    policy: str | None
+    status: str
+    model_id: str | None
+    counts: dict[str, int]  # tag_changes state -> number of changed fields
+    files: int  # distinct files touched
+    undo_of: int | None  # for undo runs: the run they undid
+
+
+def list_runs(db: Database | sqlite3.Connection, limit: int | None = None) -> list[RunInfo]:
+    """Runs, newest first, with how many field changes are applied / failed / undone / pending.
+
+    Args:
+        db: the library, or a read-only connection to it (``open_readonly``).
+        limit: at most this many runs.
+
+    Returns:
+        One ``RunInfo`` per run.
+    """
+    sql = (
+        "SELECT id, created_at, vocab, policy, status, model_id, summary FROM tag_runs "
+        "ORDER BY id DESC"
+    )
+    params: tuple = ()
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = (limit,)
+    runs = []
+    for run_id, created, vocab, policy, status, model_id, summary in db.execute(sql, params):
+        counts = {"applied": 0, "failed": 0, "undone": 0, "pending": 0}
+        for state, count in db.execute(
+            "SELECT state, COUNT(*) FROM tag_changes WHERE run_id = ? GROUP BY state", (run_id,)
+        ):
+            counts[state] = int(count)
+        files = db.execute(
+            "SELECT COUNT(DISTINCT path) FROM tag_changes WHERE run_id = ?", (run_id,)
+        ).fetchone()[0]
+        undo_of = json.loads(summary or "{}").get("undo_of")
+        runs.append(
+            RunInfo(run_id, created, vocab, policy, status, model_id, counts, int(files), undo_of)
+        )
+    return runs
