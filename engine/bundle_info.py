@@ -1,0 +1,100 @@
+"""A model bundle's description (``config.json``), read without torch.
+
+Everything that only needs the configuration (listing models, picking the vectors of a model,
+the text-query path) reads it here, so that it pays for neither torch nor the weights.
+:mod:`engine.bundle` loads and saves the weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.config import SlapCfg
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "model_card.md"
+TEXT_DIR = "text_encoder"
+# cfg.text.source of a bundle whose tokenizer/config files live in its own text_encoder/.
+BUNDLED_TEXT_SOURCE = "bundle:text_encoder"
+
+
+class BundleError(Exception):
+    """A model bundle or weights file is missing, damaged or does not fit its configuration."""
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    """What ``config.json`` says about a bundle (cheap: no weights are read)."""
+
+    folder: Path  # the bundle folder
+    cfg: SlapCfg  # the model configuration, text source resolved to a usable path
+    model_id: str  # stable hash of configuration + online weights
+    format_version: int  # bundle format
+    engine_version: str  # engine that wrote it
+    created: str  # UTC ISO 8601 time of writing
+    metrics: dict[str, Any]  # measured figures (retrieval etc.), free form
+    text_encoder: str  # "packaged:minilm", "random_init" or "text_encoder/" (bundled files)
+    # weight-name prefix -> packaged model whose weights it uses (not stored in the file)
+    external_weights: dict[str, str] = field(default_factory=dict)
+
+
+def read_bundle_info(folder: str | os.PathLike[str]) -> BundleInfo:
+    """Read and check a bundle's ``config.json`` without loading weights.
+
+    Raises:
+        BundleError: If the folder or ``config.json`` is missing, unreadable, of an unknown
+            format version, or describes no valid model.
+    """
+    folder = Path(folder)
+    path = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise BundleError(f"model bundle folder {folder} does not exist")
+    if not path.is_file():
+        raise BundleError(f"{CONFIG_FILE} is missing from {folder}: not a model bundle")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(config, dict):
+        raise BundleError(f"{path} does not hold a JSON object")
+    version = config.get("format_version")
+    if version != FORMAT_VERSION:
+        raise BundleError(
+            f"{path}: bundle format_version {version!r} is not supported "
+            f"(this engine reads version {FORMAT_VERSION})"
+        )
+    try:
+        cfg = SlapCfg.from_dict(config["model"])
+        model_id = str(config["model_id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{path}: bad or missing model configuration: {exc!r}") from exc
+    # The weights come from model.safetensors, never from an initial checkpoint.
+    cfg = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, init_from=None))
+    if cfg.text.source == BUNDLED_TEXT_SOURCE and cfg.text.random_init is None:
+        text_dir = folder / TEXT_DIR
+        if not text_dir.is_dir():
+            raise BundleError(f"{TEXT_DIR}/ is missing from {folder} (config.json needs it)")
+        cfg = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, source=str(text_dir)))
+    return BundleInfo(
+        folder=folder,
+        cfg=cfg,
+        model_id=model_id,
+        format_version=version,
+        engine_version=str(config.get("engine_version", "")),
+        created=str(config.get("created", "")),
+        metrics=dict(config.get("metrics") or {}),
+        text_encoder=str(config.get("text_encoder", cfg.text.source)),
+        external_weights=_external_weights(config),
+    )
+
+
+def _external_weights(config: dict[str, Any]) -> dict[str, str]:
+    external = config.get("external_weights") or {}
+    return {str(k): str(v) for k, v in external.items()} if isinstance(external, dict) else {}
