@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
     from engine.inference import Embedder
-    from slapdesk.library.jobs.embed import EmbedSummary, Progress
+    from slapdesk.library.jobs.embed import EmbedSummary
+    from slapdesk.library.progress import Progress
     from slapdesk.library.store.database import Database
 
 _DESCRIPTION = """\

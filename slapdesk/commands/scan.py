@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from slapdesk.library.scan.scanner import Progress, ScanCfg, ScanReport, scan
+from slapdesk.library.progress import Progress
+from slapdesk.library.scan.scanner import ScanCfg, ScanReport, scan
 from slapdesk.library.store.database import Database, LibraryError
 from slapdesk.library.store.paths import resolve_library_path
 from slapdesk.library.store.stats import display

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slapdesk.ui.tasks import Progress, TaskContext
+from slapdesk.library.progress import Progress
+from slapdesk.ui.tasks import TaskContext
 
 if TYPE_CHECKING:
     from slapdesk.library.store.database import Database

@@ -31,15 +31,6 @@ POOLS = ("cpu", "io", "model")
 _PROGRESS_INTERVAL_S = 0.033
 
 
-@dataclass(frozen=True)
-class Progress:
-    """How far a job has come."""
-
-    done: int  # units finished so far
-    total: int | None = None  # units in all; None when unknown
-    message: str = ""  # one short line for a status bar
-
-
 class Pool(Protocol):
     """The part of ``QThreadPool`` the runner uses (so tests can pass a fake)."""
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from engine.audio import load_windows, window_starts
+from slapdesk.library.progress import Progress, ProgressCallback
 
 if TYPE_CHECKING:
     from engine.config import SlapCfg
@@ -40,19 +41,6 @@ class WindowEmbedder(Protocol):
     def embed_windows(self, windows: np.ndarray) -> np.ndarray:
         """Embed windows [M, samples] into unit-norm float32 [M, D]."""
         ...
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far a job is, for a progress bar."""
-
-    done: int
-    total: int
-    message: str = ""
-    eta_s: float | None = None
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from slapdesk.library.progress import Progress
 from slapdesk.library.scan.reader_pool import read_in_processes
 from slapdesk.library.scan.walk import FileEntry, WalkState, diff_tree
 from slapdesk.library.store.database import Database
@@ -39,15 +40,6 @@ class ScanCfg:
     progress_hz: float = 30.0  # at most this many Progress updates per second
     start_method: str | None = None  # worker start: None = fork if single-threaded, else spawn
     file_timeout_s: float = 30.0  # a file whose tags take longer is reported and skipped
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a long job stands; ``total`` is 0 while unknown."""
-
-    done: int
-    total: int
-    message: str
 
 
 @dataclass(frozen=True)
@@ -270,7 +262,7 @@ def _walk_and_diff(
         for found_here in diff_tree(root, known, to_read, state):
             if throttle.due():
                 total = found + found_here
-                yield Progress(total, 0, f"Looking for music: {total:,} files")
+                yield Progress(total, None, f"Looking for music: {total:,} files")
                 if cancel.is_set():
                     break
         found += found_here

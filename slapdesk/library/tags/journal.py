@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slapdesk.library.scan.scanner import Progress
+from slapdesk.library.progress import Progress
 from slapdesk.library.tags import read as tagread
 from slapdesk.library.tags import write as tagwrite
 from slapdesk.library.tags.plan import PlannedChange, check_policy, fields_for, plan_fields

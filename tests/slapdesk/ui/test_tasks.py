@@ -5,7 +5,8 @@ import threading
 import pytest
 from PySide6.QtCore import QObject, QThread, Slot
 
-from slapdesk.ui.tasks import Progress, TaskContext, TaskRunner
+from slapdesk.library.progress import Progress
+from slapdesk.ui.tasks import TaskContext, TaskRunner
 
 
 class Receiver(QObject):
