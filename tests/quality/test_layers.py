@@ -18,7 +18,11 @@ def _imported_modules(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+            if node.module == "slapdesk.library":
+                # "from slapdesk.library import store" imports the package slapdesk.library.store
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            else:
+                found.add(node.module)
     return found
 
 
@@ -52,3 +56,80 @@ def test_the_checker_sees_a_violation(tmp_path: Path, module: str) -> None:
     offender = tmp_path / "bad.py"
     offender.write_text(f"import {module}.QtCore\nfrom {module} import x\n")
     assert len(_violations([offender], (module,))) == 2
+
+
+# Inside slapdesk/library each package may import only the packages below it. The order is the
+# one the package docstrings state: the database at the bottom, jobs (which orchestrate all the
+# others) at the top. A package not listed here is a new one and must be given its place.
+LIBRARY_MAY_IMPORT: dict[str, set[str]] = {
+    "progress": set(),
+    "store": set(),
+    "tags": {"store", "progress"},
+    "scan": {"store", "tags", "progress"},
+    "search": {"store", "progress"},
+    "autotag": {"store", "search", "tags", "progress"},
+    "playlists": {"store"},
+    "models": {"store"},
+    "map_projection": {"store", "search"},
+    "demo": {"store", "scan", "tags", "progress"},
+    "jobs": {
+        "store",
+        "scan",
+        "tags",
+        "search",
+        "autotag",
+        "playlists",
+        "models",
+        "progress",
+        "map_projection",
+        "demo",
+    },
+}
+APP_ONLY = ("slapdesk.ui", "slapdesk.commands", "slapdesk.app", "slapdesk.cli", "slapdesk.settings")
+
+
+def _library_package(path: Path) -> str:
+    parts = path.relative_to(ROOT / "slapdesk" / "library").parts
+    return parts[0].removesuffix(".py")
+
+
+def _library_rule_violations(files: list[tuple[Path, str]]) -> list[str]:
+    bad = []
+    for path, own in files:
+        allowed = LIBRARY_MAY_IMPORT.get(own)
+        if allowed is None:
+            bad.append(f"{path}: package {own!r} has no place in LIBRARY_MAY_IMPORT")
+            continue
+        for module in _imported_modules(path):
+            if module.startswith(APP_ONLY):
+                bad.append(f"{path} imports the app layer {module}")
+            parts = module.split(".")
+            if parts[:2] != ["slapdesk", "library"] or len(parts) < 3:
+                continue
+            target = parts[2]
+            if target != own and target not in allowed:
+                bad.append(f"{path} ({own}) imports {module}")
+    return bad
+
+
+def test_library_packages_only_import_the_packages_below_them() -> None:
+    library = ROOT / "slapdesk" / "library"
+    files = [
+        (path, _library_package(path))
+        for path in _python_files("slapdesk/library")
+        if path != library / "__init__.py"
+    ]
+    assert len(files) > 20
+    assert _library_rule_violations(files) == []
+
+
+def test_the_package_rule_sees_search_importing_tags(tmp_path: Path) -> None:
+    offender = tmp_path / "probe.py"
+    offender.write_text(
+        "from slapdesk.library.tags import write\nfrom slapdesk.library import autotag\n"
+    )
+    found = _library_rule_violations([(offender, "search")])
+    assert sorted(found) == [
+        f"{offender} (search) imports slapdesk.library.autotag",
+        f"{offender} (search) imports slapdesk.library.tags",
+    ]
