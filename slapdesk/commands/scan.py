@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from slapdesk.library.progress import Progress
-from slapdesk.library.scan.scanner import ScanCfg, ScanReport, scan
+from slapdesk.library.scan.report import ScanReport
+from slapdesk.library.scan.scanner import ScanCfg, scan
 from slapdesk.library.store.database import Database, LibraryError
 from slapdesk.library.store.paths import resolve_library_path
 from slapdesk.library.store.stats import display

@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from slapdesk.library.scan.scanner import ScanCfg, run_scan, usable_cpus  # noqa: E402
+from slapdesk.library.scan.reader_pool import usable_cpus  # noqa: E402
+from slapdesk.library.scan.scanner import ScanCfg, run_scan  # noqa: E402
 from slapdesk.library.store.database import Database  # noqa: E402
 
 VARIANTS = 4  # distinct tagged sources per format

@@ -10,6 +10,7 @@ remaining chunks.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -112,3 +113,19 @@ def _one_by_one(
     finally:
         pool.terminate()
         pool.join()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, not the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def default_start_method() -> str:
+    """How to start reader processes: fork when it is safe, else spawn."""
+    # fork starts in milliseconds and needs no importable __main__, but copies the locks of
+    # other threads (Qt, a DB writer) mid-use: with threads about, spawn a fresh interpreter.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"

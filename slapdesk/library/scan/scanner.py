@@ -12,15 +12,15 @@ in another is a move: its row, and so its id and embeddings, follows it to the n
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slapdesk.library.progress import Progress
-from slapdesk.library.scan.reader_pool import read_in_processes
+from slapdesk.library.scan.reader_pool import default_start_method, read_in_processes, usable_cpus
+from slapdesk.library.scan.report import ScanError, ScanReport
 from slapdesk.library.scan.walk import FileEntry, WalkState, diff_tree
 from slapdesk.library.store.database import Database
 from slapdesk.library.tags.read import ReadResult, read_file
@@ -40,50 +40,6 @@ class ScanCfg:
     progress_hz: float = 30.0  # at most this many Progress updates per second
     start_method: str | None = None  # worker start: None = fork if single-threaded, else spawn
     file_timeout_s: float = 30.0  # a file whose tags take longer is reported and skipped
-
-
-@dataclass(frozen=True)
-class ScanError:
-    """A file or folder that could not be indexed, and why (one line)."""
-
-    path: bytes
-    error: str
-
-    @property
-    def display_path(self) -> str:
-        """The path as text (undecodable bytes as surrogate escapes, like ``os.fsdecode``)."""
-        return os.fsdecode(self.path)
-
-
-@dataclass
-class ScanReport:
-    """The outcome of a scan. Moved files count as updated."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    moved: int = 0
-    errors: list[ScanError] = field(default_factory=list)
-    cancelled: bool = False
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, object]:
-        """The machine-readable summary ``slapdesk scan --json`` prints."""
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "errors": [
-                {"path": _json_path(error.path), "error": error.error} for error in self.errors
-            ],
-        }
-
-
-def _json_path(path: bytes) -> str:
-    # JSON needs valid Unicode: undecodable bytes appear as U+FFFD.
-    return path.decode("utf-8", "replace")
 
 
 class _Throttle:
@@ -227,8 +183,7 @@ def _remember_folders(db: Database, roots: list[bytes]) -> None:
                 (prefix, _upper_bound(prefix)),
             )
             conn.execute(
-                "INSERT INTO folders (path, added_at) VALUES (?, ?) "
-                "ON CONFLICT (path) DO NOTHING",
+                "INSERT INTO folders (path, added_at) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
                 (root, now),
             )
 
@@ -317,25 +272,10 @@ def _read_all(
         paths,
         workers=workers,
         chunk_files=cfg.chunk_files,
-        start_method=cfg.start_method or _start_method(),
+        start_method=cfg.start_method or default_start_method(),
         file_timeout_s=cfg.file_timeout_s,
         cancel=cancel,
     )
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, not the machine's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
-def _start_method() -> str:
-    # fork starts in milliseconds and needs no importable __main__, but copies the locks of
-    # other threads (Qt, a DB writer) mid-use: with threads about, spawn a fresh interpreter.
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return "fork"
-    return "spawn"
 
 
 def _move_candidates(db: Database, plan: _Plan) -> dict[tuple[int, bytes], list[_Gone]]:
@@ -410,9 +350,7 @@ def _remove_gone(db: Database, plan: _Plan, state: WalkState, report: ScanReport
         return
     for start in range(0, len(gone), 5000):
         with db.transaction():
-            db.conn.executemany(
-                "DELETE FROM tracks WHERE path = ?", gone[start : start + 5000]
-            )
+            db.conn.executemany("DELETE FROM tracks WHERE path = ?", gone[start : start + 5000])
     report.removed = len(gone)
 
 

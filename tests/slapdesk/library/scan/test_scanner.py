@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from slapdesk.library.demo.audio_files import make_track
-from slapdesk.library.scan.scanner import Progress, ScanCfg, ScanReport, run_scan, scan
+from slapdesk.library.progress import Progress
+from slapdesk.library.scan.report import ScanReport
+from slapdesk.library.scan.scanner import ScanCfg, run_scan, scan
 from slapdesk.library.store.database import Database
 from tests.slapdesk.library.helpers import flac_named_mp3, truncate, with_huge_picture
 
