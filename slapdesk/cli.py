@@ -18,7 +18,7 @@ from slapdesk import __version__
 
 # Command modules, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "scan", "library", "embed", "search", "tag", "runs", "undo", "export", "models",
+    "scan", "library", "embed", "search", "tag", "audit", "runs", "undo", "export", "models",
     "demo",
 )
 
