@@ -278,8 +278,7 @@ def reference_patches(signals: dict[str, np.ndarray]) -> np.ndarray:
     return mel.astype(np.float16)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--tf-python",
@@ -298,55 +297,72 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-reference", type=Path, default=None)
     parser.add_argument("--tf-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not args.tf_worker and not args.tf_python:
+        parser.error("give --tf-python (or set MUSICNN_TF_PYTHON): a venv with TF musicnn")
+    return args
+
+
+def _write_inputs(
+    tmp: Path, signals: dict[str, np.ndarray], real: list[Path]
+) -> tuple[list[Path], list[str]]:
+    """The generated signals and excerpts of real recordings as WAV files both sides read."""
+    from engine.audio import load_audio
+
+    files, labels = [], []
+    for name, samples in signals.items():
+        write_wav(tmp / f"{name}.wav", samples, SR)
+        files.append(tmp / f"{name}.wav")
+        labels.append(name)
+    for path in (p for p in real if p.is_file()):
+        # A 30 s excerpt at 44.1 kHz: both sides then resample the same samples.
+        samples = load_audio(path, 44_100)[: int(REAL_SECONDS * 44_100)]
+        write_wav(tmp / f"{path.stem}.wav", samples, 44_100)
+        files.append(tmp / f"{path.stem}.wav")
+        labels.append(path.stem[:15])
+    return files, labels
+
+
+def _write_reference(target: Path, mel_file: Path, tf_out: dict, models: list[str]) -> None:
+    ref = {
+        "mel": np.load(mel_file)["mel"],
+        # 32 frames in float32 (at float16 the rounding alone would be 2e-4).
+        "probe_librosa_mel": tf_out["reference/librosa_mel"][:, 60:92],
+    }
+    for m in models:
+        for name in ("tags", "penultimate", "max_pool", "mean_pool"):
+            ref[f"{MODELS[m]}/{name}"] = tf_out[f"reference/{m}/{name}"].astype(np.float32)
+    np.savez_compressed(target, **ref)
+    print(f"\nreference written: {target}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    args = _parse_args(argv)
     if args.tf_worker:
         tf_worker(*args.tf_worker)
         return 0
-    if not args.tf_python:
-        parser.error("give --tf-python (or set MUSICNN_TF_PYTHON): a venv with TF musicnn")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from engine.audio import load_audio
-
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        files, labels = [], []
         signals = generated_signals()
-        for name, samples in signals.items():
-            write_wav(tmp / f"{name}.wav", samples, SR)
-            files.append(tmp / f"{name}.wav")
-            labels.append(name)
         real = args.audio if args.audio is not None else [Path(p) for p in REAL]
-        for path in (p for p in real if p.is_file()):
-            # A 30 s excerpt at 44.1 kHz: both sides then resample the same samples.
-            samples = load_audio(path, 44_100)[: int(REAL_SECONDS * 44_100)]
-            write_wav(tmp / f"{path.stem}.wav", samples, 44_100)
-            files.append(tmp / f"{path.stem}.wav")
-            labels.append(path.stem[:15])
+        files, labels = _write_inputs(tmp, signals, real)
         request = {"files": [str(f) for f in files], "models": args.models}
         if args.write_reference:
             np.savez_compressed(tmp / "ref_in.npz", mel=reference_patches(signals))
             request["reference"] = str(tmp / "ref_in.npz")
         (tmp / "request.json").write_text(json.dumps(request))
-        cmd = [
-            args.tf_python,
-            __file__,
-            "--tf-worker",
-            str(tmp / "request.json"),
-            str(tmp / "tf.npz"),
-        ]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = [args.tf_python, __file__, "--tf-worker", str(tmp / "request.json")]
+        subprocess.run(
+            [*worker, str(tmp / "tf.npz")],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         tf_out = dict(np.load(tmp / "tf.npz"))
         worst = compare(files, labels, tf_out, args.models)
         if args.write_reference:
-            ref = {
-                "mel": np.load(tmp / "ref_in.npz")["mel"],
-                # 32 frames in float32 (at float16 the rounding alone would be 2e-4).
-                "probe_librosa_mel": tf_out["reference/librosa_mel"][:, 60:92],
-            }
-            for m in args.models:
-                for name in ("tags", "penultimate", "max_pool", "mean_pool"):
-                    ref[f"{MODELS[m]}/{name}"] = tf_out[f"reference/{m}/{name}"].astype(np.float32)
-            np.savez_compressed(args.write_reference, **ref)
-            print(f"\nreference written: {args.write_reference}")
+            _write_reference(args.write_reference, tmp / "ref_in.npz", tf_out, args.models)
     print(
         f"\nworst model-only error (taggram, penultimate: absolute; others: relative to max"
         f" |TF value|): {worst:.2e}"

@@ -35,15 +35,10 @@ def _rss_kib(field: str) -> int:
     return 0
 
 
-def measure(args: argparse.Namespace) -> dict:
-    """Run in the child process: build a trainer, time its steps, report peak memory."""
-    import torch
-
+def _trainer(args: argparse.Namespace, micro: int):
     from engine.config import TrainCfg
     from engine.trainer import Trainer
 
-    torch.set_num_threads(args.threads)
-    micro = args.micro if args.objective == "slap" else args.batch
     cfg = TrainCfg(
         model=args.model,
         objective=args.objective,
@@ -59,7 +54,30 @@ def measure(args: argparse.Namespace) -> dict:
         progress=False,
         out=tempfile.mkdtemp(prefix="bench-train-"),
     )
-    trainer = Trainer(cfg)
+    return Trainer(cfg)
+
+
+def _timed_steps(trainer, micro_batches: list[dict], steps: int, device) -> list[float]:
+    import torch
+
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        trainer.train_step(micro_batches)
+        trainer.step += 1
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - start)
+    return times[1:] or times  # the first step pays for allocation and kernel choice
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """Run in the child process: build a trainer, time its steps, report peak memory."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    micro = args.micro if args.objective == "slap" else args.batch
+    trainer = _trainer(args, micro)
     device = trainer.dist.device
     samples = trainer.model_cfg.frontend.clip_samples
     gen = torch.Generator().manual_seed(0)
@@ -68,23 +86,13 @@ def measure(args: argparse.Namespace) -> dict:
         "captions": [CAPTIONS[i % len(CAPTIONS)] for i in range(micro)],
         "failures": [],
     }
-    micro_batches = [batch] * cfg.accumulate
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
     base_kib = _rss_kib("VmRSS")
-    times = []
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        trainer.train_step(micro_batches)
-        trainer.step += 1
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    timed = times[1:] or times  # the first step pays for allocation and kernel choice
+    timed = _timed_steps(trainer, [batch] * (args.batch // micro), args.steps, device)
     if device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated(device)
-        extra = peak
+        peak = extra = torch.cuda.max_memory_allocated(device)
     else:
         peak = _rss_kib("VmHWM") * 1024
         extra = peak - base_kib * 1024
@@ -92,7 +100,7 @@ def measure(args: argparse.Namespace) -> dict:
         "objective": args.objective,
         "batch": args.batch,
         "micro": micro,
-        "accumulate": cfg.accumulate,
+        "accumulate": args.batch // micro,
         "peak_bytes": peak,
         "extra_bytes": extra,
         "samples_per_s": args.batch * len(timed) / sum(timed),
