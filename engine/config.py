@@ -132,8 +132,7 @@ class TrainCfg:
     feature_cache: str | None = None  # folder keeping frozen-encoder features across runs
     cache_windows: int | None = None  # fixed windows per clip cached, train and val (None: K)
     # -- data ----------------------------------------------------------------------------
-    manifest: str | None = None  # CSV / JSONL of audio,caption
-    library: str | None = None  # SlapDesk library SQLite file: captions from tags
+    manifest: tuple[str, ...] = ()  # CSV / JSONL files of audio,caption, read in this order
     synthetic: int = 0  # > 0: train on this many generated toy clips (tests, smoke runs)
     val_manifest: str | None = None  # separate validation manifest (else a fixed split)
     val_fraction: float = 0.05  # share of clips held out, by hash of path
@@ -161,6 +160,15 @@ class TrainCfg:
     checkpoint_every: int = 500  # optimizer steps between checkpoints; 0 = only at the end
     keep_checkpoints: int = 2  # newest checkpoints kept
     progress: bool = True  # tqdm progress bar on stderr
+
+    def __post_init__(self) -> None:
+        # One manifest used to be a plain string; checkpoints written then still say so.
+        manifests = self.manifest
+        if manifests is None:
+            manifests = ()
+        elif isinstance(manifests, str | Path):
+            manifests = (str(manifests),)
+        object.__setattr__(self, "manifest", tuple(str(m) for m in manifests))
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary."""

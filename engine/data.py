@@ -1,9 +1,9 @@
-"""Training data: manifest and library sources, datasets of random windows, a fixed split.
+"""Training data: manifests, datasets of random windows, a fixed split.
 
-Sources turn a manifest (CSV / JSONL with ``audio`` and ``caption`` columns, the format of
-MusicCaps / Song Describer exports) or a SlapDesk library (captions composed from each track's
-tags) into :class:`Clip` records. Bad rows are collected as :class:`BadRow` (row number and
-reason) and skipped; they never stop a run.
+A manifest (CSV / JSONL with ``audio`` and ``caption`` columns, the format of MusicCaps / Song
+Describer exports) becomes :class:`Clip` records. Manifests are the engine's only source of
+real audio: an application with its own catalogue (SlapDesk's library) writes one first. Bad
+rows are collected as :class:`BadRow` (row number and reason) and skipped; they never stop a run.
 
 Datasets return one random window per clip per epoch, decoded in DataLoader worker processes.
 Every random choice comes from a generator seeded by (seed, epoch, index): the data a step sees
@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.captions import clean_tags, compose_captions
 from engine.config import AudioFrontendCfg
 
 log = logging.getLogger(__name__)
@@ -45,7 +43,7 @@ class Clip:
 
     path: str  # absolute path of the audio file
     captions: tuple[str, ...]  # at least one, non-empty
-    row: int  # manifest line number (1-based) or library track id
+    row: int  # manifest line number (1-based)
     key: str  # stable identity for the validation split (the path as written)
 
 
@@ -53,8 +51,8 @@ class Clip:
 class BadRow:
     """A row (or track) skipped, with the reason, for the run's report."""
 
-    source: str  # manifest path, "library" or the audio path for decode errors
-    row: int  # line number in the manifest, library track id, or clip row
+    source: str  # manifest path, or the audio path for decode errors
+    row: int  # line number in the manifest, or the clip's row
     reason: str
 
     def __str__(self) -> str:
@@ -63,11 +61,10 @@ class BadRow:
 
 @dataclass
 class SourceData:
-    """What a source produced: usable clips, skipped rows, tracks without usable tags."""
+    """What a source produced: usable clips and skipped rows."""
 
     clips: list[Clip]
     bad: list[BadRow] = field(default_factory=list)
-    untagged: int = 0  # library tracks skipped for lack of usable tags
     description: str = ""  # one line for the model card
 
 
@@ -184,69 +181,6 @@ def read_manifest(path: str | Path, check_files: bool = True) -> SourceData:
         log.warning("skipping %s", item)
     description = f"manifest {path.name}: {len(merged)} clips, {len(bad)} rows skipped"
     return SourceData(list(merged.values()), bad, description=description)
-
-
-# ----------------------------------------------------------------------------- library
-
-_LIBRARY_TAG_COLUMNS = ("genre", "mood", "artist", "albumartist", "album", "year", "bpm", "comment")
-_SKIP_STATUSES = ("error", "missing", "deleted", "broken")
-
-
-def read_library(db_path: str | Path, check_files: bool = True) -> SourceData:
-    """Clips from a SlapDesk library: every track with usable tags, captions from its tags.
-
-    Reads the SQLite file read-only with the standard library (no app code). Tracks whose
-    status says error / missing, and tracks without genre, mood or a descriptive comment,
-    are skipped (the latter counted in ``untagged``).
-
-    Args:
-        db_path: the library's SQLite file.
-        check_files: skip tracks whose file is gone.
-
-    Returns:
-        Clips keyed by track id, with the skipped tracks.
-
-    Raises:
-        ManifestError: the file is not a SlapDesk library.
-    """
-    db_path = Path(db_path)
-    if not db_path.is_file():
-        raise ManifestError(f"{db_path}: no such library file")
-    uri = f"{db_path.resolve().as_uri()}?mode=ro"
-    try:
-        with sqlite3.connect(uri, uri=True) as conn:
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(tracks)")}
-            if "path" not in columns:
-                raise ManifestError(f"{db_path}: not a SlapDesk library (no tracks table)")
-            wanted = [c for c in (*_LIBRARY_TAG_COLUMNS, "status") if c in columns]
-            rowid = "id" if "id" in columns else "rowid"
-            query = f"SELECT {rowid}, path, {', '.join(wanted)} FROM tracks ORDER BY {rowid}"
-            rows = conn.execute(query).fetchall()
-    except sqlite3.Error as exc:
-        raise ManifestError(f"{db_path}: cannot read the library: {exc}") from exc
-    clips: list[Clip] = []
-    bad: list[BadRow] = []
-    untagged = 0
-    for track_id, raw_path, *values in rows:
-        tags = dict(zip(wanted, values, strict=True))
-        path = os.fsdecode(raw_path) if isinstance(raw_path, bytes) else str(raw_path)
-        if str(tags.get("status") or "").lower() in _SKIP_STATUSES:
-            bad.append(BadRow("library", track_id, f"track status {tags['status']}: {path}"))
-            continue
-        if check_files and not os.path.isfile(path):
-            bad.append(BadRow("library", track_id, f"audio file not found: {path}"))
-            continue
-        captions = compose_captions(clean_tags(tags), key=path)
-        if not captions:
-            untagged += 1
-            continue
-        clips.append(Clip(path=path, captions=tuple(captions), row=track_id, key=path))
-    description = (
-        f"library {db_path.name}: {len(clips)} tracks with captions from their tags, "
-        f"{untagged} without usable tags, {len(bad)} skipped"
-    )
-    log.info("%s", description)
-    return SourceData(clips, bad, untagged=untagged, description=description)
 
 
 # ----------------------------------------------------------------------------- split

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from engine.config import SlapCfg, TrainCfg
-from engine.data import ClipDataset, SourceData, read_library, read_manifest, split_clips
+from engine.data import ClipDataset, SourceData, read_manifest, split_clips
 from engine.features import (
     CachedAudioDataset,
     EvalSource,
@@ -107,12 +107,7 @@ def make_optimizer(model: nn.Module, cfg: TrainCfg) -> torch.optim.AdamW:
 
 
 def _sources(cfg: TrainCfg) -> list[SourceData]:
-    found = []
-    if cfg.manifest:
-        found.append(read_manifest(cfg.manifest))
-    if cfg.library:
-        found.append(read_library(cfg.library))
-    return found
+    return [read_manifest(path) for path in cfg.manifest]
 
 
 def _datasets(cfg: TrainCfg, model_cfg: SlapCfg) -> tuple[Any, EvalSource | None, str]:
@@ -129,7 +124,7 @@ def _datasets(cfg: TrainCfg, model_cfg: SlapCfg) -> tuple[Any, EvalSource | None
         )
     sources = _sources(cfg)
     if not sources:
-        raise ValueError("no training data: give --manifest, --library or --synthetic")
+        raise ValueError("no training data: give --manifest or --synthetic")
     clips = [clip for source in sources for clip in source.clips]
     description = "; ".join(source.description for source in sources)
     if cfg.val_manifest:

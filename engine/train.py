@@ -1,15 +1,16 @@
-"""``slapdesk-train``: pretrain or fine-tune SLAP (or the CLAP baseline); evaluate a bundle.
+"""``python -m engine.train``: pretrain or fine-tune SLAP (or the CLAP baseline); evaluate a bundle.
 
 Examples::
 
-    slapdesk-train --manifest captions.csv --out runs/mine --batch-size 32 --accumulate 8
-    slapdesk-train --library ~/.local/share/slapdesk/library.sqlite --freeze-text --device cpu
-    slapdesk-train --init resources/models/default --manifest ft.jsonl --lr 2e-5 --steps 2000
+    python -m engine.train --manifest captions.csv --out runs/mine --batch-size 32 --accumulate 8
+    python -m engine.train --manifest musiccaps.csv --manifest songdescriber.jsonl --freeze-text
+    python -m engine.train --init resources/models/default --manifest ft.jsonl --steps 2000
     torchrun --nproc-per-node 4 -m engine.train --manifest captions.csv --out runs/big
-    slapdesk-train eval runs/mine/bundle --manifest test.csv
+    python -m engine.train eval runs/mine/bundle --manifest test.csv
 
-The command line becomes a frozen :class:`engine.config.TrainCfg` at once; nothing below
-this module sees argparse.
+The installed ``slapdesk-train`` command is this one plus ``--library`` (the app writes the
+library as a manifest first; see ``slapdesk.train``). The command line becomes a frozen
+:class:`engine.config.TrainCfg` at once; nothing below this module sees argparse.
 """
 
 from __future__ import annotations
@@ -54,8 +55,11 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         help="fixed windows per clip to cache (default: the model config's n_windows)",
     )
     g = p.add_argument_group("data")
-    g.add_argument("--manifest", help="CSV/JSONL with audio and caption columns")
-    g.add_argument("--library", help="SlapDesk library file: captions from the tracks' tags")
+    g.add_argument(
+        "--manifest",
+        action="append",
+        help="CSV/JSONL with audio and caption columns (repeat to train on several)",
+    )
     g.add_argument("--synthetic", type=int, default=0, metavar="N", help="N generated toy clips")
     g.add_argument("--val-manifest", help="validation manifest (default: a fixed split)")
     g.add_argument("--val-fraction", type=float, default=d.val_fraction)
@@ -97,9 +101,9 @@ def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
     problems = []
     if cfg.batch_size < 1 or cfg.accumulate < 1:
         problems.append("--batch-size and --accumulate must be at least 1")
-    sources = sum(bool(x) for x in (cfg.manifest or cfg.library, cfg.synthetic))
+    sources = sum(bool(x) for x in (cfg.manifest, cfg.synthetic))
     if sources > 1 or (sources == 0 and not cfg.resume):
-        problems.append("give training data: --manifest and/or --library, or --synthetic N")
+        problems.append("give training data: one or more --manifest, or --synthetic N")
     if not 0.0 <= cfg.val_fraction < 1.0:
         problems.append("--val-fraction must be in [0, 1)")
     if problems:
@@ -147,14 +151,17 @@ def resolve_resume(cfg: TrainCfg) -> TrainCfg:
     fields = TrainCfg.__dataclass_fields__
     merged = {k: v for k, v in saved.items() if k in fields}
     merged.update({k: getattr(cfg, k) for k in _RUNTIME_FIELDS})
+    resumed = TrainCfg(**merged)
     ignored = [
         f"--{k.replace('_', '-')}"
-        for k, v in cfg.to_dict().items()
-        if k not in _RUNTIME_FIELDS and v != getattr(_DEFAULTS, k) and v != merged.get(k, v)
+        for k in fields
+        if k not in _RUNTIME_FIELDS
+        and getattr(cfg, k) != getattr(_DEFAULTS, k)
+        and getattr(cfg, k) != getattr(resumed, k)
     ]
     if ignored:
         log.warning("--resume continues the run as it was started; ignoring %s", ", ".join(ignored))
-    return TrainCfg(**merged)
+    return resumed
 
 
 def run_train(cfg: TrainCfg, cancel: threading.Event | None = None) -> int:
@@ -229,19 +236,20 @@ def run_eval(argv: Sequence[str]) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``slapdesk-train`` and ``python -m engine.train``."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args[:1] == ["eval"]:
-        return run_eval(args[1:])
+def build_parser() -> argparse.ArgumentParser:
+    """The training command line (``eval`` has its own, see :func:`run_eval`)."""
     parser = argparse.ArgumentParser(
         prog="slapdesk-train",
-        description="Train SLAP (or the CLAP baseline) on a manifest or a SlapDesk library. "
+        description="Train SLAP (or the CLAP baseline) on manifests of audio and captions. "
         "'slapdesk-train eval BUNDLE --manifest M' scores a bundle.",
     )
     _add_train_args(parser)
-    cfg = _train_cfg(parser.parse_args(args))
+    return parser
+
+
+def train_from_args(ns: argparse.Namespace) -> int:
+    """Train as the parsed command line says, stopping cleanly on SIGINT / SIGTERM."""
+    cfg = _train_cfg(ns)
     cancel = threading.Event()
     previous = _install_stop_handlers(cancel)
     try:
@@ -250,6 +258,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An embedding caller (tests, the app) keeps its own Ctrl-C and SIGTERM behaviour.
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def setup_logging() -> None:
+    """Log lines as the training panel and the terminal read them."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m engine.train`` (and, through the app, ``slapdesk-train``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    setup_logging()
+    if args[:1] == ["eval"]:
+        return run_eval(args[1:])
+    return train_from_args(build_parser().parse_args(args))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,15 @@
-"""Manifest and library sources, captions from tags, the fixed split, the toy dataset."""
+"""Manifests, the fixed split, the toy dataset, decode failures."""
 
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine.captions import clean_tags, compose_captions
 from engine.config import AudioFrontendCfg
-from engine.data import ManifestError, read_library, read_manifest, split_clips
+from engine.data import ManifestError, read_manifest, split_clips
 from engine.synthetic import N_CLASSES, SyntheticDataset, attributes
 from slapdesk.library.demo.audio_files import make_track
 
@@ -97,89 +94,6 @@ def test_split_is_fixed_by_path() -> None:
     assert {c.key for c in val} <= {c.key for c in val2}
 
 
-def test_captions_from_tags() -> None:
-    tags = clean_tags(
-        {
-            "genre": '["Jazz", "jazz", "Bebop"]',
-            "mood": "Melancholic",
-            "artist": "Chet Baker",
-            "year": "1954-03-01",
-            "bpm": "72.0",
-            "comment": "http://example.com",
-        }
-    )
-    assert tags.genres == ("Jazz", "Bebop")
-    assert tags.comment == ""  # a URL is no description
-    captions = compose_captions(tags, key="/music/a.mp3", limit=20)
-    assert "a melancholic jazz and bebop song" in captions
-    assert "slow jazz and bebop at 72 BPM" in captions
-    assert "1950s jazz and bebop" in captions
-    assert "a melancholic jazz and bebop track by Chet Baker from the 1950s" in captions
-    assert len(set(captions)) == len(captions)
-    assert len(compose_captions(tags, key="/music/a.mp3")) == 8
-    # Artist / album / year alone say nothing about the sound.
-    assert compose_captions(clean_tags({"artist": "X", "year": "2001"})) == []
-    assert compose_captions(clean_tags({"comment": "dreamy synth pads"})) == ["dreamy synth pads"]
-    assert clean_tags({"comment": "00000A2F 00000B11 0000C3D2 00001F2A"}).comment == ""
-
-
-def _library(tmp_path: Path, rows: list[tuple]) -> Path:
-    db = tmp_path / "library.sqlite"
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "CREATE TABLE tracks (id INTEGER PRIMARY KEY, path BLOB, title TEXT, artist TEXT,"
-            " album TEXT, albumartist TEXT, genre TEXT, mood TEXT, year TEXT, comment TEXT,"
-            " bpm REAL, status TEXT)"
-        )
-        conn.executemany(
-            "INSERT INTO tracks (path, artist, genre, mood, year, bpm, status)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    return db
-
-
-def test_library_source(tmp_path: Path) -> None:
-    odd_name = os.fsencode(str(tmp_path)) + b"/caf\xe9.flac"  # not UTF-8: stored losslessly
-    Path(os.fsdecode(odd_name)).write_bytes(b"x")
-    ok = _touch(tmp_path, "ok.mp3")
-    plain = _touch(tmp_path, "plain.mp3")
-    db = _library(
-        tmp_path,
-        [
-            (os.fsencode(str(ok)), "Band", '["Rock"]', '["Happy"]', "1999", 128, "ok"),
-            (odd_name, None, '["Ambient"]', None, None, None, "ok"),
-            (os.fsencode(str(plain)), "Band", None, None, "2001", None, "ok"),
-            (b"/gone/away.mp3", "Band", '["Pop"]', None, None, None, "ok"),
-            (os.fsencode(str(ok)), "Band", '["Pop"]', None, None, None, "error"),
-        ],
-    )
-    data = read_library(db)
-    assert [c.row for c in data.clips] == [1, 2]
-    assert data.clips[1].path == os.fsdecode(odd_name)
-    every = compose_captions(
-        clean_tags(
-            {"genre": "Rock", "mood": "Happy", "artist": "Band", "year": "1999", "bpm": 128}
-        ),
-        limit=99,
-    )
-    assert "a happy rock track by Band from the 1990s" in every
-    assert len(data.clips[0].captions) == 8
-    assert set(data.clips[0].captions) <= set(every)
-    assert data.clips[1].captions == ("ambient music", "an ambient track")
-    assert data.untagged == 1
-    assert [b.row for b in data.bad] == [4, 5]
-    assert "1 without usable tags" in data.description
-
-
-def test_library_must_be_a_library(tmp_path: Path) -> None:
-    other = tmp_path / "other.sqlite"
-    with sqlite3.connect(other) as conn:
-        conn.execute("CREATE TABLE t (x)")
-    with pytest.raises(ManifestError, match="not a SlapDesk library"):
-        read_library(other)
-
-
 def test_synthetic_dataset_is_deterministic_per_epoch() -> None:
     ds = SyntheticDataset(2 * N_CLASSES, FRONTEND, seed=3)
     first = ds[5]
@@ -217,23 +131,3 @@ def test_undecodable_audio_is_reported_and_replaced(tmp_path: Path) -> None:
     failure = batch["failures"][0]
     assert failure.row == 2
     assert "broken.mp3" in str(failure)
-
-
-def test_library_written_by_the_scanner(tmp_path: Path, music_folder: Path) -> None:
-    from slapdesk.library.scan.scanner import ScanCfg, run_scan
-    from slapdesk.library.store.database import Database
-
-    make_track(music_folder / "untagged", "wav", tags={"title": "No tags"})
-    db = Database(tmp_path / "library.sqlite")
-    try:
-        run_scan(db, [music_folder], cfg=ScanCfg(workers=0))
-    finally:
-        db.close()
-    data = read_library(tmp_path / "library.sqlite")
-    assert len(data.clips) == 8  # one per format; the untagged file is counted, not used
-    assert data.untagged == 1
-    assert data.bad == []
-    for clip in data.clips:
-        assert len(clip.captions) == 8
-        assert any("rock and jazz" in c for c in clip.captions), clip.captions
-        assert all("happy" in c or "jazz" in c or "test suite" in c for c in clip.captions)

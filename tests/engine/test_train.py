@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,9 @@ from engine.config import TrainCfg
 from engine.train import main, run_train
 from slapdesk.library.demo.audio_files import make_track
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 FAST = ["--model", "slap_test", "--device", "cpu", "--workers", "0", "--no-progress"]
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    # Tiny models on a shared 2-core machine: one thread is several times faster.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _records(out: Path, kind: str = "step") -> list[dict]:

@@ -54,8 +54,8 @@ class TrainOptions:
 
 
 def train_command(options: TrainOptions, python: str = sys.executable) -> list[str]:
-    """The argv that runs ``slapdesk-train`` for ``options`` (as ``python -m engine.train``)."""
-    argv = [python, "-m", "engine.train", "--out", str(options.out), "--model", options.model,
+    """The argv that runs ``slapdesk-train`` for ``options`` (as ``python -m slapdesk.train``)."""
+    argv = [python, "-m", "slapdesk.train", "--out", str(options.out), "--model", options.model,
             "--objective", options.objective, "--batch-size", str(options.batch_size),
             "--accumulate", str(options.accumulate), "--steps", str(options.steps),
             "--device", options.device, "--eval-every", str(options.eval_every),

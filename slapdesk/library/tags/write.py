@@ -32,6 +32,7 @@ from typing import Any
 import av
 import mutagen
 
+from slapdesk.library.store.atomic_files import replace_file
 from slapdesk.library.tags import containers as tagformats
 from slapdesk.library.tags.containers import container_key, container_kind, to_container
 
@@ -367,9 +368,7 @@ def _atomic_rewrite(
         _verify(real, tmp, kind, version, wanted, keys, user_fields, audio_md5)
         if FileStamp.of(real) != before:
             raise FileChangedError(real, "the file changed on disk while its tags were written")
-        _fsync_file(tmp)
-        os.replace(tmp, real)
-        _fsync_dir(real.parent)
+        replace_file(tmp, real)
     except BaseException as exc:
         _unlink_quietly(tmp)
         if isinstance(exc, TagWriteError):
@@ -415,27 +414,6 @@ def _copy_owner(st: os.stat_result, tmp: Path) -> None:
         os.chown(tmp, st.st_uid, st.st_gid)
     except OSError:
         log.debug("cannot keep the owner of %s", tmp, exc_info=True)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # some platforms (Windows) cannot open folders; the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        log.debug("fsync of folder %s failed", folder, exc_info=True)
-    finally:
-        os.close(fd)
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -44,7 +44,7 @@ def test_train_command_carries_every_option(tmp_path: Path) -> None:
     argv = train_command(TrainOptions(out=tmp_path, source="manifest", manifest=tmp_path / "m.csv",
                                       batch_size=8, accumulate=4, lr=1e-4, init=tmp_path / "b"),
                          python="py")
-    assert argv[:3] == ["py", "-m", "engine.train"]
+    assert argv[:3] == ["py", "-m", "slapdesk.train"]
     joined = " ".join(argv)
     for part in ("--batch-size 8", "--accumulate 4", f"--manifest {tmp_path}/m.csv",
                  "--lr 0.0001", f"--init {tmp_path}/b", "--freeze-text"):

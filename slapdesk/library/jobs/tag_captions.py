@@ -6,12 +6,14 @@ text tower varied phrasings of the same facts; the trainer picks one per epoch.
 
 Only genre, mood and a descriptive comment describe the *sound*; a track with none of them
 has no usable caption (artist, album, year and BPM only add context to those).
+
+Takes plain values (strings, lists of strings, numbers): the store decodes its JSON columns
+before anything here sees them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,18 +48,11 @@ class TrackTags:
 
 
 def _as_list(value: object) -> list[str]:
-    """A tag value as a list of strings: JSON list text, a list, or one string."""
+    """A tag value as a list of strings: a list, or one string (``;`` or NUL separate values)."""
     if value is None:
         return []
     if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except ValueError:
-                value = [text]
-        else:
-            value = re.split(r"\s*[;\x00]\s*", text)
+        value = re.split(r"\s*[;\x00]\s*", value.strip())
     if isinstance(value, Sequence) and not isinstance(value, str):
         return [str(v).strip() for v in value if v is not None and str(v).strip()]
     return [str(value).strip()]
@@ -88,10 +83,10 @@ def _clean_bpm(value: object) -> int:
 
 
 def clean_tags(tags: Mapping[str, object]) -> TrackTags:
-    """Normalise raw tag values (library columns or a tag dictionary) into :class:`TrackTags`.
+    """Normalise a track's tag values into :class:`TrackTags`.
 
     Args:
-        tags: keys ``genre``, ``mood`` (JSON list text, list or string), ``artist``,
+        tags: keys ``genre``, ``mood`` (a list or a string), ``artist``,
             ``albumartist``, ``album``, ``year``, ``bpm``, ``comment``; any may be missing.
 
     Returns:
