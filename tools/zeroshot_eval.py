@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -59,17 +60,18 @@ def _load(manifest: Path, label: str, classes: dict, per_class: int) -> list[tup
     return items
 
 
-def _task(
-    embedder: Embedder, manifest: Path, label: str, classes: dict[str, tuple[str, ...]],
-    per_class: int,
+def classify(
+    vectors: np.ndarray, truths: list[str], task: str, classes: dict[str, tuple[str, ...]],
+    embed_text: Callable[[list[str]], np.ndarray],
 ) -> dict:
-    items = _load(manifest, label, classes, per_class)
-    result = embedder.embed_audio([str(p) for p, _ in items], batch_size=8)
-    failed = {path for path, _ in result.errors}
-    kept = [(p, c) for p, c in items if str(p) not in failed]
+    """Zero-shot accuracy of unit-norm clip ``vectors`` whose true classes are ``truths``.
+
+    Each class is read through the app's prompts for its ``classes`` terms; a clip goes to the
+    class whose best term scores highest, on raw cosines and on the app's calibrated scores.
+    """
     terms = tuple(t for ts in classes.values() for t in ts)
-    classifier = build_classifier(Vocabulary(label, label, terms), embedder.embed_text)
-    raw = result.tracks @ classifier.vectors.T
+    classifier = build_classifier(Vocabulary(task, task, terms), embed_text)
+    raw = vectors @ classifier.vectors.T
     calibrated = Calibration.fit(raw).apply(raw)
     names = list(classes)
     owner = np.array([names.index(c) for c, ts in classes.items() for _ in ts])
@@ -78,11 +80,10 @@ def _task(
         per_class = np.stack([scores[:, owner == i].max(axis=1) for i in range(len(names))], 1)
         return [names[i] for i in per_class.argmax(axis=1)]
 
-    report = {"task": label, "clips": len(kept), "chance": 1 / len(names)}
+    report = {"task": task, "clips": len(truths), "chance": 1 / len(names)}
     for kind, scores in (("raw", raw), ("calibrated", calibrated)):
-        predicted = predict(scores)
         hits: dict[str, list[bool]] = defaultdict(list)
-        for (_, truth), guess in zip(kept, predicted, strict=True):
+        for truth, guess in zip(truths, predict(scores), strict=True):
             hits[truth].append(truth == guess)
         per = {c: float(np.mean(h)) for c, h in hits.items()}
         report[kind] = {
@@ -93,7 +94,19 @@ def _task(
     return report
 
 
-def _markdown(report: dict) -> str:
+def _task(
+    embedder: Embedder, manifest: Path, label: str, classes: dict[str, tuple[str, ...]],
+    per_class: int,
+) -> dict:
+    items = _load(manifest, label, classes, per_class)
+    result = embedder.embed_audio([str(p) for p, _ in items], batch_size=8)
+    failed = {path for path, _ in result.errors}
+    truths = [c for p, c in items if str(p) not in failed]
+    return classify(result.tracks, truths, label, classes, embedder.embed_text)
+
+
+def markdown(report: dict) -> str:
+    """The per-class accuracy table of a :func:`classify` report, as Markdown."""
     lines = [
         f"**{report['task']}**: {report['clips']} clips, {len(report['raw']['per_class'])} "
         f"classes, chance {report['chance']:.3f}",
@@ -130,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         _task(embedder, manifest, "genre", GENRE_TERMS, args.per_class),
     ]
     for report in reports:
-        print(_markdown(report) + "\n")
+        print(markdown(report) + "\n")
     if args.json:
         Path(args.json).write_text(json.dumps(reports, indent=1), encoding="utf-8")
     return 0

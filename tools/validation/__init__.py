@@ -1,0 +1,1 @@
+"""Real-music validation suite (docs/validation.md): ``python -m tools.validation``."""
