@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from slapdesk.library.tagging import build_classifier, propose
-from slapdesk.library.vocab import load_vocabulary
+from slapdesk.library.autotag.scoring import build_classifier, propose
+from slapdesk.library.autotag.vocabulary import load_vocabulary
 from tools.validation.queries import QUERIES, is_relevant
 from tools.zeroshot_eval import INSTRUMENT_TERMS, classify
 
