@@ -41,9 +41,9 @@ def build_context(library: str | os.PathLike[str] | None = None,
         The ``AppContext`` for ``MainWindow``. A library that cannot be opened does not stop
         the app: the context carries the readable reason instead of a database.
     """
+    from slapdesk.library.jobs.active_model import ModelHolder
     from slapdesk.library.store.database import Database, LibraryError
     from slapdesk.ui.context import AppContext, SettingsStore
-    from slapdesk.ui.library_jobs import ModelHolder
     from slapdesk.ui.tasks import TaskRunner
 
     library_path = resolve_library_path(library)

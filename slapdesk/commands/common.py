@@ -60,14 +60,12 @@ def model_dirs(library: str | None) -> tuple[Path, Path]:
 
 def choose_model(library: str | None, name: str | None) -> ModelBundle:
     """The model named on the command line, else the one the settings make active."""
-    from slapdesk.library.models import active_bundle, find_bundle
+    from slapdesk.library.jobs.active_model import choose_model as choose
     from slapdesk.settings import load_settings, settings_path
 
     models_dir, runs_dir = model_dirs(library)
-    if name:
-        return find_bundle(name, models_dir, runs_dir)
-    active = load_settings(settings_path()).active_model
-    return active_bundle(active, models_dir, runs_dir)
+    active = "" if name else load_settings(settings_path()).active_model
+    return choose(models_dir, runs_dir, active, name)
 
 
 def load_embedder(bundle: ModelBundle, device: str | None) -> Embedder:

@@ -16,10 +16,10 @@ from slapdesk.commands.common import (
     open_library,
 )
 from slapdesk.library.search.query_language import parse_query
-from slapdesk.library.search.ranking import LibrarySearch, SearchError, SearchResult, load_index
+from slapdesk.library.search.ranking import SearchError, SearchResult
 
 if TYPE_CHECKING:
-    from slapdesk.library.store.database import Database
+    from slapdesk.library.models import ModelBundle
 
 QUERY_HELP = """\
 query language:
@@ -62,36 +62,36 @@ def run_query(
     Raises:
         Exception: one of ``expected_errors()``, for the caller to report.
     """
+    from slapdesk.library.jobs.search import rank_tracks
+
     parsed = parse_query(query)
     if parsed.is_empty:
         raise SearchError("The query is empty: describe a sound, or filter (artist:..., year>...).")
     with open_library(library) as db:
-        searcher = _searcher(db, library, parsed.has_similarity, model, device)
-        return searcher.search(parsed, limit=limit)
-
-
-def _searcher(
-    db: Database, library: str | None, needs_model: bool, model: str | None, device: str | None
-) -> LibrarySearch:
-    from slapdesk.library.models import ModelChoiceError
-
-    if not needs_model:
-        return LibrarySearch(db.conn)
-    try:
-        bundle = choose_model(library, model)
-    except ModelChoiceError:
-        if model:
-            raise
-        return LibrarySearch(db.conn)  # no model installed: metadata search still works
-    index = load_index(db.conn, bundle.model_id)
-    if index is None:
+        bundle = _bundle(library, parsed.has_similarity, model)
+        model_id = bundle.model_id if bundle is not None else ""
+        ranking = rank_tracks(db.conn, parsed, limit, model_id,
+                              lambda: load_embedder(bundle, device).embed_text)
+    if model_id and not ranking.by_sound:
         sys.stderr.write(
             "note: the library has no vectors for this model yet, so only tags are searched; "
             "run slapdesk embed to search by sound.\n"
         )
-        return LibrarySearch(db.conn)
-    embedder = load_embedder(bundle, device)
-    return LibrarySearch(db.conn, index, embedder.embed_text)
+    return ranking.results
+
+
+def _bundle(library: str | None, needs_model: bool, model: str | None) -> ModelBundle | None:
+    """The model to rank by sound with (None: tags only, as when no model is installed)."""
+    from slapdesk.library.models import ModelChoiceError
+
+    if not needs_model:
+        return None
+    try:
+        return choose_model(library, model)
+    except ModelChoiceError:
+        if model:
+            raise
+        return None
 
 
 def run(args: argparse.Namespace) -> int:

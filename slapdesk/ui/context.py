@@ -12,8 +12,8 @@ from PySide6.QtCore import QObject, Signal
 from slapdesk.settings import Settings
 
 if TYPE_CHECKING:
+    from slapdesk.library.jobs.active_model import ModelHolder
     from slapdesk.library.store.database import Database
-    from slapdesk.ui.library_jobs import ModelHolder
     from slapdesk.ui.tasks import TaskRunner
 
 

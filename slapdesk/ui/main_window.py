@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from functools import partial
 from pathlib import Path
 
@@ -22,16 +21,19 @@ from PySide6.QtWidgets import (
 )
 
 from slapdesk.library import playlists
+from slapdesk.library.jobs import active_model
+from slapdesk.library.jobs.control import JobResult
+from slapdesk.library.jobs.scan import scan_folders
+from slapdesk.library.jobs.search import Scope, SearchAnswer
 from slapdesk.library.store import track_rows as queries
-from slapdesk.library.store.database import LibraryError, open_readonly
+from slapdesk.library.store.database import LibraryError, Reader, ReadError, open_readonly
 from slapdesk.settings import SavedSearch
-from slapdesk.ui import library_jobs
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 from slapdesk.ui.map_controller import MapController
 from slapdesk.ui.models_controller import ModelsController
 from slapdesk.ui.proposal_model import ProposalTableModel
-from slapdesk.ui.search_controller import Scope, SearchController, SearchResult
+from slapdesk.ui.search_controller import SearchController
 from slapdesk.ui.tagging_controller import TaggingController
 from slapdesk.ui.track_table_model import TrackTableModel
 from slapdesk.ui.training_controller import TrainingController
@@ -62,7 +64,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle("SlapDesk")
         self.resize(1280, 800)
-        self._reader: sqlite3.Connection | None = None
+        self._reader: Reader | None = None
         self.model = TrackTableModel(None, self)
         self._build_views()
         self._build_menus()
@@ -178,7 +180,7 @@ class MainWindow(QMainWindow):
 
     # ---- library state -----------------------------------------------------------------------
     @property
-    def reader(self) -> sqlite3.Connection | None:
+    def reader(self) -> Reader | None:
         """The GUI thread's read-only connection (None before the library file exists)."""
         return self._reader
 
@@ -200,7 +202,7 @@ class MainWindow(QMainWindow):
             return 0
         try:
             return queries.count_tracks(self._reader)
-        except sqlite3.Error:
+        except ReadError:
             return 0
 
     def reload_library(self) -> None:
@@ -218,7 +220,7 @@ class MainWindow(QMainWindow):
 
     # ---- search and results ------------------------------------------------------------------
     @Slot(object)
-    def show_results(self, result: SearchResult) -> None:
+    def show_results(self, result: SearchAnswer) -> None:
         """Put search results in the table, keeping the current track selected if still there."""
         current = self.details.track_id
         if result.ids != self.model.ids or result.scores != self.model.scores:
@@ -262,7 +264,7 @@ class MainWindow(QMainWindow):
         try:
             track = queries.fetch_row(self._reader, track_id)
             scores = queries.tag_scores(self._reader, track_id)
-        except sqlite3.Error as error:
+        except ReadError as error:
             self.show_error(f"Cannot read track {track_id}: {error}")
             return
         self.details.show_track(track, scores)
@@ -399,13 +401,13 @@ class MainWindow(QMainWindow):
             return
         known = list(self.ctx.settings.value.music_folders)
         self.ctx.settings.update(music_folders=tuple(dict.fromkeys([*known, *folders])))
-        job = partial(library_jobs.scan_folders, self.ctx.database, folders)
+        job = partial(scan_folders, self.ctx.database, folders)
         if not self.jobs.start("Scanning", job, self._after_scan, pool="io"):
             self.show_info(f"Wait for “{self.jobs.title}” to finish, or stop it first.")
             return
         self.stack.setCurrentWidget(self.splitter)
 
-    def _after_scan(self, result: library_jobs.JobResult) -> None:
+    def _after_scan(self, result: JobResult) -> None:
         if result.errors:
             shown = "\n".join(result.errors[:5])
             more = f"\n… and {len(result.errors) - 5:,} more" if len(result.errors) > 5 else ""
@@ -418,10 +420,10 @@ class MainWindow(QMainWindow):
         """Embed the tracks that have no vector for the active model (model worker)."""
         if self.ctx.database is None or self.jobs.busy:
             return
-        job = partial(library_jobs.embed_new_tracks, self.ctx.models, self.ctx.database)
+        job = partial(active_model.embed_new_tracks, self.ctx.models, self.ctx.database)
         self.jobs.start("Listening to tracks", job, self._after_embedding, pool="model")
 
-    def _after_embedding(self, result: library_jobs.JobResult) -> None:
+    def _after_embedding(self, result: JobResult) -> None:
         self._map_stale = True
         if result.errors:
             self.show_error(f"Some tracks could not be listened to: {result.errors[0]}"
@@ -430,7 +432,7 @@ class MainWindow(QMainWindow):
 
     def load_model(self) -> None:
         """Load the active model in the background, then search by sound too."""
-        self.ctx.runner.run(partial(library_jobs.load_model, self.ctx.models),
+        self.ctx.runner.run(partial(active_model.load_model, self.ctx.models),
                             self._model_loaded, self._model_missing, pool="model",
                             name="load model")
 

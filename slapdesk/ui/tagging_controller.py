@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -13,44 +12,17 @@ from slapdesk.library.autotag.vocabulary import (
     available_vocabularies,
     load_vocabulary,
 )
-from slapdesk.library.store import track_rows as queries
-from slapdesk.library.store.database import open_readonly
+from slapdesk.library.jobs.active_model import ModelHolder
+from slapdesk.library.jobs.apply import apply_tags, planned_changes, undo_last_run
+from slapdesk.library.jobs.control import JobResult
+from slapdesk.library.jobs.propose import propose_tags, read_proposals
 from slapdesk.library.store.track_rows import ProposalRow
-from slapdesk.library.tags.plan import PlannedChange
-from slapdesk.ui import library_jobs
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 from slapdesk.ui.proposal_model import ProposalTableModel
-from slapdesk.ui.tasks import TaskContext
 from slapdesk.ui.views.tagging_view import TaggingView
 
 log = logging.getLogger(__name__)
-
-
-def load_proposals(library_path: Path, vocab: str, field: str, track_ids: list[int] | None,
-                   _ctx: TaskContext) -> list[ProposalRow]:
-    """Read the stored proposals of one vocabulary (worker thread)."""
-    conn = open_readonly(library_path)
-    try:
-        rows = queries.proposals(conn, vocab, field)
-    finally:
-        conn.close()
-    if track_ids is not None:
-        wanted = set(track_ids)
-        rows = [r for r in rows if r.track_id in wanted]
-    return rows
-
-
-def planned_changes(accepted: list[ProposalRow], vocab: str) -> list[PlannedChange]:
-    """One change per track: its accepted tags, strongest first."""
-    per_track: dict[int, list[ProposalRow]] = {}
-    for row in accepted:
-        per_track.setdefault(row.track_id, []).append(row)
-    return [
-        PlannedChange.make(rows[0].path, vocab,
-                           [r.tag for r in sorted(rows, key=lambda r: -r.score)], track_id)
-        for track_id, rows in per_track.items()
-    ]
 
 
 class TaggingController(QObject):
@@ -61,7 +33,7 @@ class TaggingController(QObject):
     library_changed = Signal()
 
     def __init__(self, ctx: AppContext, view: TaggingView, jobs: JobTracker,
-                 holder: library_jobs.ModelHolder, parent: QObject | None = None) -> None:
+                 holder: ModelHolder, parent: QObject | None = None) -> None:
         """Wire ``view``."""
         super().__init__(parent)
         self.ctx = ctx
@@ -104,7 +76,7 @@ class TaggingController(QObject):
         """Read the proposals for the chosen vocabulary."""
         if not self.ctx.library_path.is_file():
             return
-        job = partial(load_proposals, self.ctx.library_path, self.vocab, self._field(), self._only)
+        job = partial(read_proposals, self.ctx.library_path, self.vocab, self._field(), self._only)
         self.ctx.runner.run(job, self._loaded, self._error, pool="cpu", name="proposals")
 
     def restrict_to(self, track_ids: list[int] | None) -> None:
@@ -171,7 +143,7 @@ class TaggingController(QObject):
 
     def propose(self) -> None:
         """Score the library against the vocabulary (model worker)."""
-        job = partial(library_jobs.propose_tags, self.holder, self.ctx.database, self.vocab)
+        job = partial(propose_tags, self.holder, self.ctx.database, self.vocab)
         self._start("Proposing tags", job, self._after_propose)
 
     def apply(self) -> None:
@@ -182,20 +154,20 @@ class TaggingController(QObject):
             return
         changes = planned_changes(accepted, self.vocab)
         policy = str(self.view.policy.currentData())
-        job = partial(library_jobs.apply_tags, self.ctx.database, changes, policy,
+        job = partial(apply_tags, self.ctx.database, changes, policy,
                       accepted[0].model_id, self.vocab)
         self._start("Writing tags", job, self._after_write)
 
     def undo(self) -> None:
         """Undo the most recent tag run."""
         self._start("Undoing the last tag run",
-                    partial(library_jobs.undo_last_run, self.ctx.database), self._after_write)
+                    partial(undo_last_run, self.ctx.database), self._after_write)
 
-    def _after_propose(self, result: library_jobs.JobResult) -> None:
+    def _after_propose(self, result: JobResult) -> None:
         self.view.status.setText(result.summary())
         self.reload()
 
-    def _after_write(self, result: library_jobs.JobResult) -> None:
+    def _after_write(self, result: JobResult) -> None:
         self.view.status.setText(result.summary())
         if result.errors:
             shown = "\n".join(result.errors[:5])

@@ -1,8 +1,9 @@
 """Run library work off the GUI thread; results come back as signals to GUI-thread slots.
 
 One ``TaskRunner`` serves the whole window (Anki ``taskman.py``, Picard ``run_task``). Worker
-functions are plain Python from ``slapdesk.library`` / ``engine``: they receive a ``TaskContext``
-whose ``cancel`` is a ``threading.Event`` and whose ``report`` posts progress. Results, errors and
+functions are plain Python from ``slapdesk.library`` / ``engine``: they receive a ``TaskContext``,
+the library's ``JobControl`` contract (a ``threading.Event`` to honour, ``report`` for progress),
+whose reports are throttled and posted to the GUI thread. Results, errors and
 progress reach the caller's callbacks only through the runner's own signals, which Qt queues to
 the GUI thread, so no widget is ever touched from a worker.
 
@@ -23,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from slapdesk.library.jobs.control import JobControl
+from slapdesk.library.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +58,16 @@ class FakeThreadPool:
 
 
 @dataclass
-class TaskContext:
-    """What a worker function gets: a cancel event and a way to report progress."""
+class TaskContext(JobControl):
+    """The library's job contract as the window honours it: reports are throttled and posted.
 
-    cancel: threading.Event
-    _post: Callable[[object], None]
+    ``cancel`` is the task handle's event; ``progress`` posts to the GUI thread.
+    """
+
     _last_post: float = 0.0
 
-    @property
-    def cancelled(self) -> bool:
-        """True once the user asked to stop."""
-        return self.cancel.is_set()
-
-    def report(self, progress: object, *, force: bool = False) -> None:
-        """Post ``progress`` (any object; usually ``Progress``) to the GUI, throttled.
+    def report(self, progress: Progress, *, force: bool = False) -> None:
+        """Post ``progress`` to the GUI, throttled.
 
         Args:
             progress: what to show; the latest one wins when reports come faster than ~30/s.
@@ -76,7 +76,7 @@ class TaskContext:
         now = time.monotonic()
         if force or now - self._last_post >= _PROGRESS_INTERVAL_S:
             self._last_post = now
-            self._post(progress)
+            super().report(progress)
 
 
 @dataclass

@@ -7,7 +7,6 @@ when the view first asks for them (Anki's browser ``DataModel``). Sorting asks t
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from PySide6.QtCore import (
 )
 
 from slapdesk.library.store import track_rows as queries
+from slapdesk.library.store.database import Reader, ReadError
 from slapdesk.library.store.track_rows import TrackRow
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -90,7 +90,7 @@ class TrackTableModel(QAbstractTableModel):
     PAGE = 256  # rows read per cache miss
     CACHE_ROWS = 4096  # rows kept; least recently read pages are dropped first
 
-    def __init__(self, conn: sqlite3.Connection | None = None, parent=None) -> None:
+    def __init__(self, conn: Reader | None = None, parent=None) -> None:
         """Create an empty model reading from ``conn`` (set later with ``set_connection``)."""
         super().__init__(parent)
         self._conn = conn
@@ -100,7 +100,7 @@ class TrackTableModel(QAbstractTableModel):
         self._sort: tuple[str, bool] | None = None
 
     # ---- content -----------------------------------------------------------------------------
-    def set_connection(self, conn: sqlite3.Connection | None) -> None:
+    def set_connection(self, conn: Reader | None) -> None:
         """Read from another connection (e.g. once the library exists)."""
         self.beginResetModel()
         self._conn = conn
@@ -165,7 +165,7 @@ class TrackTableModel(QAbstractTableModel):
         page = [i for i in self._ids[start : start + self.PAGE] if i not in self._cache]
         try:
             self._cache.update(queries.fetch_rows(self._conn, page))
-        except sqlite3.Error:
+        except ReadError:
             return  # a busy or vanished library shows blank cells, never an exception in paint
         while len(self._cache) > self.CACHE_ROWS:
             self._cache.popitem(last=False)

@@ -18,7 +18,6 @@ from slapdesk.ui.views.training_view import PLOTS, TrainingView
 
 log = logging.getLogger(__name__)
 POLL_MS = 500  # how often metrics.jsonl is read while a run is going
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _list_devices(_ctx: TaskContext) -> list[training.DeviceChoice]:
@@ -141,12 +140,10 @@ class TrainingController(QObject):
         argv = training.train_command(options)
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        process.setWorkingDirectory(str(_REPO_ROOT if (_REPO_ROOT / "engine").is_dir()
-                                        else options.out))
+        process.setWorkingDirectory(str(training.train_workdir(options)))
         env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        env.insert("HF_HUB_OFFLINE", "1")
-        env.insert("TRANSFORMERS_OFFLINE", "1")
+        for name, value in training.train_environment().items():
+            env.insert(name, value)
         process.setProcessEnvironment(env)
         process.readyReadStandardOutput.connect(self._read_output)
         process.finished.connect(self._finished)

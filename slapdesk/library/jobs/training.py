@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+_REPO_ROOT = Path(__file__).resolve().parents[3]  # a checkout's root (engine/ beside slapdesk/)
 
 SOURCES = ("library", "manifest", "synthetic")
 
@@ -77,9 +78,21 @@ def train_command(options: TrainOptions, python: str = sys.executable) -> list[s
     return argv
 
 
+def train_environment() -> dict[str, str]:
+    """Variables the trainer process gets on top of this process's environment."""
+    # Unbuffered, so the panel's log shows lines as they come; offline, because nothing may
+    # ever be fetched from a model hub at run time.
+    return {"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def train_workdir(options: TrainOptions) -> Path:
+    """Where the trainer runs: a checkout's root (so ``-m engine.train`` finds it), else the run."""
+    return _REPO_ROOT if (_REPO_ROOT / "engine").is_dir() else options.out
+
+
 def model_config_names() -> list[str]:
     """Architectures ``--model`` accepts (the JSON files in ``engine/model_configs``)."""
-    folder = Path(__file__).resolve().parents[2] / "engine" / "model_configs"
+    folder = _REPO_ROOT / "engine" / "model_configs"
     try:
         import engine
 

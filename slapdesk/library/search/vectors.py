@@ -32,3 +32,11 @@ def load_vectors(conn: sqlite3.Connection, model_id: str) -> tuple[np.ndarray, n
     if not rows:
         return np.empty(0, np.int64), np.empty((0, 0), np.float32)
     return np.asarray(ids, np.int64), np.stack(rows).astype(np.float32)
+
+
+def vectors_stamp(conn: sqlite3.Connection, model_id: str) -> tuple[int, float | None]:
+    """(how many track vectors ``model_id`` has, when the newest was stored): changes with them."""
+    count, newest = conn.execute(
+        "SELECT count(*), max(created_at) FROM embeddings WHERE model_id = ?", (model_id,)
+    ).fetchone()
+    return int(count), newest

@@ -21,6 +21,11 @@ from slapdesk.library.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
+# A reader's connection and what its reads raise, named here so that the window can hold one
+# and catch the other without importing sqlite3 (it only reads through track_rows).
+Reader = sqlite3.Connection
+ReadError = sqlite3.Error
+
 # How long a connection waits for another process's write lock before giving up.
 _BUSY_TIMEOUT_MS = 10_000
 

@@ -117,3 +117,17 @@ def test_every_pool_runs(runner: TaskRunner, pool: str) -> None:
     receiver = Receiver()
     runner.run(count_to(1), receiver.done, pool=pool)
     assert receiver.results == [1]
+
+
+def test_task_context_honours_the_library_job_contract() -> None:
+    from slapdesk.library.jobs.control import JobControl
+
+    posted: list[object] = []
+    context = TaskContext(threading.Event(), posted.append)
+    assert isinstance(context, JobControl)
+    context.report(Progress(1, 3))
+    context.report(Progress(2, 3))  # within the throttle interval: dropped
+    context.report(Progress(3, 3), force=True)
+    assert posted == [Progress(1, 3), Progress(3, 3)]
+    context.cancel.set()
+    assert context.cancelled

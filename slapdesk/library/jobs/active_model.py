@@ -1,0 +1,119 @@
+"""The active model: which bundle it is, loading it once, and embedding the library with it.
+
+The command line and the window both pick a bundle with ``choose_model``; the window keeps
+the loaded model in a ``ModelHolder`` so every job and every search thread shares one copy.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slapdesk.library.jobs.control import JobControl, JobResult
+from slapdesk.library.models import ModelBundle, ModelChoiceError, active_bundle, find_bundle
+from slapdesk.library.progress import Progress
+
+if TYPE_CHECKING:
+    from slapdesk.library.store.database import Database
+
+
+def choose_model(models_dir: Path, runs_dir: Path, active: str = "",
+                 name: str | None = None) -> ModelBundle:
+    """The bundle asked for by ``name`` (a listed name or a folder), else the active one.
+
+    Args:
+        models_dir: imported bundles.
+        runs_dir: training runs (each may hold a finished bundle).
+        active: the settings' choice ("" = the default, else the first usable bundle).
+        name: an explicit choice (the command line's ``--model``); wins over ``active``.
+
+    Raises:
+        ModelChoiceError: no such bundle, or no usable bundle at all (the message says what
+            to do).
+    """
+    if name:
+        return find_bundle(name, models_dir, runs_dir)
+    return active_bundle(active, models_dir, runs_dir)
+
+
+class ModelHolder:
+    """Loads the active model bundle once, on first use, off the GUI thread.
+
+    Built by the composition root. Audio embedding runs on one model worker; query texts are
+    embedded from search threads too (inference only, no state changes).
+    """
+
+    def __init__(self, active_model: str, models_dir: Path, runs_dir: Path) -> None:
+        """Remember where bundles are; ``active_model`` is the settings' choice ("" = default)."""
+        self._active = active_model
+        self._models_dir = models_dir
+        self._runs_dir = runs_dir
+        self._embedder: Any = None
+        self._bundle: ModelBundle | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def bundle(self) -> Path | None:
+        """The bundle folder loaded (None before the first load)."""
+        return None if self._bundle is None else self._bundle.path
+
+    @property
+    def loaded(self) -> Any:
+        """The embedder if it is already loaded, else None (never loads)."""
+        return self._embedder
+
+    def switch(self, active_model: str) -> None:
+        """Use another bundle from the next job on."""
+        with self._lock:
+            if active_model != self._active:
+                self._active, self._embedder, self._bundle = active_model, None, None
+
+    def get(self) -> Any:
+        """The ``engine.inference.Embedder`` (loading it the first time).
+
+        Raises:
+            ModelChoiceError: no usable model bundle is installed (the message says what to do).
+            RuntimeError: the bundle cannot be loaded (the message says why).
+        """
+        with self._lock:
+            if self._embedder is None:
+                bundle = choose_model(self._models_dir, self._runs_dir, self._active)
+                from engine.inference import Embedder
+
+                try:
+                    self._embedder = Embedder.from_bundle(bundle.path)
+                except Exception as exc:
+                    raise RuntimeError(f"Cannot load the model {bundle.path}: {exc}") from exc
+                self._bundle = bundle
+            return self._embedder
+
+    def register(self, database: Database) -> Any:
+        """Load the model and record it in the library; returns the embedder."""
+        from slapdesk.library.jobs.embed import register_model
+
+        embedder = self.get()
+        assert self._bundle is not None
+        register_model(database, embedder.model_id, self._bundle.name, str(self._bundle.path),
+                       embedder.dim)
+        return embedder
+
+
+def load_model(holder: ModelHolder, _control: JobControl) -> Any:
+    """Load the active model (so the first search by sound does not wait for it)."""
+    return holder.get()
+
+
+def embed_new_tracks(holder: ModelHolder, database: Database, control: JobControl) -> JobResult:
+    """Embed every track that has no vector for the active model yet."""
+    from slapdesk.library.jobs.embed import embed_library
+
+    control.report(Progress(0, None, "Loading the model…"), force=True)
+    try:
+        embedder = holder.register(database)
+    except ModelChoiceError as exc:
+        return JobResult("Embed", note=f"Search by sound is off: {exc}")
+    summary = embed_library(database, embedder, cancel=control.cancel, progress=control.report)
+    return JobResult("Embed", counts={"embedded": summary.embedded},
+                     errors=[f"{path}: {reason}" for path, reason in summary.errors],
+                     cancelled=summary.cancelled)

@@ -1,0 +1,143 @@
+"""Searching the library as the window and the command line both do it.
+
+``rank_tracks`` is the one ranking path: it takes the model's id and a way to get its text
+encoder (called only when the library has vectors for that model), fetches the vectors (from an
+``IndexCache`` when the caller keeps one) and ranks with ``LibrarySearch``. ``run_search`` is the
+window's search job on top of it: a fresh read-only connection, the sidebar's scope, browsing
+when the box is empty, and "more like this" before the model has loaded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from slapdesk.library import playlists
+from slapdesk.library.search.index_cache import IndexCache
+from slapdesk.library.search.query_language import ParsedQuery, QueryError, parse_query
+from slapdesk.library.search.ranking import (
+    LibrarySearch,
+    SearchError,
+    SearchResult,
+    TextEmbedder,
+    load_index,
+)
+from slapdesk.library.store import track_rows
+from slapdesk.library.store.database import open_readonly
+
+if TYPE_CHECKING:
+    from slapdesk.library.jobs.active_model import ModelHolder
+    from slapdesk.library.jobs.control import JobControl
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Ranked tracks, and whether the model's vectors took part."""
+
+    results: list[SearchResult]
+    by_sound: bool
+
+
+def rank_tracks(
+    conn: sqlite3.Connection,
+    query: str | ParsedQuery,
+    limit: int,
+    model_id: str = "",
+    text_encoder: Callable[[], TextEmbedder] | None = None,
+    cache: IndexCache | None = None,
+) -> Ranking:
+    """Rank the library for ``query`` with ``model_id``'s vectors when the library has them.
+
+    Args:
+        conn: a (read-only) connection to the library.
+        query: the search box's text, or an already parsed query.
+        limit: results wanted.
+        model_id: the model whose track vectors rank by sound ("" = tags only).
+        text_encoder: returns the model's text embedder; called only when vectors exist.
+        cache: keeps the vectors between calls (None: read them for this call).
+
+    Raises:
+        SearchError: the library is empty, or the query needs vectors that do not exist.
+        QueryError: the query cannot be parsed.
+    """
+    parsed = parse_query(query) if isinstance(query, str) else query
+    index = None
+    if model_id and parsed.has_similarity:
+        index = cache.get(conn, model_id) if cache is not None else load_index(conn, model_id)
+    embed_text = text_encoder() if index is not None and text_encoder is not None else None
+    results = LibrarySearch(conn, index, embed_text).search(parsed, limit=limit)
+    return Ranking(results, index is not None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the sidebar restricts results to."""
+
+    kind: str = "library"  # library | folder | playlist
+    value: str = ""  # folder path or playlist file
+
+
+@dataclass(frozen=True)
+class SearchAnswer:
+    """The answer to one query of the search box: track ids in order, and how it was found."""
+
+    generation: int  # which request this answers (later ones win)
+    query: str
+    ids: list[int]
+    scores: dict[int, float] = field(default_factory=dict)
+    elapsed_ms: float = 0.0
+    mode: str = "metadata"  # metadata | sound | like | browse
+    message: str = ""  # why there are no (or only tag) results, for the status line
+
+
+def _browse(conn: sqlite3.Connection, scope: Scope) -> list[int]:
+    if scope.kind == "playlist":
+        return track_rows.ids_for_paths(conn, playlists.read_m3u8(Path(scope.value)))
+    return track_rows.all_track_ids(conn, folder=scope.value if scope.kind == "folder" else None)
+
+
+def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCache,
+            query: str, limit: int) -> tuple[list[int], dict[int, float], str]:
+    embedder = holder.loaded if holder is not None else None
+    model_id = embedder.model_id if embedder is not None else ""
+    ranking = rank_tracks(conn, query, limit, model_id, lambda: embedder.embed_text, cache)
+    mode = "sound" if ranking.by_sound else "metadata"
+    if query.startswith("like:"):
+        mode = "like"
+    results = ranking.results
+    return [r.track_id for r in results], {r.track_id: r.score for r in results}, mode
+
+
+def run_search(
+    library_path: Path, holder: ModelHolder | None, cache: IndexCache, query: str, scope: Scope,
+    limit: int, generation: int, like_track: int | None, _control: JobControl,
+) -> SearchAnswer:
+    """Answer one query on a fresh read-only connection (runs in a worker thread)."""
+    started = time.perf_counter()
+    conn = open_readonly(library_path)
+    scores: dict[int, float] = {}
+    message, mode = "", "browse"
+    try:
+        if like_track is None and not query.strip():
+            ids = _browse(conn, scope)
+        else:
+            text = f"like:#{like_track}" if like_track is not None else query
+            try:
+                ids, scores, mode = _ranked(conn, holder, cache, text, limit)
+            except (SearchError, QueryError) as error:
+                ids, message = [], str(error)
+            if like_track is not None and not ids:  # no model loaded yet: read the vectors
+                ids, scores = track_rows.similar_tracks(conn, like_track, limit)
+                message = "" if ids else message
+                mode = "like"
+            if scope.kind != "library":
+                inside = set(_browse(conn, scope))
+                ids = [i for i in ids if i in inside]
+    finally:
+        conn.close()
+    elapsed = (time.perf_counter() - started) * 1000
+    return SearchAnswer(generation, query, ids, scores, elapsed, mode, message)
