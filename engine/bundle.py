@@ -32,6 +32,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from engine.atomic_files import fsync_dir, fsync_tree
+
 # Re-exported: engine.bundle stays the one place to import the bundle API from.
 from engine.bundle_info import (
     BUNDLED_TEXT_SOURCE,
@@ -84,7 +86,7 @@ def engine_version() -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Weights: hashing, shared tensors, safe loading
+# Weights: hashing, shared tensors, reading model.safetensors
 # ---------------------------------------------------------------------------------------------
 def weights_hash(state: dict[str, torch.Tensor], cfg: SlapCfg | None = None) -> str:
     """Return a stable 16-hex-digit id of the weights (and the configuration, when given).
@@ -148,53 +150,6 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def _unwrap_checkpoint(obj: Any, path: Path) -> dict[str, torch.Tensor]:
-    """Find the tensor dict inside a weights-only torch checkpoint."""
-    for key in ("state_dict", "model", "module"):
-        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
-            obj = obj[key]
-            break
-    if not isinstance(obj, dict):
-        raise BundleError(f"{path} holds a {type(obj).__name__}, not a dictionary of tensors")
-    tensors = {str(k): v for k, v in obj.items() if isinstance(v, torch.Tensor)}
-    if not tensors:
-        raise BundleError(f"{path} holds no tensors")
-    return tensors
-
-
-def load_torch_state(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Load a state dict from ``.safetensors``, or from a ``.pt``/``.ckpt`` without unpickling code.
-
-    Torch checkpoints are read with ``torch.load(weights_only=True)``, which only rebuilds
-    tensors and plain containers; a pickle that needs anything else is refused. A nested
-    ``state_dict`` / ``model`` entry is unwrapped.
-
-    Args:
-        path: The weights file.
-
-    Returns:
-        Parameter name -> tensor, on the CPU.
-
-    Raises:
-        BundleError: If the file is missing, damaged, or a pickle that would run code.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise BundleError(f"weights file {path} does not exist")
-    if path.suffix == ".safetensors":
-        return _read_safetensors(path)
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # any failure means we will not trust this file
-        raise BundleError(
-            f"refusing to load {path}: it is not a plain weights file (a pickle that would need "
-            f"to run code, or damaged). Only .safetensors files and torch checkpoints that load "
-            f"with weights_only=True are accepted; convert it with a trusted tool first. "
-            f"Details: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        ) from exc
-    return _unwrap_checkpoint(obj, path)
-
-
 # ---------------------------------------------------------------------------------------------
 # Saving
 # ---------------------------------------------------------------------------------------------
@@ -252,18 +207,6 @@ def _copy_text_files(source: Path, dest: Path) -> None:
             shutil.copy2(item, target)
 
 
-def _fsync_tree(folder: Path) -> None:
-    for item in folder.rglob("*"):
-        if item.is_file():
-            with open(item, "rb") as handle:
-                os.fsync(handle.fileno())
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def _swap_in(tmp: Path, folder: Path) -> None:
     """Replace ``folder`` by ``tmp`` (os.replace cannot replace a non-empty folder directly)."""
     old = None
@@ -275,11 +218,7 @@ def _swap_in(tmp: Path, folder: Path) -> None:
     os.replace(tmp, folder)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    dir_fd = os.open(folder.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(folder.parent)
 
 
 def save_bundle(
@@ -341,7 +280,7 @@ def save_bundle(
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         (tmp / CARD_FILE).write_text(card_text, encoding="utf-8")
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         _swap_in(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

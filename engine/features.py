@@ -330,9 +330,16 @@ def _write_cached(cache_dir: str, key: str, features: torch.Tensor, meta: Any) -
 
     from safetensors.torch import save_file
 
+    from engine.atomic_files import replace_file, temp_path, write_text_atomically
+
     folder = Path(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f"{key}.partial"
-    save_file({"features": features.detach().cpu().contiguous()}, str(partial))
-    partial.replace(folder / f"{key}.safetensors")
-    (folder / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
+    tensors = folder / f"{key}.safetensors"
+    partial = temp_path(tensors)
+    try:
+        save_file({"features": features.detach().cpu().contiguous()}, str(partial))
+        replace_file(partial, tensors)
+    finally:
+        partial.unlink(missing_ok=True)
+    # The JSON goes last: a cache entry counts only when both files are there.
+    write_text_atomically(folder / f"{key}.json", json.dumps(meta))

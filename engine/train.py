@@ -142,7 +142,7 @@ def resolve_resume(cfg: TrainCfg) -> TrainCfg:
     Only where to run (``--device``, ``--workers``, ``--no-progress``) comes from the new
     command line, so ``slapdesk-train --out RUN --resume`` alone continues a run exactly.
     """
-    from engine.checkpoint import find_resume_checkpoint
+    from engine.training_checkpoint import find_resume_checkpoint
 
     path = find_resume_checkpoint(cfg.resume, cfg.out) if cfg.resume else None
     if path is None:

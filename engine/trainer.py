@@ -29,19 +29,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.checkpoint import (
+from engine.atomic_files import write_text_atomically
+from engine.config import SlapCfg, TrainCfg
+from engine.data import collate
+from engine.evaluate import gap_metrics, retrieval_metrics
+from engine.features import embed_eval_set
+from engine.run_parts import RunData, build_run_data, load_model, make_optimizer
+from engine.schedule import ema_tau, warmup_cosine_lr
+from engine.training_checkpoint import (
     find_resume_checkpoint,
     load_checkpoint,
     restore_training_state,
     save_checkpoint,
     unwrap,
 )
-from engine.config import SlapCfg, TrainCfg
-from engine.data import collate
-from engine.evaluate import gap_metrics, retrieval_metrics
-from engine.features import embed_eval_set
-from engine.schedule import ema_tau, warmup_cosine_lr
-from engine.setup import RunData, build_run_data, load_model, make_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,8 @@ class MetricsLog:
                 for line in path.read_text(encoding="utf-8").splitlines()
                 if line.strip() and json.loads(line).get("step", 0) <= truncate_after
             ]
-            path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+            # Atomic: a crash while trimming must not lose the lines of the steps kept.
+            write_text_atomically(path, "".join(line + "\n" for line in kept))
         self.file = path.open("a", encoding="utf-8")
 
     def write(self, record: dict[str, Any]) -> None:

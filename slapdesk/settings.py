@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.atomic_files import atomic_output
 from slapdesk.library.store.paths import config_dir
 
 log = logging.getLogger(__name__)
@@ -132,15 +132,6 @@ def dumps_settings(settings: Settings) -> str:
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     """Write the settings atomically (temp file, fsync, rename); returns the path."""
     path = path or settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(dumps_settings(settings))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, "w", encoding="utf-8") as out:
+        out.write(dumps_settings(settings))
     return path

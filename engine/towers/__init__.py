@@ -7,7 +7,7 @@ Text towers are Hugging Face encoders loaded from local folders, never downloade
 
 from __future__ import annotations
 
-from engine.towers.checkpoint import InitError, KeyReport, init_audio_encoder_from
+from engine.towers.init_from import InitError, KeyReport, init_audio_encoder_from
 from engine.towers.registry import (
     audio_encoder_names,
     build_audio_encoder,

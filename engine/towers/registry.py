@@ -19,7 +19,7 @@ F = TypeVar("F", bound=AudioFactory)
 
 _REGISTRY: dict[str, AudioFactory] = {}
 # Modules of this package that hold no towers (everything else is imported to register).
-_NOT_TOWERS = {"registry", "checkpoint", "text"}
+_NOT_TOWERS = {"registry", "init_from", "text"}
 _discovered = False
 
 
@@ -93,7 +93,7 @@ def build_audio_encoder(cfg: AudioEncoderCfg, frontend: AudioFrontendCfg) -> nn.
     if not isinstance(getattr(module, "out_dim", None), int):
         raise TypeError(f"audio encoder {cfg.name!r} has no integer out_dim")
     if cfg.init_from:
-        from engine.towers.checkpoint import init_audio_encoder_from
+        from engine.towers.init_from import init_audio_encoder_from
 
         report = init_audio_encoder_from(module, cfg.init_from, strict=True)
         logger.info("initialised %s from %s: %s", cfg.name, cfg.init_from, report.summary())

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.atomic_files import atomic_output
+
 PLAYLIST_SUFFIX = ".m3u8"
 
 
@@ -44,11 +46,9 @@ def write_m3u8(target: Path, entries: Iterable[PlaylistEntry]) -> int:
         lines.append(f"#EXTINF:{seconds},{title}")
         lines.append(_relative(entry.path, target.parent.resolve()))
         count += 1
-    temp = target.with_name(f".{target.name}.tmp")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(temp, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as out:
+    text_args = {"encoding": "utf-8", "errors": "surrogateescape", "newline": "\n"}
+    with atomic_output(target, "w", **text_args) as out:
         out.write("\n".join(lines) + "\n")
-    os.replace(temp, target)
     return count
 
 

@@ -11,7 +11,6 @@ from safetensors import safe_open
 from engine.bundle import (
     BundleError,
     load_bundle,
-    load_torch_state,
     read_bundle_info,
     save_bundle,
     weights_hash,
@@ -166,28 +165,6 @@ def test_changed_weights_do_not_match_the_model_id(
     )
     with pytest.raises(BundleError, match="does not match the model_id"):
         load_bundle(folder, device="cpu")
-
-
-class _RunsCode:
-    """Unpickling this would call __setstate__, i.e. run code from the file."""
-
-    ran: list[str] = []  # noqa: RUF012
-
-    def __setstate__(self, state: dict) -> None:
-        _RunsCode.ran.append("code ran")
-
-
-def test_a_pickle_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    path = tmp_path / "evil.ckpt"
-    torch.save({"state_dict": {"w": torch.ones(2)}, "extra": _RunsCode()}, path)
-    with pytest.raises(BundleError, match=r"refusing to load .*evil\.ckpt.*weights_only=True"):
-        load_torch_state(path)
-    assert _RunsCode.ran == []
-    plain = tmp_path / "plain.pt"
-    torch.save({"state_dict": {"w": torch.ones(2)}, "epoch": 3}, plain)
-    assert list(load_torch_state(plain)) == ["w"]
-    with pytest.raises(BundleError, match="does not exist"):
-        load_torch_state(tmp_path / "missing.pt")
 
 
 def test_weights_hash_is_stable_and_sensitive() -> None:

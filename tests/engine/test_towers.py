@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from engine import read_state_dict
 from engine.audio import LogMel, load_windows
 from engine.config import AudioEncoderCfg, AudioFrontendCfg, SlapCfg
 from engine.towers import (
@@ -133,6 +134,28 @@ def test_a_pickle_that_needs_code_is_refused(tmp_path: Path) -> None:
         init_audio_encoder_from(target, path)
     with pytest.raises(InitError, match="not found"):
         init_audio_encoder_from(target, tmp_path / "absent.safetensors")
+
+
+class _RunsCode:
+    """Unpickling this would call __setstate__, i.e. run code from the file."""
+
+    ran: list[str] = []  # noqa: RUF012
+
+    def __setstate__(self, state: dict) -> None:
+        _RunsCode.ran.append("code ran")
+
+
+def test_the_weights_reader_runs_no_code_and_unwraps_state_dicts(tmp_path: Path) -> None:
+    path = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(2)}, "extra": _RunsCode()}, path)
+    with pytest.raises(InitError, match=r"evil\.ckpt: refused.*weights_only=True"):
+        read_state_dict(path)
+    assert _RunsCode.ran == []
+    plain = tmp_path / "plain.pt"
+    torch.save({"state_dict": {"module.w": torch.ones(2)}, "epoch": 3}, plain)
+    assert list(read_state_dict(plain)) == ["w"]  # DDP's "module." wrapper stripped too
+    with pytest.raises(InitError, match="not found"):
+        read_state_dict(tmp_path / "missing.pt")
 
 
 @pytest.mark.parametrize("name", ["slap_test", "clap_test", "default-small", "htsat-base"])

@@ -12,9 +12,9 @@ import torch
 from safetensors.torch import load_file
 
 from engine.bundle import load_bundle
-from engine.checkpoint import latest_checkpoint
 from engine.config import TrainCfg
 from engine.train import main, run_train
+from engine.training_checkpoint import latest_checkpoint
 from slapdesk.library.demo.audio_files import make_track
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.bundle import load_bundle
-from engine.checkpoint import latest_checkpoint
+from engine.training_checkpoint import latest_checkpoint
 from slapdesk.library.demo.audio_files import make_track
 from slapdesk.library.scan.scanner import ScanCfg, run_scan
 from slapdesk.library.store.database import Database

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.atomic_files import replace_file
 from slapdesk.library.demo.audio_files import FORMATS, make_track
 from slapdesk.library.demo.synth import SAMPLE_RATE, STYLES, render
 
@@ -165,6 +166,6 @@ def _write(target: Path, track: DemoTrack, cfg: DemoCfg) -> None:
     try:
         written = make_track(partial, track.format, samples=render_track(track, cfg),
                              sample_rate=cfg.sample_rate, tags=track.tags)
-        os.replace(written, target)
+        replace_file(written, target)
     finally:
         partial.unlink(missing_ok=True)

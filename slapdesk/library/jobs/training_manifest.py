@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from engine.atomic_files import atomic_output
 from slapdesk.library.jobs.tag_captions import clean_tags, compose_captions
-from slapdesk.library.store.atomic_files import atomic_output
 from slapdesk.library.store.database import open_readonly
 from slapdesk.library.store.track_rows import TrackRow, all_track_ids, fetch_rows
 

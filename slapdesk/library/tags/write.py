@@ -32,7 +32,7 @@ from typing import Any
 import av
 import mutagen
 
-from slapdesk.library.store.atomic_files import replace_file
+from engine.atomic_files import replace_file
 from slapdesk.library.tags import containers as tagformats
 from slapdesk.library.tags.containers import container_key, container_kind, to_container
 

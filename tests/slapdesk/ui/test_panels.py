@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.checkpoint import latest_checkpoint
+from engine.training_checkpoint import latest_checkpoint
 from slapdesk.library.jobs.training import MetricsTail, TrainOptions, train_command
 
 

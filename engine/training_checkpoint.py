@@ -10,9 +10,7 @@ its JSON does: a crash mid-write leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import random
 import re
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+
+from engine.atomic_files import replace_file, temp_path, write_text_atomically
 
 FORMAT_VERSION = 1
 _NAME = re.compile(r"^step-(\d+)\.json$")
@@ -43,22 +43,6 @@ class Checkpoint:
     def step(self) -> int:
         """Optimizer steps done when it was written."""
         return int(self.meta["step"])
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a folder
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _replace_atomically(tmp: Path, final: Path) -> None:
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, final)
-    _fsync_dir(final.parent)
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -174,9 +158,13 @@ def save_checkpoint(
     tensors.update(rng_tensors)
     # safetensors refuses tensors that share memory; contiguous copies on the CPU never do.
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    tmp = folder / f".{stem}.safetensors.tmp"
-    save_file(tensors, str(tmp), metadata={"format_version": str(FORMAT_VERSION)})
-    _replace_atomically(tmp, folder / f"{stem}.safetensors")
+    tensor_file = folder / f"{stem}.safetensors"
+    tmp = temp_path(tensor_file)
+    try:
+        save_file(tensors, str(tmp), metadata={"format_version": str(FORMAT_VERSION)})
+        replace_file(tmp, tensor_file)
+    finally:
+        tmp.unlink(missing_ok=True)
     document = {
         "format_version": FORMAT_VERSION,
         "step": step,
@@ -186,9 +174,8 @@ def save_checkpoint(
         "rng": rng_meta,
         **meta,
     }
-    tmp_json = folder / f".{stem}.json.tmp"
-    tmp_json.write_text(json.dumps(document, indent=1), encoding="utf-8")
-    _replace_atomically(tmp_json, folder / f"{stem}.json")
+    # Last, and naming its tensor file: a checkpoint exists exactly when its JSON does.
+    write_text_atomically(folder / f"{stem}.json", json.dumps(document, indent=1))
     if keep > 0:
         for old in list_checkpoints(folder)[:-keep]:
             old.unlink(missing_ok=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoint import (
+from engine.training_checkpoint import (
     CheckpointError,
     latest_checkpoint,
     list_checkpoints,

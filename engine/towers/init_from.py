@@ -1,7 +1,9 @@
-"""Initialise an audio tower from a local checkpoint (e.g. a LAION-CLAP file), with a key report.
+"""Initialise an audio tower from someone else's weights file (e.g. LAION-CLAP's), with a report.
 
-Only safetensors files and pickles that load with ``torch.load(weights_only=True)`` are
-read: a pickle that needs arbitrary code is refused, never executed.
+:func:`read_state_dict` is the engine's one reader of weights it did not write itself (its own
+bundles and training checkpoints have formats of their own). Only safetensors files and pickles
+that load with ``torch.load(weights_only=True)`` are read: a pickle that needs arbitrary code is
+refused, never executed.
 """
 
 from __future__ import annotations
