@@ -72,7 +72,7 @@ def build_context(library: str | os.PathLike[str] | None = None,
 
 
 def _recover_tag_writes(database: Database) -> None:
-    """RELIABILITY.md rule 5: remove stale temp files, reconcile interrupted tag writes."""
+    """Remove stale temp files and reconcile interrupted tag writes before anything writes."""
     from slapdesk.library.tags.journal import JournalBusyError, recover
 
     try:

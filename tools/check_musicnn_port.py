@@ -34,7 +34,7 @@ SR = 16_000
 PATCH = 187
 MODELS = {"MSD_musicnn": "msd_musicnn", "MTT_musicnn": "mtt_musicnn"}
 FEATURES = ("timbral", "temporal", "cnn1", "cnn2", "cnn3", "max_pool", "mean_pool", "penultimate")
-# Real recordings from Debian packages not reserved for validation (shared/FACTS.md).
+# Real recordings from Debian packages not reserved for validation (corpus.recordings.RESERVED).
 REAL = (
     "/usr/share/planetblupi/music/music000.ogg",
     "/usr/share/hyperrogue/music/hr3-crossroads.ogg",

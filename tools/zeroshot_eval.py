@@ -1,6 +1,6 @@
 """Zero-shot accuracy of a model bundle on real recordings nobody here made or trained on.
 
-The clips come from the Debian packages FACTS.md reserves for independent validation
+The clips come from the Debian packages reserved for independent validation
 (``python -m tools.corpus eval-set`` writes ``eval_zeroshot.jsonl``): freepats instrument
 samples, hydrogen drum kits, sonic-pi samples, Wesnoth and Frets on Fire music. Nothing is
 fitted to them. Each class is read through the app's own tagging prompts

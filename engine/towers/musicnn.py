@@ -17,7 +17,7 @@ Architecture (input: log10(1 + 10000 · mel power), 96 Slaney mels, 16 kHz, hop 
 BatchNorm is kept exactly as in the original and is always in eval mode, with the running
 statistics learnt on MSD / MTT frozen. It is then a fixed per-channel affine map: the output of
 one clip never depends on the rest of the batch, so SLAP's per-sample losses and the exactness of
-gradient accumulation (DESIGN.md: "never BatchNorm" in the trainable heads) still hold.
+gradient accumulation (the reason the trainable heads never use BatchNorm) still hold.
 """
 
 from __future__ import annotations

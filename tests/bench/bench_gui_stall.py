@@ -8,7 +8,7 @@ or react. A second measurement starts a fresh process and times it to a visible 
     .venv/bin/python tests/bench/bench_gui_stall.py --files 3000
     .venv/bin/python tests/bench/bench_gui_stall.py --files 2000 --bundle runs/x/bundle
 
-Targets (issue 8): longest stall < 50 ms, cold start < 3 s.
+Targets: longest stall < 50 ms (a person sees a hitch above that), cold start < 3 s.
 """
 
 from __future__ import annotations

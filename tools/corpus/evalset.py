@@ -1,7 +1,7 @@
 """The independent zero-shot evaluation set, built ONLY from the reserved packages.
 
-Nothing here may feed training: these packages are kept apart (see FACTS.md) so that
-zero-shot figures on them mean something. Labels are grounded in the packages:
+Nothing here may feed training: these packages (``recordings.RESERVED``) are kept apart so
+that zero-shot figures on them mean something. Labels are grounded in the packages:
 
 - freepats: each patch is named after its General MIDI program; short phrases are played
   through it with TiMidity++ (freepats' own player config) -> ``instrument_family``

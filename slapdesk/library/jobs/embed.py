@@ -1,9 +1,9 @@
 """The embedding job: decode K windows per track in parallel, embed on one model worker.
 
-Decoding is the bottleneck (FACTS.md: PyAV at 9-24 ms per 10 s window, the small model
-faster), so a pool of decode threads feeds one model worker, which embeds batches of
-windows and stores each batch in one transaction. A kill or Ctrl-C loses at most the
-batch in flight; rows are keyed (track, model), so a rerun neither loses nor duplicates.
+Decoding is the bottleneck (PyAV seeks and decodes a 10 s window in 9-24 ms on one core, the
+small model is faster), so a pool of decode threads feeds one model worker, which embeds
+batches of windows and stores each batch in one transaction. A kill or Ctrl-C loses at most
+the batch in flight; rows are keyed (track, model), so a rerun neither loses nor duplicates.
 """
 
 from __future__ import annotations

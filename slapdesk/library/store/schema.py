@@ -144,7 +144,8 @@ CREATE TABLE tag_runs (
     summary TEXT
 );
 
--- The undo journal: every field a run writes, old value first (RELIABILITY.md).
+-- The undo journal: every field a run writes, old value first, committed before the file is
+-- touched, so a crash mid-write can always be undone or finished.
 CREATE TABLE tag_changes (
     id INTEGER PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES tag_runs (id) ON DELETE CASCADE,

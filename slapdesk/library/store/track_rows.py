@@ -291,8 +291,9 @@ def similar_tracks(
 ) -> tuple[list[int], dict[int, float]]:
     """Tracks whose stored embedding is closest to ``track_id``'s (cosine), best first.
 
-    A direct scan of the ``embeddings`` table for the reader's own use; the in-memory index
-    (issue 7) replaces it for large libraries. Returns ``([], {})`` when the track has no vector.
+    A direct scan of the ``embeddings`` table for the reader's own use; for large libraries
+    the in-memory index (``search.vector_index``) answers in milliseconds instead. Returns
+    ``([], {})`` when the track has no vector.
     """
     params: tuple = (track_id,)
     sql = "SELECT model_id, vector FROM embeddings WHERE track_id = ?"

@@ -3,7 +3,7 @@
 The writer (``tagwrite``) speaks logical field names: ``genre``, ``mood`` and the app's own
 namespaced fields ``slapdesk_<name>`` (``slapdesk_genre``, ``slapdesk_instrument``, ...). This
 module maps them to frames / keys per container (standard fields through ``tagfields.FIELDS``,
-the table the scanner reads with; RELIABILITY.md "Conventions"), reads and sets
+the table the scanner reads with), reads and sets
 them on a loaded mutagen file, and takes a snapshot of every *other* field so the writer can prove
 it left the user's fields alone.
 

@@ -1,7 +1,7 @@
 """One declarative table: logical tag field -> ID3 frame, Vorbis key, MP4 atom, APEv2 key.
 
 Reading (the scanner) and writing (tagwrite) both use :data:`FIELDS`, so a field is mapped in
-exactly one place. Conventions follow RELIABILITY.md: genre is TCON / repeated GENRE / ©gen;
+exactly one place. Conventions follow what players read: genre is TCON / repeated GENRE / ©gen;
 mood is TMOO in ID3v2.4 and ``TXXX:MOOD`` in v2.3 (v2.3 has no TMOO), Vorbis MOOD, MP4
 ``----:com.apple.iTunes:MOOD``.
 """

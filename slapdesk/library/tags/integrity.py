@@ -1,7 +1,7 @@
 """Cheap checks that a file is whole, from its container structure, without decoding.
 
-mutagen loads a truncated file as if it were whole and reports the full duration (loading is
-not validation, RELIABILITY.md). These checks read a few bytes the scanner already has (the
+mutagen loads a truncated file as if it were whole and reports the full duration: loading is
+not validation. These checks read a few bytes the scanner already has (the
 file's last 64 KiB) or a handful of headers, so they cost microseconds per file:
 
 - WAV / AIFF: the RIFF / FORM size must fit in the file.

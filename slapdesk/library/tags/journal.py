@@ -1,10 +1,11 @@
 """The undo journal around the safe writer: journal first, then write, then mark the outcome.
 
-For every file (RELIABILITY.md rule 2): the old value of every field about to change is stored in
-``tag_changes`` in state ``pending`` and committed *before* the file is touched; then the file is
-written through ``tagwrite.write_fields``; then the rows become ``applied`` or ``failed`` and the
-track's size / mtime_ns are updated so the next scan skips the file. A kill at any point leaves
-rows ``pending``; ``recover`` (run at start-up and before every run) reconciles them with the file.
+For every file, so that any crash can be undone: the old value of every field about to change
+is stored in ``tag_changes`` in state ``pending`` and committed *before* the file is touched;
+then the file is written through ``tagwrite.write_fields``; then the rows become ``applied`` or
+``failed`` and the track's size / mtime_ns are updated so the next scan skips the file. A kill
+at any point leaves rows ``pending``; ``recover`` (run at start-up and before every run)
+reconciles them with the file.
 
 ``undo`` restores the old values of a run through the same path; it is itself a run (policy
 ``undo``), so an undo can be undone. Every function runs on the caller's thread, which must be

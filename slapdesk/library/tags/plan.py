@@ -1,7 +1,9 @@
 """What a tagging run wants to write, and the write policies that decide which fields it touches.
 
 A ``PlannedChange`` says "this file should carry these tags of this vocabulary, strongest first".
-The policy turns it into field values, given what the file holds now (RELIABILITY.md rules 7, 8):
+The policy turns it into field values, given what the file holds now. The user's own GENRE and
+MOOD are theirs: by default only the app's namespaced field changes, the standard ones only
+where they opted in; and a missing answer (no tags proposed) never erases a value:
 
 - ``own-fields`` (default): only the app's own field ``SLAPDESK_<VOCAB>``; GENRE / MOOD untouched.
 - ``fill-empty``: also the standard GENRE / MOOD, but only where the file has none.

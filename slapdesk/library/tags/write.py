@@ -1,9 +1,8 @@
 """The file-level safe tag writer: in place only when the tag fits, else a verified atomic rewrite.
 
-This follows /shared/RELIABILITY.md step by step. mutagen rewriting a file in place when the tag
-outgrows its padding damaged the audio of 135 of 1,600 files killed mid-write; writing in place
-into existing padding, and copy -> tag the copy -> verify -> fsync -> os.replace -> fsync the
-folder, damaged none. So:
+Why this way: mutagen rewriting a file in place when the tag outgrows its padding damaged the
+audio of 135 of 1,600 files killed mid-write; writing in place into existing padding, and
+copy -> tag the copy -> verify -> fsync -> os.replace -> fsync the folder, damaged none. So:
 
 1. Resolve symlinks; remember size, mtime_ns and inode.
 2. Fast path: load with ``mutagen.File`` (the native tag type only), change only our fields and
@@ -215,7 +214,7 @@ def read_tags(path: str | os.PathLike[str], fields: Sequence[str]) -> TagState:
         kind = container_kind(audio)
         version = tagformats.id3_version(audio)
         values = {f: tagformats.get_field(audio, kind, f, version) for f in fields}
-    except Exception as exc:  # damaged files raise all sorts (RELIABILITY.md "Bad input")
+    except Exception as exc:  # on damaged files mutagen raises far more than MutagenError
         raise TagWriteError(path, exc) from exc
     return TagState(kind, version, values)
 
@@ -340,7 +339,7 @@ def _write_in_place(
 def _atomic_rewrite(
     real: Path, before: FileStamp, kind: str, version: int, wanted: Mapping[str, list[str]]
 ) -> None:
-    """Copy, tag the copy, verify it, then swap it in with os.replace (RELIABILITY.md step 4)."""
+    """Copy, tag the copy, verify it, then swap it in: the original is whole until the swap."""
     st = os.stat(real)
     if st.st_nlink > 1:
         raise TagWriteError(

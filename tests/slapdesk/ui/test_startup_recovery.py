@@ -1,4 +1,4 @@
-"""Opening the app recovers interrupted tag writes (RELIABILITY.md rule 5)."""
+"""Opening the app recovers interrupted tag writes before anything else can write."""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""The file-level safe writer on real files of every format (RELIABILITY.md rules 1, 3, 4, 6, 9)."""
+"""The file-level safe writer on real files of every format.
+
+What it must hold: symlinks resolved; in place only when that is all-or-nothing, else the
+verified atomic rewrite; the ID3 version kept and only our frames touched; on a full disk an
+error, and the original intact.
+"""
 
 from __future__ import annotations
 
