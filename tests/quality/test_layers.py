@@ -133,3 +133,25 @@ def test_the_package_rule_sees_search_importing_tags(tmp_path: Path) -> None:
         f"{offender} (search) imports slapdesk.library.autotag",
         f"{offender} (search) imports slapdesk.library.tags",
     ]
+
+
+SQL_MARKERS = ("sqlite3", "sqlite_utils", ".execute(", ".executemany(", "SELECT ", "UPDATE ")
+
+
+def _sql_in(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [f"{path}: {marker!r}" for marker in SQL_MARKERS if marker in text]
+
+
+def test_the_window_never_runs_sql() -> None:
+    # The window asks library functions for rows; SQL in a view would bypass the single
+    # writer and the read-only connections the library hands out.
+    files = _python_files("slapdesk/ui")
+    assert len(files) > 10
+    assert [hit for path in files for hit in _sql_in(path)] == []
+
+
+def test_the_sql_rule_sees_a_query(tmp_path: Path) -> None:
+    view = tmp_path / "view.py"
+    view.write_text('rows = conn.execute("SELECT id FROM tracks")\n')
+    assert _sql_in(view) == [f"{view}: '.execute('", f"{view}: 'SELECT '"]
