@@ -82,7 +82,7 @@ def main() -> None:
 
         window.start_scan([str(music)])
         settle(app, window)
-        window.tagging.propose()
+        window.tab("tagging").controller.propose()
         settle(app, window)
 
         window.library_view.search.setText(args.query)
@@ -92,22 +92,22 @@ def main() -> None:
         app.processEvents()
         grab(window, out, "library")
 
-        window.tabs.setCurrentWidget(window.tagging_view)
+        window.show_tab("tagging")
         settle(app, window)
-        window.tagging_view.table.selectRow(1)
+        window.tab("tagging").view.table.selectRow(1)
         grab(window, out, "autotag")
 
-        window.tabs.setCurrentWidget(window.map_view)
+        window.show_tab("map")
         settle(app, window)
         grab(window, out, "map")
 
-        window.tabs.setCurrentWidget(window.training_view)
+        window.show_tab("training")
         if args.run:
-            window.training.show_run(Path(args.run))
+            window.tab("training").controller.show_run(Path(args.run))
         settle(app, window)
         grab(window, out, "training")
 
-        window.tabs.setCurrentWidget(window.models_view)
+        window.show_tab("models")
         settle(app, window)
         grab(window, out, "models")
         window.close()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from pathlib import Path
 
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QSplitter,
@@ -21,32 +19,20 @@ from PySide6.QtWidgets import (
 )
 
 from slapdesk.library import playlists
-from slapdesk.library.jobs import active_model
-from slapdesk.library.jobs.control import JobResult
-from slapdesk.library.jobs.scan import scan_folders
 from slapdesk.library.jobs.search import Scope, SearchAnswer
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import LibraryError, Reader, ReadError, open_readonly
-from slapdesk.settings import SavedSearch
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
-from slapdesk.ui.map_controller import MapController
-from slapdesk.ui.models_controller import ModelsController
-from slapdesk.ui.proposal_model import ProposalTableModel
-from slapdesk.ui.search_controller import SearchController
-from slapdesk.ui.tagging_controller import TaggingController
+from slapdesk.ui.library_pipeline import LibraryPipeline
+from slapdesk.ui.playlist_actions import choose_playlist_file
+from slapdesk.ui.tabs import Tab, TabSpec, registered_tabs
 from slapdesk.ui.track_table_model import TrackTableModel
-from slapdesk.ui.training_controller import TrainingController
 from slapdesk.ui.views.details import DetailsView
 from slapdesk.ui.views.job_bar import JobBarView
-from slapdesk.ui.views.library_view import LibraryView
-from slapdesk.ui.views.map_view import MapView
 from slapdesk.ui.views.message_bar import MessageBarView
-from slapdesk.ui.views.models_view import ModelsView
 from slapdesk.ui.views.player import PlayerView
 from slapdesk.ui.views.sidebar import SidebarView
-from slapdesk.ui.views.tagging_view import TaggingView
-from slapdesk.ui.views.training_view import TrainingView
 from slapdesk.ui.views.welcome import WelcomeView
 
 log = logging.getLogger(__name__)
@@ -56,7 +42,17 @@ LIVE_REFRESH_MS = 1500
 
 
 class MainWindow(QMainWindow):
-    """SlapDesk's window. Every service comes from ``AppContext``; nothing here creates one."""
+    """SlapDesk's window. Every service comes from ``AppContext``; nothing here creates one.
+
+    The frame (sidebar, details, player, job bar) is built here; the tabs build themselves
+    (``slapdesk.ui.tabs``) and talk to each other through the window's signals below.
+    """
+
+    results_changed = Signal(object)  # a SearchAnswer now shown in the library table
+    vectors_changed = Signal()  # tracks were embedded, or the active model changed
+    model_requested = Signal(str)  # a view asks to make this bundle the active model
+    tag_requested = Signal(list)  # a view asks to review tag proposals for these tracks
+    closing = Signal()  # the window is about to close: stop what outlives a task
 
     def __init__(self, ctx: AppContext) -> None:
         """Build the window for ``ctx`` and show the library (or the welcome page)."""
@@ -66,17 +62,15 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._reader: Reader | None = None
         self.model = TrackTableModel(None, self)
-        self._build_views()
+        self._build_frame()
         self._build_menus()
         self.jobs = JobTracker(ctx.runner, self.job_bar, self)
-        settings = ctx.settings.value
-        self.search = SearchController(ctx.runner, ctx.library_path, settings.search_debounce_ms,
-                                       settings.result_limit, ctx.models, self)
-        self.map = MapController(ctx.runner, ctx.library_path, self.map_view, self)
-        self.tagging = TaggingController(ctx, self.tagging_view, self.jobs, ctx.models, self)
-        self.training = TrainingController(ctx, self.training_view, self)
-        self.models = ModelsController(ctx, self.models_view, self)
-        self._map_stale = True
+        self.pipeline = LibraryPipeline(ctx, self.jobs, self)
+        self._specs: list[TabSpec] = []
+        self._tabs: dict[str, Tab] = {}
+        self._build_tabs()
+        self.library_view = self._tabs["library"].view
+        self.search = self._tabs["library"].controller
         self._live_timer = QTimer(self)
         self._live_timer.setInterval(LIVE_REFRESH_MS)
         self._wire()
@@ -86,27 +80,17 @@ class MainWindow(QMainWindow):
         if ctx.scan_on_start:
             self.start_scan(ctx.scan_on_start)
         elif self.track_count():
-            self.load_model()
+            self.pipeline.load_model()
 
     # ---- construction ------------------------------------------------------------------------
-    def _build_views(self) -> None:
+    def _build_frame(self) -> None:
         self.messages = MessageBarView()
         self.welcome = WelcomeView()
         self.sidebar = SidebarView()
-        self.library_view = LibraryView(self.model)
         self.details = DetailsView()
         self.player = PlayerView(self.ctx.settings.value.volume)
         self.job_bar = JobBarView()
         self.tabs = QTabWidget()
-        self.map_view = MapView()
-        self.tagging_view = TaggingView(ProposalTableModel(self))
-        self.training_view = TrainingView()
-        self.models_view = ModelsView()
-        self.tabs.addTab(self.library_view, "Library")
-        self.tabs.addTab(self.tagging_view, "Auto-tag")
-        self.tabs.addTab(self.map_view, "Map")
-        self.tabs.addTab(self.training_view, "Training")
-        self.tabs.addTab(self.models_view, "Models")
         self.splitter = QSplitter()
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(self.tabs)
@@ -127,6 +111,23 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.job_bar)
 
+    def _build_tabs(self) -> None:
+        for spec in registered_tabs():
+            tab = spec.build(self)
+            self._specs.append(spec)
+            self._tabs[spec.name] = tab
+            self.tabs.addTab(tab.view, spec.title)
+
+    def tab(self, name: str) -> Tab:
+        """The built tab registered as ``name`` (KeyError if there is none)."""
+        return self._tabs[name]
+
+    def show_tab(self, name: str) -> Tab:
+        """Make the tab ``name`` current; returns it."""
+        tab = self._tabs[name]
+        self.tabs.setCurrentWidget(tab.view)
+        return tab
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.add_folder_action = QAction("&Add music folder…", self)
@@ -142,19 +143,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         self.add_folder_action.triggered.connect(self.choose_folder)
         self.rescan_action.triggered.connect(self.rescan)
-        self.save_playlist_action.triggered.connect(self.choose_playlist_file)
+        self.save_playlist_action.triggered.connect(partial(choose_playlist_file, self))
         quit_action.triggered.connect(self.close)
 
     def _wire(self) -> None:
-        view = self.library_view
-        view.query_edited.connect(self.search.set_query)
-        view.query_submitted.connect(self.search.run_now)
-        view.current_track_changed.connect(self.show_track)
-        view.track_activated.connect(self.play_track)
-        view.save_playlist_button.clicked.connect(self.choose_playlist_file)
-        view.save_search_button.clicked.connect(self.save_current_search)
-        self.search.results_ready.connect(self.show_results)
-        self.search.failed.connect(self.show_error)
         self.sidebar.entry_selected.connect(self.select_scope)
         self.details.play_clicked.connect(self.play_track)
         self.details.more_like_this_clicked.connect(self.more_like_this)
@@ -165,18 +157,11 @@ class MainWindow(QMainWindow):
         self.jobs.finished.connect(self._job_finished)
         self._live_timer.timeout.connect(self._live_refresh)
         self.tabs.currentChanged.connect(self._tab_changed)
-        self.map.play_requested.connect(self.play_track)
-        self.map.show_ids_requested.connect(self.show_ids)
-        self.map.playlist_requested.connect(self.choose_playlist_file)
-        self.map.failed.connect(self.show_error)
-        self.map.tag_requested.connect(self.tag_tracks)
-        for controller in (self.tagging, self.training, self.models):
-            controller.failed.connect(self.show_error)
-        self.tagging.info.connect(self.show_info)
-        self.models.info.connect(self.show_info)
-        self.tagging.library_changed.connect(self._library_changed)
-        self.training.activate_requested.connect(self.models.activate)
-        self.models.model_activated.connect(self._model_activated)
+        self.pipeline.failed.connect(self.show_error)
+        self.pipeline.info.connect(self.show_info)
+        self.pipeline.status.connect(self.status_label.setText)
+        self.pipeline.model_ready.connect(self.search.run_now)
+        self.pipeline.vectors_changed.connect(self.vectors_changed)
 
     # ---- library state -----------------------------------------------------------------------
     @property
@@ -234,7 +219,7 @@ class MainWindow(QMainWindow):
                 self.library_view.select_row(self.model.row_of(current))
         else:
             self.model.refresh()
-        self.map.set_results(result.ids, result.scores)
+        self.results_changed.emit(result)
         what = {"like": "that sound alike", "sound": "by sound and tags",
                 "metadata": "by tags"}.get(result.mode, "")
         count = f"{len(result.ids):,} track{'s' if len(result.ids) != 1 else ''}"
@@ -248,7 +233,7 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def select_scope(self, kind: str, value: str) -> None:
         """The sidebar picked library / folder / saved search / playlist."""
-        self.tabs.setCurrentWidget(self.library_view)
+        self.show_tab("library")
         if kind == "search":
             self.library_view.search.setText(value)
             self.search.set_scope(Scope())
@@ -282,14 +267,14 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def more_like_this(self, track_id: int) -> None:
         """Show the tracks that sound like ``track_id``."""
-        self.tabs.setCurrentWidget(self.library_view)
+        self.show_tab("library")
         self.library_view.search.clear()
         self.search.more_like(track_id)
 
     @Slot(list)
     def show_ids(self, ids: list[int]) -> None:
         """Show exactly these tracks in the library table (e.g. a map selection)."""
-        self.tabs.setCurrentWidget(self.library_view)
+        self.show_tab("library")
         self.model.set_ids(ids)
         self.library_view.show_ranked()
         self.library_view.set_status(f"{len(ids):,} selected tracks")
@@ -297,85 +282,32 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def tag_tracks(self, ids: list[int]) -> None:
         """Review tag proposals for just these tracks."""
-        self.tabs.setCurrentWidget(self.tagging_view)
-        self.tagging.restrict_to(ids)
+        self.tag_requested.emit(list(ids))
 
     @Slot(int)
-    def _tab_changed(self, _index: int) -> None:
-        current = self.tabs.currentWidget()
+    def _tab_changed(self, index: int) -> None:
+        if not 0 <= index < len(self._specs):
+            return
+        spec = self._specs[index]
         # Track details belong with the views that show tracks; the other panels get the room.
-        self.details.setVisible(current in (self.library_view, self.map_view))
-        if current is self.map_view and self._map_stale:
-            self._map_stale = False
-            self.map.refresh()
-        elif current is self.tagging_view:
-            self.tagging.reload()
-        elif current is self.training_view:
-            self.training.detect_devices()
-        elif current is self.models_view:
-            self.models.refresh()
+        self.details.setVisible(spec.shows_tracks)
+        shown = self._tabs[spec.name].on_shown
+        if shown is not None:
+            shown()
 
     @Slot()
-    def _library_changed(self) -> None:
+    def refresh_tracks(self) -> None:
+        """Re-read the visible rows and the details (files' tags changed)."""
         self.model.refresh()
         if self.details.track_id is not None:
             self.show_track(self.details.track_id)
 
     @Slot(str)
-    def _model_activated(self, path: str) -> None:
+    def use_model(self, path: str) -> None:
+        """The active model changed: use it from the next job on and embed what it lacks."""
         self.ctx.models.switch(path)
-        self._map_stale = True
-        self.start_embedding()
-
-    def save_current_search(self) -> None:
-        """Keep the current query in the sidebar."""
-        query = self.library_view.search.text().strip()
-        if not query:
-            self.show_info("Type a search first, then save it.")
-            return
-        name, ok = QInputDialog.getText(self, "Save search", "Name:", text=query)
-        if ok and name.strip():
-            self.add_saved_search(name.strip(), query)
-
-    def add_saved_search(self, name: str, query: str) -> None:
-        """Store a saved search (replacing one with the same name)."""
-        kept = [s for s in self.ctx.settings.value.saved_searches if s.name != name]
-        self.ctx.settings.update(saved_searches=(*kept, SavedSearch(name, query)))
-        self.sidebar.set_saved_searches(
-            [(s.name, s.query) for s in self.ctx.settings.value.saved_searches])
-
-    def choose_playlist_file(self, ids: list[int] | bool | None = None) -> None:
-        """Ask where to save the results (or ``ids``) as M3U8, then save."""
-        ids = list(ids) if isinstance(ids, list) and ids else self.model.ids
-        if not ids:
-            self.show_info("There are no results to save.")
-            return
-        self.ctx.playlists_dir.mkdir(parents=True, exist_ok=True)
-        suggested = self.ctx.playlists_dir / f"{self.library_view.search.text() or 'playlist'}.m3u8"
-        path, _ = QFileDialog.getSaveFileName(self, "Save playlist", str(suggested),
-                                              "Playlists (*.m3u8)")
-        if path:
-            self.save_playlist(Path(path), ids)
-
-    def save_playlist(self, path: Path, ids: list[int] | None = None) -> int:
-        """Write the results (or ``ids``) to an M3U8 file; returns the number of entries."""
-        if self._reader is None:
-            return 0
-        ids = self.model.ids if ids is None else ids
-        rows = queries.fetch_rows(self._reader, ids)
-        entries = [
-            playlists.PlaylistEntry(rows[i].path, rows[i].duration,
-                                    " - ".join(x for x in (rows[i].artist, rows[i].title) if x))
-            for i in ids if i in rows
-        ]
-        try:
-            count = playlists.write_m3u8(path.with_suffix(".m3u8"), entries)
-        except OSError as error:
-            self.show_error(f"Cannot save the playlist {path}: {error.strerror or error}")
-            return 0
-        self.sidebar.set_playlists(playlists.list_playlists(self.ctx.playlists_dir))
-        self.show_info(f"Saved {count} tracks to {path.with_suffix('.m3u8')}")
-        return count
+        self.vectors_changed.emit()
+        self.pipeline.start_embedding()
 
     # ---- scanning ----------------------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -396,53 +328,8 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def start_scan(self, folders: list[str]) -> None:
         """Scan ``folders`` in the background; the library stays usable meanwhile."""
-        if self.ctx.database is None:
-            self.show_error("The library could not be opened, so nothing can be scanned.")
-            return
-        known = list(self.ctx.settings.value.music_folders)
-        self.ctx.settings.update(music_folders=tuple(dict.fromkeys([*known, *folders])))
-        job = partial(scan_folders, self.ctx.database, folders)
-        if not self.jobs.start("Scanning", job, self._after_scan, pool="io"):
-            self.show_info(f"Wait for “{self.jobs.title}” to finish, or stop it first.")
-            return
-        self.stack.setCurrentWidget(self.splitter)
-
-    def _after_scan(self, result: JobResult) -> None:
-        if result.errors:
-            shown = "\n".join(result.errors[:5])
-            more = f"\n… and {len(result.errors) - 5:,} more" if len(result.errors) > 5 else ""
-            self.show_error(f"Some files could not be read:\n{shown}{more}")
-        if not result.cancelled:
-            # Started after the scan job has been cleared, from the event loop.
-            QTimer.singleShot(0, self, self.start_embedding)
-
-    def start_embedding(self) -> None:
-        """Embed the tracks that have no vector for the active model (model worker)."""
-        if self.ctx.database is None or self.jobs.busy:
-            return
-        job = partial(active_model.embed_new_tracks, self.ctx.models, self.ctx.database)
-        self.jobs.start("Listening to tracks", job, self._after_embedding, pool="model")
-
-    def _after_embedding(self, result: JobResult) -> None:
-        self._map_stale = True
-        if result.errors:
-            self.show_error(f"Some tracks could not be listened to: {result.errors[0]}"
-                            + (f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1
-                               else ""))
-
-    def load_model(self) -> None:
-        """Load the active model in the background, then search by sound too."""
-        self.ctx.runner.run(partial(active_model.load_model, self.ctx.models),
-                            self._model_loaded, self._model_missing, pool="model",
-                            name="load model")
-
-    @Slot(object)
-    def _model_loaded(self, _embedder: object) -> None:
-        self.search.run_now()
-
-    @Slot(object)
-    def _model_missing(self, error: BaseException) -> None:
-        self.status_label.setText(f"Searching tags only: {error}")
+        if self.pipeline.start_scan(folders):
+            self.stack.setCurrentWidget(self.splitter)
 
     @Slot(str)
     def _job_started(self, title: str) -> None:
@@ -454,7 +341,7 @@ class MainWindow(QMainWindow):
         self._live_timer.stop()
         summary = getattr(result, "summary", None)
         self.status_label.setText(summary() if callable(summary) else f"{title}: done")
-        self._map_stale = True
+        self.vectors_changed.emit()
         self.reload_library()
 
     @Slot(str, str)
@@ -488,7 +375,7 @@ class MainWindow(QMainWindow):
         """Stop playback and background work before closing."""
         self.player.stop()
         self._live_timer.stop()
-        self.training.shutdown()
+        self.closing.emit()
         self.ctx.runner.shutdown(3000)
         if self._reader is not None:
             self._reader.close()

@@ -5,15 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from slapdesk.library import map_projection as projection
+from slapdesk.library.jobs.search import SearchAnswer
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import open_readonly
+from slapdesk.ui.playlist_actions import choose_playlist_file
+from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskContext, TaskRunner
 from slapdesk.ui.views.map_view import MapView
+
+if TYPE_CHECKING:
+    from slapdesk.ui.main_window import MainWindow
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class MapController(QObject):
         self._library_path = library_path
         self.view = view
         self.data: MapData | None = None
+        self.stale = True  # the vectors changed since the map was drawn
         self._scores: dict[int, float] = {}
         self._result_ids: list[int] = []
         view.refresh_requested.connect(self.refresh)
@@ -78,6 +86,23 @@ class MapController(QObject):
             return
         self._runner.run(partial(load_map, self._library_path), self._on_loaded, self._on_error,
                          pool="cpu", name="map")
+
+    @Slot()
+    def mark_stale(self) -> None:
+        """The vectors changed: draw the map again the next time it is shown."""
+        self.stale = True
+
+    @Slot()
+    def refresh_if_stale(self) -> None:
+        """Recompute the projection if the vectors changed since the last time."""
+        if self.stale:
+            self.stale = False
+            self.refresh()
+
+    @Slot(object)
+    def show_answer(self, answer: SearchAnswer) -> None:
+        """The window shows a new search answer (for "colour by results")."""
+        self.set_results(answer.ids, answer.scores)
 
     def set_results(self, ids: list[int], scores: dict[int, float]) -> None:
         """The current search results (for "colour by results")."""
@@ -111,3 +136,18 @@ class MapController(QObject):
                 self.view.colour_by_score(ranks)
         else:
             self.view.colour_by_category(self.data.categories.get(mode, []))
+
+
+@register_tab("map", "Map", 30, shows_tracks=True)
+def map_tab(window: MainWindow) -> Tab:
+    """The embedding map, recomputed when shown after the vectors changed."""
+    view = MapView()
+    controller = MapController(window.ctx.runner, window.ctx.library_path, view, window)
+    controller.play_requested.connect(window.play_track)
+    controller.show_ids_requested.connect(window.show_ids)
+    controller.playlist_requested.connect(partial(choose_playlist_file, window))
+    controller.failed.connect(window.show_error)
+    controller.tag_requested.connect(window.tag_tracks)
+    window.results_changed.connect(controller.show_answer)
+    window.vectors_changed.connect(controller.mark_stale)
+    return Tab(view, controller, controller.refresh_if_stale)

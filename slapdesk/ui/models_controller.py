@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from slapdesk.library import models as bundles
 from slapdesk.ui.context import AppContext
+from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskContext
 from slapdesk.ui.views.models_view import ModelsView
+
+if TYPE_CHECKING:
+    from slapdesk.ui.main_window import MainWindow
 
 
 def _import(source: Path, models_dir: Path, _ctx: TaskContext) -> bundles.ModelBundle:
@@ -69,3 +74,15 @@ class ModelsController(QObject):
     @Slot(int, int)
     def _preferences(self, debounce_ms: int, result_limit: int) -> None:
         self.ctx.settings.update(search_debounce_ms=debounce_ms, result_limit=result_limit)
+
+
+@register_tab("models", "Models", 50)
+def models_tab(window: MainWindow) -> Tab:
+    """The model bundles: import one, pick the active one; search preferences."""
+    view = ModelsView()
+    controller = ModelsController(window.ctx, view, window)
+    controller.failed.connect(window.show_error)
+    controller.info.connect(window.show_info)
+    controller.model_activated.connect(window.use_model)
+    window.model_requested.connect(controller.activate)
+    return Tab(view, controller, controller.refresh)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from slapdesk.library.jobs.active_model import ModelHolder
 from slapdesk.library.jobs.search import Scope, SearchAnswer, run_search
 from slapdesk.library.search.index_cache import IndexCache
+from slapdesk.ui.playlist_actions import choose_playlist_file, save_current_search
+from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskRunner
+from slapdesk.ui.views.library_view import LibraryView
+
+if TYPE_CHECKING:
+    from slapdesk.ui.main_window import MainWindow
 
 
 class SearchController(QObject):
@@ -92,3 +99,22 @@ class SearchController(QObject):
     @Slot(object)
     def _on_error(self, error: BaseException) -> None:
         self.failed.emit(f"Search failed: {error}")
+
+
+@register_tab("library", "Library", 10, shows_tracks=True)
+def library_tab(window: MainWindow) -> Tab:
+    """The track table and the search box, searching as the user types."""
+    settings = window.ctx.settings.value
+    view = LibraryView(window.model)
+    search = SearchController(window.ctx.runner, window.ctx.library_path,
+                              settings.search_debounce_ms, settings.result_limit,
+                              window.ctx.models, window)
+    view.query_edited.connect(search.set_query)
+    view.query_submitted.connect(search.run_now)
+    view.current_track_changed.connect(window.show_track)
+    view.track_activated.connect(window.play_track)
+    view.save_playlist_button.clicked.connect(partial(choose_playlist_file, window))
+    view.save_search_button.clicked.connect(partial(save_current_search, window))
+    search.results_ready.connect(window.show_results)
+    search.failed.connect(window.show_error)
+    return Tab(view, search)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -20,7 +21,11 @@ from slapdesk.library.store.track_rows import ProposalRow
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 from slapdesk.ui.proposal_model import ProposalTableModel
+from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.views.tagging_view import TaggingView
+
+if TYPE_CHECKING:
+    from slapdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +182,20 @@ class TaggingController(QObject):
             self.info.emit(result.summary())
         self.library_changed.emit()
         self.reload()
+
+
+@register_tab("tagging", "Auto-tag", 20)
+def tagging_tab(window: MainWindow) -> Tab:
+    """Tag proposals to review, apply and undo."""
+    view = TaggingView(ProposalTableModel(window))
+    controller = TaggingController(window.ctx, view, window.jobs, window.ctx.models, window)
+    controller.failed.connect(window.show_error)
+    controller.info.connect(window.show_info)
+    controller.library_changed.connect(window.refresh_tracks)
+
+    def review(track_ids: list[int]) -> None:
+        window.show_tab("tagging")
+        controller.restrict_to(track_ids)
+
+    window.tag_requested.connect(review)
+    return Tab(view, controller, controller.reload)

@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
@@ -13,8 +14,12 @@ from PySide6.QtWidgets import QFileDialog
 from slapdesk.library.jobs import training
 from slapdesk.library.jobs.training import MetricsTail, TrainOptions
 from slapdesk.ui.context import AppContext
+from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskContext
 from slapdesk.ui.views.training_view import PLOTS, TrainingView
+
+if TYPE_CHECKING:
+    from slapdesk.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 POLL_MS = 500  # how often metrics.jsonl is read while a run is going
@@ -255,3 +260,14 @@ class TrainingController(QObject):
             self.process.terminate()
             if not self.process.waitForFinished(5000):
                 self.process.kill()
+
+
+@register_tab("training", "Training", 40)
+def training_tab(window: MainWindow) -> Tab:
+    """Train or fine-tune a model and watch its curves."""
+    view = TrainingView()
+    controller = TrainingController(window.ctx, view, window)
+    controller.failed.connect(window.show_error)
+    controller.activate_requested.connect(window.model_requested)
+    window.closing.connect(controller.shutdown)
+    return Tab(view, controller, controller.detect_devices)

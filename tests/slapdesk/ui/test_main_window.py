@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QPolygonF
 
 from slapdesk.library.store import track_rows as queries
+from slapdesk.ui import playlist_actions
 from slapdesk.ui.tasks import TaskRunner
 from slapdesk.ui.track_table_model import COLUMNS
 
@@ -93,7 +94,7 @@ def test_playlist_round_trip(make_window, music_folder: Path, tmp_path: Path) ->
     window = make_window([str(music_folder)])
     window.search.run_now("flac")
     target = window.ctx.playlists_dir / "flac only.m3u8"
-    assert window.save_playlist(target) == 1
+    assert playlist_actions.save_playlist(window, target) == 1
     text = target.read_text(encoding="utf-8").splitlines()
     assert text[0] == "#EXTM3U"
     assert text[1] == "#EXTINF:1,The Testers - Tone flac"
@@ -106,7 +107,7 @@ def test_playlist_round_trip(make_window, music_folder: Path, tmp_path: Path) ->
 
 def test_saved_search_is_kept_in_settings(make_window, music_folder: Path, tmp_path) -> None:
     window = make_window([str(music_folder)])
-    window.add_saved_search("Oggs", "ogg")
+    playlist_actions.add_saved_search(window, "Oggs", "ogg")
     assert window.sidebar.entries("search") == [("Oggs", "ogg")]
     saved = (tmp_path / "config" / "settings.toml").read_text()
     assert 'name = "Oggs"' in saved
@@ -165,8 +166,8 @@ def test_more_like_this_ranks_the_track_itself_first(make_window, music_folder: 
 def test_map_draws_colours_and_lassoes(make_window, music_folder: Path, qtbot) -> None:
     window = make_window([str(music_folder)])
     ids = _plant_embeddings(window)
-    window.tabs.setCurrentWidget(window.map_view)
-    view = window.map_view
+    window.show_tab("map")
+    view = window.tab("map").view
     assert sorted(view.ids.tolist()) == sorted(ids)
     assert view.legend.items[0][1].text == "rock"
     xs, ys = view.xy[:, 0], view.xy[:, 1]

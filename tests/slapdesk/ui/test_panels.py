@@ -12,31 +12,31 @@ from slapdesk.library.jobs.training import MetricsTail, TrainOptions, train_comm
 @pytest.mark.slow
 def test_training_panel_runs_a_tiny_cpu_run_and_plots_it(make_window, qtbot, tmp_path) -> None:
     window = make_window()
-    window.tabs.setCurrentWidget(window.training_view)
-    panel = window.training
+    window.show_tab("training")
+    panel = window.tab("training").controller
     options = TrainOptions(out=tmp_path / "run", source="synthetic", synthetic=16,
                            model="slap_test", steps=50, batch_size=4, accumulate=2,
                            device="cpu", workers=0, freeze_text=False)
     assert panel.start(options)
     assert panel.running
-    assert not window.training_view.start_button.isEnabled()
+    assert not window.tab("training").view.start_button.isEnabled()
     qtbot.waitUntil(lambda: len(panel.points("loss")) >= 1, timeout=120_000)
     assert panel.points("samples_per_s")[0] > 0
     assert panel.points("peak_mem_mib")[0] > 10
-    assert window.training_view.status.text().startswith("Step ")
-    assert not window.training_view.grab().isNull()
+    assert window.tab("training").view.status.text().startswith("Step ")
+    assert not window.tab("training").view.grab().isNull()
     with qtbot.waitSignal(panel.process.finished, timeout=60_000):
         panel.stop()  # SIGTERM: the trainer checkpoints and exits 130
     assert not panel.running
-    assert "Stopped" in window.training_view.status.text()
-    assert window.training_view.start_button.isEnabled()
+    assert "Stopped" in window.tab("training").view.status.text()
+    assert window.tab("training").view.start_button.isEnabled()
     assert latest_checkpoint(tmp_path / "run" / "checkpoints") is not None  # --resume goes on
 
 
 def test_training_panel_refuses_bad_options_with_a_message(make_window) -> None:
     window = make_window()
     options = TrainOptions(out=Path("/nonexistent/run"), source="manifest", manifest=None)
-    assert not window.training.start(options)
+    assert not window.tab("training").controller.start(options)
     assert "choose a manifest file" in window.messages.text
 
 
@@ -67,15 +67,15 @@ def test_metrics_tail_reads_only_complete_new_lines(tmp_path: Path) -> None:
 
 def test_models_panel_lists_imports_and_activates(make_window, qtbot, tmp_path: Path) -> None:
     window = make_window()
-    window.tabs.setCurrentWidget(window.models_view)
-    names = [window.models_view.list.item(i).text() for i in range(window.models_view.list.count())]
+    models = window.show_tab("models").view
+    names = [models.list.item(i).text() for i in range(models.list.count())]
     assert all("unusable" not in n for n in names)
     not_a_bundle = tmp_path / "junk"
     not_a_bundle.mkdir()
-    window.models.import_folder(str(not_a_bundle))
+    window.tab("models").controller.import_folder(str(not_a_bundle))
     assert "Cannot import that folder" in window.messages.text
     assert "config.json is missing" in window.messages.text
-    window.models.activate(str(tmp_path / "some" / "bundle"))
+    window.tab("models").controller.activate(str(tmp_path / "some" / "bundle"))
     assert window.ctx.settings.value.active_model == str(tmp_path / "some" / "bundle")
     qtbot.waitUntil(lambda: not window.jobs.busy)
     # No usable bundle exists here: the embedding job says so instead of failing.

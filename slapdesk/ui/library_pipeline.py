@@ -1,0 +1,89 @@
+"""The library's job chain in the window: scan, then embed, then search by sound.
+
+Embedding uses the active model; searching by sound starts once that model has loaded. Each
+step is a library job run through the window's ``JobTracker``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from slapdesk.library.jobs import active_model
+from slapdesk.library.jobs.control import JobResult
+from slapdesk.library.jobs.scan import scan_folders
+from slapdesk.ui.context import AppContext
+from slapdesk.ui.jobs import JobTracker
+
+
+class LibraryPipeline(QObject):
+    """Starts the chain's jobs and says what came of them.
+
+    Signals: ``failed(message)`` and ``info(message)`` for the message bar, ``status(line)`` for
+    the status bar, ``model_ready()`` once the active model is loaded, ``vectors_changed()``
+    after an embedding run.
+    """
+
+    failed = Signal(str)
+    info = Signal(str)
+    status = Signal(str)
+    model_ready = Signal()
+    vectors_changed = Signal()
+
+    def __init__(self, ctx: AppContext, jobs: JobTracker, parent: QObject | None = None) -> None:
+        """Run jobs for ``ctx``'s library on ``jobs``."""
+        super().__init__(parent)
+        self.ctx = ctx
+        self.jobs = jobs
+
+    def start_scan(self, folders: list[str]) -> bool:
+        """Scan ``folders`` in the background (embedding follows); returns whether it started."""
+        if self.ctx.database is None:
+            self.failed.emit("The library could not be opened, so nothing can be scanned.")
+            return False
+        known = list(self.ctx.settings.value.music_folders)
+        self.ctx.settings.update(music_folders=tuple(dict.fromkeys([*known, *folders])))
+        job = partial(scan_folders, self.ctx.database, folders)
+        if not self.jobs.start("Scanning", job, self._after_scan, pool="io"):
+            self.info.emit(f"Wait for “{self.jobs.title}” to finish, or stop it first.")
+            return False
+        return True
+
+    def _after_scan(self, result: JobResult) -> None:
+        if result.errors:
+            shown = "\n".join(result.errors[:5])
+            more = f"\n… and {len(result.errors) - 5:,} more" if len(result.errors) > 5 else ""
+            self.failed.emit(f"Some files could not be read:\n{shown}{more}")
+        if not result.cancelled:
+            # Started after the scan job has been cleared, from the event loop.
+            QTimer.singleShot(0, self, self.start_embedding)
+
+    @Slot()
+    def start_embedding(self) -> None:
+        """Embed the tracks that have no vector for the active model (model worker)."""
+        if self.ctx.database is None or self.jobs.busy:
+            return
+        job = partial(active_model.embed_new_tracks, self.ctx.models, self.ctx.database)
+        self.jobs.start("Listening to tracks", job, self._after_embedding, pool="model")
+
+    def _after_embedding(self, result: JobResult) -> None:
+        self.vectors_changed.emit()
+        if result.errors:
+            self.failed.emit(f"Some tracks could not be listened to: {result.errors[0]}"
+                             + (f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1
+                                else ""))
+
+    def load_model(self) -> None:
+        """Load the active model in the background, then search by sound too."""
+        self.ctx.runner.run(partial(active_model.load_model, self.ctx.models),
+                            self._model_loaded, self._model_missing, pool="model",
+                            name="load model")
+
+    @Slot(object)
+    def _model_loaded(self, _embedder: object) -> None:
+        self.model_ready.emit()
+
+    @Slot(object)
+    def _model_missing(self, error: BaseException) -> None:
+        self.status.emit(f"Searching tags only: {error}")
