@@ -74,8 +74,11 @@ class ParsedQuery:
 
     @property
     def has_similarity(self) -> bool:
-        """True when there is something to rank by sound (text, negatives or like:)."""
-        return bool(self.text or self.like)
+        """True when there is something to rank by sound (text, negatives or like:).
+
+        ``-drums`` alone ranks by sound too: the tracks least like drums come first.
+        """
+        return bool(self.text or self.like or self.negatives)
 
     @property
     def is_empty(self) -> bool:

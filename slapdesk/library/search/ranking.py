@@ -130,12 +130,15 @@ class LibrarySearch:
         if total == 0:
             raise SearchError("The library is empty: scan a folder first (slapdesk scan ~/Music).")
         allowed = self._filtered_ids(parsed.text_filters, parsed.numeric_filters)
+        allowed = self._without_negative_tags(parsed.negatives, allowed)
         if parsed.like and self.index is None:
             raise SearchError(
                 "like: needs track vectors, and this library is not embedded yet: "
                 "run slapdesk embed."
             )
-        if not parsed.has_similarity:
+        if not parsed.has_similarity or (
+            not parsed.text and not parsed.like and not self._can_embed
+        ):
             return self._browse(allowed, limit)
         audio = self._audio_ranking(parsed, allowed, limit * CANDIDATE_FACTOR)
         metadata = self._metadata_ranking(parsed.words, allowed, limit * CANDIDATE_FACTOR)
@@ -167,6 +170,30 @@ class LibrarySearch:
         sql = "SELECT id FROM tracks WHERE " + " AND ".join(clauses)
         return {int(row[0]) for row in self.conn.execute(sql, params)}
 
+    @property
+    def _can_embed(self) -> bool:
+        return self.index is not None and self.embed_text is not None
+
+    def _without_negative_tags(
+        self, negatives: Sequence[str], allowed: set[int] | None
+    ) -> set[int] | None:
+        """Drop the tracks whose tags name a ``-term``: "-drums" never lists a "drums" track."""
+        terms = [w for n in negatives for w in _FTS_WORD.findall(n) if w.lower() not in _STOP_WORDS]
+        if not terms:
+            return allowed
+        match = " OR ".join(f'"{term}"*' for term in terms)
+        tagged = {
+            int(r[0])
+            for r in self.conn.execute(
+                "SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?", (match,)
+            )
+        }
+        if not tagged:
+            return allowed
+        if allowed is None:
+            allowed = {int(r[0]) for r in self.conn.execute("SELECT id FROM tracks")}
+        return allowed - tagged
+
     def _browse(self, allowed: set[int] | None, limit: int) -> list[SearchResult]:
         """Filters only: list matching tracks by artist, album, track number."""
         order = "ORDER BY lower(coalesce(artist,'')), lower(coalesce(album,'')), track_number"
@@ -174,8 +201,11 @@ class LibrarySearch:
             sql = f"SELECT id FROM tracks {order} LIMIT ?"
             ids = [int(r[0]) for r in self.conn.execute(sql, (limit,))]
         else:
-            ids = [int(r[0]) for r in self.conn.execute(f"SELECT id FROM tracks {order}")
-                   if int(r[0]) in allowed][:limit]
+            ids = [
+                int(r[0])
+                for r in self.conn.execute(f"SELECT id FROM tracks {order}")
+                if int(r[0]) in allowed
+            ][:limit]
         return self._results({track_id: (0.0, None, False) for track_id in ids}, ids)
 
     # -- rankings --------------------------------------------------------------------------
@@ -187,9 +217,10 @@ class LibrarySearch:
             parts.append(self._embed(parsed.text))
         for reference in parsed.like:
             parts.append(self._track_vector(reference))
-        if not parts:
+        if not parts and not (parsed.negatives and self.embed_text is not None):
             return None
-        vector = np.mean(parts, axis=0)
+        # With only "-terms" the query starts from nothing: away from them is the direction.
+        vector = np.mean(parts, axis=0) if parts else np.zeros(self.index.dim, np.float32)
         for negative in parsed.negatives:
             if self.embed_text is not None:
                 vector = vector - NEGATIVE_WEIGHT * self._embed(negative)
@@ -312,4 +343,3 @@ class LibrarySearch:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-

@@ -12,6 +12,7 @@ from engine.inference import Embedder
 from slapdesk.library.jobs.embed import embed_library, pending_tracks, register_model
 from slapdesk.library.scan.scanner import run_scan
 from slapdesk.library.search.ranking import LibrarySearch, SearchError, load_index
+from slapdesk.library.search.vector_index import VectorIndex
 from slapdesk.library.store.database import Database
 
 
@@ -103,3 +104,45 @@ def test_without_vectors_text_still_searches_tags(library: Database) -> None:
 def test_empty_library_says_what_to_do(tmp_path: Path) -> None:
     with Database(tmp_path / "empty.sqlite") as db, pytest.raises(SearchError, match="scan"):
         LibrarySearch(db.conn).search("anything")
+
+
+def _axis_index(db: Database) -> tuple[VectorIndex, list[int]]:
+    """Each track's vector leans towards axis 0 by a known amount: the ranking is predictable."""
+    ids = [int(r[0]) for r in db.execute("SELECT id FROM tracks ORDER BY id")]
+    lean = np.linspace(1.0, -1.0, len(ids))  # first track most "drums", last the least
+    vectors = np.stack([[x, np.sqrt(1 - x * x), 0.0] for x in lean]).astype(np.float32)
+    index = VectorIndex(3)
+    index.add(np.asarray(ids), vectors)
+    return index, ids
+
+
+def _drums_embedder(texts: list[str]) -> np.ndarray:
+    return np.stack([[1.0, 0.0, 0.0] if "drum" in t else [0.0, 0.0, 1.0] for t in texts])
+
+
+def test_a_negative_alone_ranks_the_least_like_it_first(library: Database) -> None:
+    index, ids = _axis_index(library)
+    results = LibrarySearch(library.conn, index, _drums_embedder).search("-drums", limit=8)
+    assert [r.track_id for r in results] == ids[::-1]
+    assert results[0].similarity == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_negative_with_a_filter_keeps_the_filter_and_the_order(library: Database) -> None:
+    index, ids = _axis_index(library)
+    search = LibrarySearch(library.conn, index, _drums_embedder)
+    results = search.search("path:/a/ -drums", limit=8)
+    in_a = [r.track_id for r in LibrarySearch(library.conn).search("path:/a/", limit=8)]
+    assert len(in_a) == 4
+    assert [r.track_id for r in results] == [i for i in ids[::-1] if i in in_a]
+
+
+def test_a_negative_drops_tracks_tagged_with_it(library: Database) -> None:
+    index, _ = _axis_index(library)
+    search = LibrarySearch(library.conn, index, _drums_embedder)
+    # Every fixture track's title is "Tone <format>": "-flac" removes the FLAC one by its tags,
+    # with or without vectors.
+    flac = library.execute("SELECT id FROM tracks WHERE title = 'Tone flac'").fetchone()[0]
+    with_vectors = [r.track_id for r in search.search("-flac", limit=8)]
+    tags_only = [r.track_id for r in LibrarySearch(library.conn).search("-flac", limit=8)]
+    assert flac not in with_vectors and flac not in tags_only
+    assert len(with_vectors) == len(tags_only) == 7
