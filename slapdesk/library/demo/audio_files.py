@@ -8,7 +8,6 @@ a user's music folder holds.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,33 +16,12 @@ import mutagen
 import numpy as np
 from mutagen.id3 import COMM, ID3, TALB, TBPM, TCON, TDRC, TIT2, TMOO, TPE1, TPE2, TRCK
 
+from slapdesk.library.tags import formats
+from slapdesk.library.tags.formats import Encoding
 
-@dataclass(frozen=True)
-class AudioFormat:
-    """How to encode one supported format."""
-
-    name: str  # short id used in tests, e.g. "m4a-alac"
-    suffix: str  # file extension including the dot
-    container: str  # FFmpeg muxer name
-    codec: str  # FFmpeg encoder name
-    sample_format: str  # sample format the encoder accepts
-    channels: int  # the native Vorbis encoder only accepts stereo
-    bit_rate: int | None = None  # lossy codecs only
-
-
-FORMATS: dict[str, AudioFormat] = {
-    fmt.name: fmt
-    for fmt in (
-        AudioFormat("mp3", ".mp3", "mp3", "libmp3lame", "fltp", 1, 128_000),
-        AudioFormat("flac", ".flac", "flac", "flac", "s16", 1),
-        AudioFormat("ogg", ".ogg", "ogg", "vorbis", "fltp", 2, 96_000),
-        AudioFormat("opus", ".opus", "ogg", "libopus", "flt", 1, 64_000),
-        AudioFormat("m4a-aac", ".m4a", "mp4", "aac", "fltp", 1, 128_000),
-        AudioFormat("m4a-alac", ".m4a", "mp4", "alac", "s16p", 1),
-        AudioFormat("wav", ".wav", "wav", "pcm_s16le", "s16", 1),
-        AudioFormat("aiff", ".aiff", "aiff", "pcm_s16be", "s16", 1),
-    )
-}
+# The format registry says how each flavour is encoded; every one of them is generated here.
+AudioFormat = Encoding
+FORMATS: dict[str, AudioFormat] = formats.encodings()
 
 # Opus only runs at 48 kHz; every other format keeps the rate asked for.
 _OPUS_RATE = 48_000
@@ -103,8 +81,10 @@ def encode(path: Path, samples: np.ndarray, sample_rate: int, fmt: AudioFormat) 
 
 def write_tags(path: Path, tags: Mapping[str, str | Sequence[str]]) -> None:
     """Write logical tags (title, artist, album, albumartist, genre, mood, year, ...)."""
-    suffix = path.suffix.lower()
-    if suffix in {".mp3", ".wav", ".aiff"}:
+    fmt = formats.detect(path)
+    if fmt is None or not fmt.writable:
+        raise ValueError(f"{path}: not a format whose tags can be written")
+    if fmt.tags == "id3":
         _write_id3(path, tags)
         return
     audio = mutagen.File(path)
@@ -112,11 +92,11 @@ def write_tags(path: Path, tags: Mapping[str, str | Sequence[str]]) -> None:
         raise ValueError(f"{path}: mutagen cannot open it")
     if audio.tags is None:
         audio.add_tags()
-    keys = _MP4_KEYS if suffix == ".m4a" else _VORBIS_KEYS
+    keys = _MP4_KEYS if fmt.tags == "mp4" else _VORBIS_KEYS
     for name, value in tags.items():
         values = [value] if isinstance(value, str) else list(value)
         key = keys[name]
-        if suffix == ".m4a":
+        if fmt.tags == "mp4":
             if key == "trkn":
                 audio.tags[key] = [(int(values[0]), 0)]
             elif key == "tmpo":

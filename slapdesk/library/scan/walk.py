@@ -7,7 +7,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from slapdesk.library.tags.read import AUDIO_EXTENSIONS
+from slapdesk.library.tags.formats import AUDIO_EXTENSIONS
 
 # (path, size, mtime_ns, inode, was_known) of a file to (re)read.
 FileEntry = tuple[bytes, int, int, int, bool]

@@ -14,16 +14,16 @@ which has no multi-value text frames.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from mutagen._vorbis import VComment
-from mutagen.aiff import AIFF
 from mutagen.id3 import ID3, TCON, TMOO, TXXX, Encoding
-from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm, MP4Tags
-from mutagen.wave import WAVE
+from mutagen.mp4 import AtomDataType, MP4FreeForm, MP4Tags
 
+from slapdesk.library.tags import formats
 from slapdesk.library.tags.fields import FIELD_BY_NAME
 
 OWN_PREFIX = "slapdesk_"  # logical names of the app's own fields start with this
@@ -54,22 +54,16 @@ def own_field(vocab: str) -> str:
 
 
 def container_kind(audio: Any) -> str:
-    """``"id3"``, ``"vorbis"`` or ``"mp4"`` for a loaded mutagen file, by its native tag type.
+    """``"id3"``, ``"vorbis"`` or ``"mp4"`` for a loaded mutagen file: its format's tag family.
 
     Raises:
-        UnsupportedFieldError: for other tag systems (APEv2, ASF, ...).
+        UnsupportedFieldError: for formats SlapDesk does not write (APEv2, ASF, AAC, ...).
     """
-    if isinstance(audio, MP4):
-        return "mp4"
-    if isinstance(audio.tags, ID3) or isinstance(audio, WAVE | AIFF):
-        return "id3"
-    if isinstance(audio.tags, VComment):
-        return "vorbis"
-    if audio.tags is None and type(audio).__name__ in {"FLAC", "OggVorbis", "OggOpus"}:
-        return "vorbis"
-    if audio.tags is None and type(audio).__name__ == "MP3":
-        return "id3"
-    raise UnsupportedFieldError(f"{type(audio).__name__} files are not supported for writing")
+    fmt = formats.of_audio(audio)
+    if fmt is None or fmt.tags is None or not fmt.writable:
+        name = fmt.name if fmt is not None else type(audio).__name__
+        raise UnsupportedFieldError(f"{name} files are not supported for writing")
+    return fmt.tags
 
 
 def id3_version(audio: Any) -> int:
@@ -119,12 +113,16 @@ def get_field(audio: Any, kind: str, field: str, v2_version: int = 4) -> list[st
 
 
 def set_field(audio: Any, kind: str, field: str, values: Sequence[str], v2_version: int) -> None:
-    """Set one logical field to ``values`` (an empty list removes it); nothing else changes."""
+    """Set one logical field to the raw list ``values`` (empty: remove it); nothing else changes.
+
+    The values are stored as given: a caller that wants ID3v2.3's joined form passes it
+    (``to_container``), and an undo that restores a multi-value v2.3 frame gets it back exactly.
+    """
     if audio.tags is None:
         audio.add_tags()
     tags = audio.tags
     key = container_key(kind, field, v2_version)
-    raw = to_container(kind, values, v2_version)
+    raw = [str(v) for v in values]
     if kind == "id3":
         _set_id3(tags, key, raw)
     elif kind == "vorbis":
@@ -186,10 +184,12 @@ def _set_mp4(tags: MP4Tags, key: str, raw: list[str]) -> None:
 
 
 def snapshot(audio: Any, kind: str, exclude: Sequence[str]) -> list[tuple[str, str]]:
-    """Every field except the ``exclude`` keys, as comparable (key, repr) pairs.
+    """Every field except the ``exclude`` keys, as comparable (key, digest) pairs.
 
     Used to prove a write changed nothing but our fields: two snapshots are equal exactly when
-    all the user's other frames / comments / atoms have the same values, encodings and types.
+    all the user's other frames / comments / atoms hold the same data. ID3 frames are compared
+    as loaded without mutagen's version translation (the writer loads them so), by the bytes
+    of their serialised data: a v2.3 frame mutagen would convert shows up as changed.
     """
     tags = audio.tags
     if tags is None:
@@ -198,5 +198,41 @@ def snapshot(audio: Any, kind: str, exclude: Sequence[str]) -> list[tuple[str, s
     if kind == "vorbis":
         pairs = [(k, v) for k, v in tags if k.lower() not in skip]
         return [("\0vendor", tags.vendor), *pairs]
+    if kind == "id3":
+        frames = sorted(
+            (key, _frame_digest(frame)) for key, frame in tags.items() if key.lower() not in skip
+        )
+        unknown = getattr(tags, "unknown_frames", [])
+        if unknown:  # frames mutagen does not parse: kept as raw bytes
+            frames.insert(0, ("\0unknown", hashlib.sha1(b"\0".join(unknown)).hexdigest()))
+        return frames
     # (The ID3 version is checked on its own: a new tag has one, a missing tag none.)
-    return sorted((k, repr(v)) for k, v in tags.items() if k.lower() not in skip)
+    return sorted((k, _digest(v)) for k, v in tags.items() if k.lower() not in skip)
+
+
+def _frame_digest(frame: Any) -> str:
+    try:
+        data = frame._writeData()  # the frame's payload as mutagen writes it
+    except Exception:
+        return _digest(repr(frame))
+    return f"{type(frame).__name__}:{hashlib.sha1(data).hexdigest()}"
+
+
+def _digest(value: Any) -> str:
+    digest = hashlib.sha1()
+    _feed(digest, value)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, value: Any) -> None:
+    # Pictures run to megabytes: hash their bytes instead of building a repr of them.
+    if isinstance(value, bytes | bytearray):
+        extra = sorted(vars(value).items()) if hasattr(value, "__dict__") else []
+        digest.update(f"{type(value).__name__}{extra!r}{len(value)}:".encode())
+        digest.update(value)
+    elif isinstance(value, list | tuple):
+        digest.update(f"{type(value).__name__}[{len(value)}]".encode())
+        for item in value:
+            _feed(digest, item)
+    else:
+        digest.update(repr(value).encode("utf-8", "surrogatepass"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 Kind = Literal["text", "list", "int", "float"]
 
@@ -193,6 +193,7 @@ def _mp4_genre_fallback(tags: Any) -> list[str]:
 # -- public --------------------------------------------------------------------------------------
 
 Container = Literal["id3", "vorbis", "mp4", "ape", "asf", "other"]
+_FAMILIES = frozenset(("id3", "vorbis", "mp4", "ape", "asf"))
 
 
 def container_of(tags: Any) -> Container:
@@ -211,11 +212,15 @@ def container_of(tags: Any) -> Container:
     return "other"
 
 
-def read_fields(tags: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def read_fields(
+    tags: Any, family: str | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Read every logical field and every text tag from a mutagen tags object.
 
     Args:
         tags: ``mutagen.FileType.tags`` (ID3, Vorbis comment, MP4, APEv2, ASF); may be None.
+        family: the file format's tag family (``formats.Format.tags``: the column of
+            ``FIELDS`` to read with); None: told from the tags object's type.
 
     Returns:
         ``(fields, raw)``: logical name -> column value (None when absent), and the file's
@@ -224,7 +229,7 @@ def read_fields(tags: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     fields: dict[str, Any] = dict.fromkeys(FIELD_BY_NAME)
     if tags is None:
         return fields, {}
-    container = container_of(tags)
+    container = cast(Container, family) if family in _FAMILIES else container_of(tags)
     if container == "id3":
         for field in FIELDS:
             fields[field.name] = convert(field, _id3_field(tags, field))

@@ -13,18 +13,24 @@ file's last 64 KiB) or a handful of headers, so they cost microseconds per file:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, BinaryIO
+
+# A check: (mutagen stream info, the open file, its size, its last 64 KiB) -> damage or None.
+Check = Callable[[Any, BinaryIO, int, bytes], str | None]
 
 # Damage below this many bytes or this fraction is ignored (padding, rounding, ID3v1 tags).
 _MP3_SLACK_BYTES = 1024
 _MP3_SLACK_FRACTION = 0.005
 
 
-def find_damage(kind: str, info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+def find_damage(
+    check: Check | None, info: Any, source: BinaryIO, size: int, tail: bytes
+) -> str | None:
     """Describe how a file is broken in one line, or return None when it looks whole.
 
     Args:
-        kind: the format key from ``tagread.sniff`` (``wav``, ``flac``, ``ogg``, ...).
+        check: the format's check (``formats.Format.integrity_check``); None: no check.
         info: mutagen's stream info for the file.
         source: the open file (or an in-memory copy of a small one).
         size: the file size in bytes.
@@ -33,7 +39,6 @@ def find_damage(kind: str, info: Any, source: BinaryIO, size: int, tail: bytes) 
     Returns:
         ``"truncated: ..."`` style text, or None.
     """
-    check = _CHECKS.get(kind)
     if check is None:
         return None
     try:
@@ -42,7 +47,8 @@ def find_damage(kind: str, info: Any, source: BinaryIO, size: int, tail: bytes) 
         return None  # the check is a bonus; mutagen already read the file
 
 
-def _iff(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+def check_iff(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+    """WAV / AIFF: the RIFF / FORM size must fit in the file."""
     source.seek(0)
     header = source.read(12)
     byteorder = "little" if header[:4] == b"RIFF" else "big"
@@ -55,7 +61,8 @@ def _iff(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
     return None
 
 
-def _mp4(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+def check_mp4(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+    """MP4: every top-level atom must fit in the file."""
     offset = 0
     while offset + 8 <= size:
         source.seek(offset)
@@ -74,7 +81,8 @@ def _mp4(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
     return None
 
 
-def _ogg(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+def check_ogg(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+    """Ogg: the last page must be complete and end the stream."""
     start = tail.rfind(b"OggS")
     if start < 0 or len(tail) - start < 27:
         return "truncated: no complete Ogg page at the end of the file"
@@ -88,7 +96,8 @@ def _ogg(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
     return None
 
 
-def _mp3(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+def check_mp3(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+    """MP3 with a Xing/Info header: the audio must be as long as the header says."""
     # Without a Xing/Info/VBRI header mutagen derives the length from the file size, so a
     # truncated CBR file simply reports its shorter, true length.
     if getattr(info, "bitrate_mode", None) is None or getattr(info, "sketchy", False):
@@ -160,7 +169,8 @@ def _flac_frame_end(header: bytes, info: Any) -> int | None:
     return start + (block_size or 0)
 
 
-def _flac(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+def check_flac(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
+    """FLAC: the last frame must reach the sample count STREAMINFO promises."""
     total = getattr(info, "total_samples", 0)
     if not total:
         return None
@@ -178,18 +188,3 @@ def _flac(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None:
         rate = info.sample_rate or 1
         return f"truncated: audio ends at {end / rate:.1f} s of {total / rate:.1f} s"
     return None
-
-
-_CHECKS = {
-    "wav": _iff,
-    "aiff": _iff,
-    "m4a": _mp4,
-    "ogg": _ogg,
-    "opus": _ogg,
-    "oggflac": _ogg,
-    "speex": _ogg,
-    "mp3": _mp3,
-    "flac": _flac,
-}
-
-__all__ = ["find_damage"]

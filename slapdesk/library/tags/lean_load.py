@@ -10,7 +10,8 @@ these loaders seek past them and hand mutagen only the rest:
 - MP4: drop ``covr`` (and any item over 1 MiB) from the parsed atom tree before mutagen reads
   the metadata items.
 
-Each loader returns an object with mutagen's ``info`` and ``tags``.
+Each loader returns an object with mutagen's ``info`` and ``tags``; the format registry
+(``formats.Format.lean_loader``) says which format uses which.
 """
 
 from __future__ import annotations
@@ -155,6 +156,3 @@ def load_mp4(source: BinaryIO) -> LoadedFile:
         ]
         tags = mp4.MP4Tags(atoms, source)
     return LoadedFile(info, tags)
-
-
-LEAN_LOADERS = {"flac": load_flac, "mp3": load_mp3, "m4a": load_mp4}
