@@ -1,12 +1,15 @@
-"""The crash test: SIGKILL the tag writer at random moments; every file must be old or new.
+"""The crash test: SIGKILL the tag writer mid-run; every file must end old or new.
 
 A child process (forked after the imports, so a kill costs milliseconds, not an interpreter
-start) applies a journaled run to one file of every format; the parent kills it after a random
-delay drawn over the run's measured duration. After each kill: start-up recovery runs, no temp
-file is left, every file holds exactly its old or exactly its new tags, its audio packets are
-unchanged, and the journal agrees with the file. Values alternate between tags that fit the
-padding (in-place path) and tags that outgrow it (atomic path). Then every run is undone, newest
-first, with more kills during the undo runs: each file must end exactly as it was made.
+start) applies a journaled run to one file of every format and SIGKILLs itself at a chosen
+I/O event: the n-th write SlapDesk makes into a music folder (after half of its bytes reached
+the file) or the n-th COMMIT of the library (before it). Event numbers are drawn from a seeded
+generator over the count of one uninterrupted run, so the kill points are the same on a fast
+and on a loaded machine. After each kill: start-up recovery runs, no temp file is left, every
+file holds exactly its old or exactly its new tags, its audio packets are unchanged, and the
+journal agrees with the file. Values alternate between tags that fit the padding (in place)
+and tags that outgrow it (the copy). Then every run is undone, newest first, with kills inside
+the undo runs' file writes: each file must end exactly as it was made.
 """
 
 from __future__ import annotations
@@ -16,15 +19,15 @@ import random
 import shutil
 import signal
 import sys
-import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from slapdesk.library.demo.audio_files import FORMATS, make_track
 from slapdesk.library.store.database import Database
-from slapdesk.library.tags import journal
+from slapdesk.library.tags import journal, rollback
 from slapdesk.library.tags import runs as tagruns
 from slapdesk.library.tags import write as tagwrite
 from slapdesk.library.tags.plan import PlannedChange
@@ -45,30 +48,82 @@ TARGETS = (
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-def _in_child(library: Path, job) -> int:
-    """Fork a child that runs ``job(db)`` on its own connection and exits; returns its pid."""
+class _Events:
+    """Counts I/O events in the child and SIGKILLs it at event ``kill_at`` (None: never)."""
+
+    def __init__(self, kill_at: int | None, commits: bool) -> None:
+        self.kill_at, self.commits, self.count, self.writes = kill_at, commits, 0, 0
+        self._open = rollback.open_for_write
+
+    def _tick(self) -> bool:
+        self.count += 1
+        return self.count == self.kill_at
+
+    def statement(self, sql: str) -> None:
+        if self.commits and sql.strip().upper() == "COMMIT" and self._tick():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def open(self, path: Any, mode: str) -> Any:
+        return _KillingFile(self._open(path, mode), self)
+
+
+class _KillingFile:
+    def __init__(self, inner: Any, events: _Events) -> None:
+        self._inner, self._events = inner, events
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._events.writes += bool(len(view))
+        if len(view) and self._events._tick():
+            self._inner.write(bytes(view[: len(view) // 2]))  # a write torn by the kill
+            self._inner.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self._inner.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __enter__(self) -> _KillingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.close()
+
+
+def _in_child(
+    library: Path, job, kill_at: int | None, commits: bool = True
+) -> tuple[bool, tuple[int, int]]:
+    """Run ``job(db)`` in a forked child, killed at event ``kill_at``.
+
+    Returns:
+        Whether it was killed; for a finished child, its (events, file writes) seen.
+    """
+    counted = library.with_name("events")
     pid = os.fork()
     if pid == 0:  # the child: never return into pytest
         code = 1
         try:
-            job(Database(library))
+            db = Database(library)
+            events = _Events(kill_at, commits)
+            db.conn.set_trace_callback(events.statement)
+            rollback.open_for_write = events.open  # type: ignore[assignment]
+            job(db)
+            counted.write_text(f"{events.count} {events.writes}")
             code = 0
         finally:
             os._exit(code)
-    return pid
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        assert os.WTERMSIG(status) == signal.SIGKILL
+        return True, (0, 0)
+    assert os.WEXITSTATUS(status) == 0, "the child failed"
+    events, writes = counted.read_text().split()
+    return False, (int(events), int(writes))
 
 
 def _apply(paths: list[Path], values: tuple[str, ...]):
     changes = [PlannedChange.make(p, "genre", values) for p in paths]
     return lambda db: journal.apply_changes(db, changes, "replace")
-
-
-def _kill_after(pid: int, delay: float) -> bool:
-    """SIGKILL the child after ``delay`` seconds; False when it had finished by then."""
-    time.sleep(delay)
-    os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    return os.WIFSIGNALED(status)
 
 
 class _Checker:
@@ -140,10 +195,9 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(tmp_path: Path) 
     check = _Checker(db, music, paths)
     before_run: dict[int, dict[Path, dict]] = {}  # run id -> each file's tags before it
 
-    # Calibrate: one uninterrupted run gives the span to draw kill times from.
-    started = time.monotonic()
-    os.waitpid(_in_child(library, _apply(paths, TARGETS[0])), 0)
-    span = time.monotonic() - started
+    # One uninterrupted run counts the I/O events to draw kill points from.
+    killed, (span, writes) = _in_child(library, _apply(paths, TARGETS[0]), None)
+    assert not killed and span > writes > len(paths)
     before_run[check.last_run()] = dict(check.state)
     check.state = {p: expected[p, 0] for p in paths}
     assert {p: all_tags(p) for p in paths} == check.state
@@ -152,9 +206,7 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(tmp_path: Path) 
     for kill in range(KILLS_APPLY):
         target = (kill + 1) % len(TARGETS)
         previous, last = dict(check.state), check.last_run()
-        child = _in_child(library, _apply(paths, TARGETS[target]))
-        if not _kill_after(child, rng.uniform(0, span * 1.2)):
-            span *= 0.8  # the machine got faster than calibrated: keep the kills mid-run
+        _in_child(library, _apply(paths, TARGETS[target]), rng.randint(1, span))
         check.after_kill({p: expected[p, target] for p in paths})
         if check.last_run() != last:
             before_run[check.last_run()] = previous
@@ -185,9 +237,9 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(tmp_path: Path) 
         }
         if undo_kills:
             undo_kills -= 1
-            job = _in_child(library, lambda db, r=run.run_id: journal.undo(db, r))
-            if not _kill_after(job, rng.uniform(0, span * 1.2)):
-                span *= 0.8
+            # Kills at the undo's file writes; its commits are the journal's own crash test.
+            undo_job = lambda db, r=run.run_id: journal.undo(db, r)  # noqa: E731
+            _in_child(library, undo_job, rng.randint(1, writes), commits=False)
             check.after_kill(back)
         try:
             result = journal.undo(db, run.run_id)
@@ -200,7 +252,8 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(tmp_path: Path) 
     db.close()
     sys.stderr.write(
         f"crash test: {check.kills} kills ({KILLS_APPLY} in tag runs, "
-        f"{check.kills - KILLS_APPLY} in undo runs), run span {span:.3f}s; "
+        f"{check.kills - KILLS_APPLY} in undo runs), {span} I/O events in a run "
+        f"({writes} file writes); "
         f"file outcomes in tag runs {apply_outcomes}, all {dict(check.outcomes)}; "
         f"{interrupted} runs interrupted; temp files removed by recovery {check.temp_removed}\n"
     )
