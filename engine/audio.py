@@ -243,7 +243,7 @@ def load_windows(
             _WHOLE_DECODE_SECONDS, 2 * k * frontend.clip_seconds
         )
         windows = []
-        if not short:
+        if not short and info.duration is not None:  # short already holds for no duration
             for start in window_starts(info.duration, frontend.clip_seconds, k):
                 window = _read_window(path, container, stream, info, start, frontend)
                 if window is None:  # untrustworthy timestamps: fall back to a full decode

@@ -51,6 +51,7 @@ from engine.device import resolve_device
 
 if TYPE_CHECKING:
     from engine.model import ClapModel, SlapModel
+    from engine.towers.text import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +299,7 @@ def _resolve_text_source(source: str, folder: Path) -> Path:
     return Path(source).expanduser()
 
 
-def _text_skeleton(text_cfg: TextEncoderCfg) -> torch.nn.Module | None:
+def _text_skeleton(text_cfg: TextEncoderCfg) -> TextEncoder | None:
     """The text tower's architecture and tokenizer, without reading pretrained weights.
 
     A bundle's model.safetensors holds every text weight, so the packaged or bundled model's

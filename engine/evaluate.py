@@ -126,7 +126,10 @@ def linear_separability(
     if a.shape[0] < 2 or t.shape[0] < 2:
         raise ValueError("need at least two embeddings of each modality")
     gen = torch.Generator().manual_seed(seed)
-    train_x, train_y, test_x, test_y = [], [], [], []
+    train_x: list[torch.Tensor] = []
+    test_x: list[torch.Tensor] = []
+    train_y: list[torch.Tensor] = []
+    test_y: list[torch.Tensor] = []
     for label, x in ((0.0, a), (1.0, t)):
         order = torch.randperm(x.shape[0], generator=gen)
         half = x.shape[0] // 2

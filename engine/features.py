@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
-from torch import nn
 
 from engine.data import BadRow, sample_rng
+
+if TYPE_CHECKING:
+    from engine.model import ClapModel, SlapModel
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,11 @@ class TextFeatureCache:
     @classmethod
     @torch.no_grad()
     def build(
-        cls, model: nn.Module, captions: Iterable[str], device: torch.device, batch_size: int = 256
+        cls,
+        model: SlapModel | ClapModel,
+        captions: Iterable[str],
+        device: torch.device,
+        batch_size: int = 256,
     ) -> TextFeatureCache:
         """Run every distinct caption through ``model``'s text tower once, in eval mode."""
         unique = list(dict.fromkeys(captions))
@@ -65,7 +71,7 @@ class TextFeatureCache:
 
     @classmethod
     def build_cached(
-        cls, model: nn.Module, captions: Iterable[str], device: torch.device,
+        cls, model: SlapModel | ClapModel, captions: Iterable[str], device: torch.device,
         cache_dir: str | None,
     ) -> TextFeatureCache:
         """``build``, kept in ``cache_dir`` (keyed by text tower config + captions) when given."""
@@ -132,7 +138,7 @@ def iter_fixed_windows(
 
 @torch.no_grad()
 def compute_audio_features(
-    model: nn.Module,
+    model: SlapModel | ClapModel,
     source: EvalSource,
     device: torch.device,
     workers: int = 0,
@@ -196,7 +202,7 @@ class CachedAudioDataset(torch.utils.data.Dataset):
 
 @torch.no_grad()
 def embed_eval_set(
-    model: nn.Module,
+    model: SlapModel | ClapModel,
     source: EvalSource,
     device: torch.device,
     text_cache: TextFeatureCache | None = None,
@@ -221,7 +227,9 @@ def embed_eval_set(
     """
     was_training = model.training
     model.eval()
-    audio_rows, clips, bad = [], [], []
+    audio_rows: list[torch.Tensor] = []
+    clips: list[int] = []
+    bad: list[BadRow] = []
     if audio_features is not None:
         feats, clips = audio_features
         for row in feats:
@@ -256,7 +264,7 @@ def embed_eval_set(
     return audio, text, owner, bad
 
 
-def _cache_key(model: nn.Module, source: EvalSource, n_windows: int | None) -> str:
+def _cache_key(model: SlapModel | ClapModel, source: EvalSource, n_windows: int | None) -> str:
     """A hash of everything the features depend on: encoder, front-end, clips, windows."""
     import dataclasses
     import hashlib
@@ -279,7 +287,7 @@ def _cache_key(model: nn.Module, source: EvalSource, n_windows: int | None) -> s
 
 
 def cached_audio_features(
-    model: nn.Module,
+    model: SlapModel | ClapModel,
     source: EvalSource,
     device: torch.device,
     workers: int = 0,

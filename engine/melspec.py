@@ -79,6 +79,9 @@ class LogMel(nn.Module):
     ``log10(1 + log_multiplier * x)`` or decibels as the configuration says.
     """
 
+    window: torch.Tensor  # buffers, declared so that type checkers see tensors
+    mel_basis: torch.Tensor
+
     def __init__(self, frontend: AudioFrontendCfg) -> None:
         super().__init__()
         self.cfg = frontend

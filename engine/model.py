@@ -9,7 +9,7 @@ Inference embeddings are the online predictor outputs q, L2-normalised (as in th
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
@@ -21,6 +21,7 @@ from engine.loss import clap_loss, slap_loss_terms
 
 if TYPE_CHECKING:
     from engine.config import SlapCfg
+    from engine.towers.text import TextEncoder
 
 # Prefix of the EMA target networks in the state dict; never stored in a bundle.
 TARGET_PREFIX = "target."
@@ -42,11 +43,14 @@ def _maybe_normalize(x: torch.Tensor, normalize: bool) -> torch.Tensor:
 class _TwoTowerModel(nn.Module):
     """What SLAP and CLAP share: front-end, towers, projectors and the encode_* API."""
 
+    cfg: SlapCfg
+    text_encoder: TextEncoder
+
     def __init__(
         self,
         cfg: SlapCfg,
         audio_encoder: nn.Module,
-        text_encoder: nn.Module,
+        text_encoder: TextEncoder,
         frontend: nn.Module | None = None,
     ) -> None:
         super().__init__()
@@ -54,8 +58,10 @@ class _TwoTowerModel(nn.Module):
         self.frontend = frontend if frontend is not None else _default_frontend(cfg)
         self.audio_encoder = audio_encoder
         self.text_encoder = text_encoder
-        self.audio_projector = build_projector(int(audio_encoder.out_dim), cfg.head)
-        self.text_projector = build_projector(int(text_encoder.out_dim), cfg.head)
+        # Every registered audio tower has an int out_dim (build_audio_encoder checks it).
+        audio_dim = cast(int, audio_encoder.out_dim)
+        self.audio_projector = build_projector(audio_dim, cfg.head)
+        self.text_projector = build_projector(text_encoder.out_dim, cfg.head)
 
     @property
     def dim(self) -> int:
@@ -65,7 +71,7 @@ class _TwoTowerModel(nn.Module):
     @property
     def text_feature_dim(self) -> int:
         """Size of the text tower's output (what ``encode_text_features`` takes)."""
-        return int(self.text_encoder.out_dim)
+        return self.text_encoder.out_dim
 
     # -- heads (overridden by SLAP, which adds predictors) --------------------------------
     def _audio_head(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -163,7 +169,7 @@ class SlapModel(_TwoTowerModel):
         self,
         cfg: SlapCfg,
         audio_encoder: nn.Module,
-        text_encoder: nn.Module,
+        text_encoder: TextEncoder,
         frontend: nn.Module | None = None,
         with_target: bool = True,
     ) -> None:
@@ -286,7 +292,7 @@ class ClapModel(_TwoTowerModel):
         self,
         cfg: SlapCfg,
         audio_encoder: nn.Module,
-        text_encoder: nn.Module,
+        text_encoder: TextEncoder,
         frontend: nn.Module | None = None,
     ) -> None:
         super().__init__(cfg, audio_encoder, text_encoder, frontend)
@@ -328,7 +334,7 @@ class ClapModel(_TwoTowerModel):
 
 
 def build_model(
-    cfg: SlapCfg, *, with_target: bool = True, text_encoder: nn.Module | None = None
+    cfg: SlapCfg, *, with_target: bool = True, text_encoder: TextEncoder | None = None
 ) -> SlapModel | ClapModel:
     """Build a SLAP or CLAP model from its configuration (towers from the registry).
 

@@ -7,7 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -20,6 +20,9 @@ from engine.features import (
     TextFeatureCache,
     cached_audio_features,
 )
+
+if TYPE_CHECKING:
+    from engine.model import ClapModel, SlapModel
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ def model_config(cfg: TrainCfg) -> SlapCfg:
     return model_cfg
 
 
-def load_model(cfg: TrainCfg) -> nn.Module:
+def load_model(cfg: TrainCfg) -> SlapModel | ClapModel:
     """Build the model (or load ``--init``'s bundle, targets reset to its weights)."""
     from engine.model import build_model
 
@@ -94,7 +97,8 @@ def load_model(cfg: TrainCfg) -> nn.Module:
 
 def make_optimizer(model: nn.Module, cfg: TrainCfg) -> torch.optim.AdamW:
     """AdamW; biases, norms and the CLAP temperature get no weight decay."""
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
@@ -116,10 +120,10 @@ def _datasets(cfg: TrainCfg, model_cfg: SlapCfg) -> tuple[Any, EvalSource | None
     if cfg.synthetic:
         from engine.synthetic import SyntheticDataset
 
-        val = SyntheticDataset(min(_SYNTHETIC_VAL, cfg.val_max), frontend, seed=cfg.seed + 1)
+        held_out = SyntheticDataset(min(_SYNTHETIC_VAL, cfg.val_max), frontend, seed=cfg.seed + 1)
         return (
             SyntheticDataset(cfg.synthetic, frontend, seed=cfg.seed),
-            val if cfg.val_fraction > 0 else None,
+            held_out if cfg.val_fraction > 0 else None,
             f"{cfg.synthetic} generated toy tones (register, timbre, rhythm captions)",
         )
     sources = _sources(cfg)
@@ -145,7 +149,9 @@ def _all_captions(source: Any) -> list[str]:
     return [c for i in range(len(source)) for c in source.captions(i)]
 
 
-def build_run_data(cfg: TrainCfg, model: nn.Module, device: torch.device, rank: int) -> RunData:
+def build_run_data(
+    cfg: TrainCfg, model: SlapModel | ClapModel, device: torch.device, rank: int
+) -> RunData:
     """Datasets, cached features and augmentation of a run.
 
     Args:

@@ -38,7 +38,7 @@ def resolve_text_source(source: str) -> Path:
                 f"which is not installed: pip install {pip_name}"
             ) from exc
         getter = getattr(module, "get_model_path", None)
-        folder = Path(getter()) if getter else Path(module.__file__).parent / "model"
+        folder = Path(getter()) if getter else Path(str(module.__file__)).parent / "model"
     else:
         folder = Path(source).expanduser()
     if not folder.is_dir():

@@ -110,7 +110,7 @@ def _tower_weights(info: BundleInfo, folder: Path, spec: BertSpec) -> dict[str, 
     wanted = [*spec.weight_names(), "pooler.dense.weight", "pooler.dense.bias"]
     if "text_encoder." in info.external_weights:
         weights = _read_arrays(folder / WEIGHTS_FILE, [*wanted, *("bert." + n for n in wanted)])
-        return {n: weights.get(n, weights.get("bert." + n)) for n in wanted
+        return {n: weights[n] if n in weights else weights["bert." + n] for n in wanted
                 if n in weights or "bert." + n in weights}
     stored = _read_arrays(info.folder / WEIGHTS_FILE, [TEXT_TOWER_PREFIX + n for n in wanted])
     return {n[len(TEXT_TOWER_PREFIX):]: v for n, v in stored.items()}
@@ -125,8 +125,8 @@ class _Mlp:
             self.last = (weights[f"{prefix}3.weight"], weights[f"{prefix}3.bias"])
         except KeyError as exc:
             raise BundleError(f"{WEIGHTS_FILE} has no {exc.args[0]}") from exc
-        norm = (weights.get(f"{prefix}1.weight"), weights.get(f"{prefix}1.bias"))
-        self.norm = norm if norm[0] is not None else None
+        scale, shift = weights.get(f"{prefix}1.weight"), weights.get(f"{prefix}1.bias")
+        self.norm = (scale, shift) if scale is not None and shift is not None else None
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         hidden = linear(x, *self.first)

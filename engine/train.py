@@ -111,7 +111,7 @@ def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
     return cfg
 
 
-def _install_stop_handlers(cancel: threading.Event) -> dict[int, Any]:
+def _install_stop_handlers(cancel: threading.Event) -> dict[signal.Signals, Any]:
     """SIGINT / SIGTERM ask the loop to checkpoint and stop; a second signal aborts.
 
     Returns:

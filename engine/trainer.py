@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -34,6 +34,7 @@ from engine.config import SlapCfg, TrainCfg
 from engine.data import collate
 from engine.evaluate import gap_metrics, retrieval_metrics
 from engine.features import embed_eval_set
+from engine.model import ClapModel, SlapModel
 from engine.run_parts import RunData, build_run_data, load_model, make_optimizer
 from engine.schedule import ema_tau, warmup_cosine_lr
 from engine.training_checkpoint import (
@@ -160,7 +161,7 @@ class Trainer:
         self.dist = setup_distributed(cfg.device)
         self.out = Path(cfg.out)
         torch.manual_seed(cfg.seed)
-        self.model: nn.Module = load_model(cfg).to(self.dist.device)
+        self.model: SlapModel | ClapModel = load_model(cfg).to(self.dist.device)
         self.model_cfg: SlapCfg = self.model.cfg
         self.data: RunData = build_run_data(cfg, self.model, self.dist.device, self.dist.rank)
         self.optimizer = make_optimizer(self.model, cfg)
@@ -239,7 +240,7 @@ class Trainer:
         cfg, ds = self.cfg, self.data.train
         while True:
             ds.set_epoch(self.epoch)
-            sampler = DistributedSampler(
+            sampler: DistributedSampler[int] = DistributedSampler(
                 ds, self.dist.world, self.dist.rank, shuffle=True, seed=cfg.seed, drop_last=True
             )
             sampler.set_epoch(self.epoch)
@@ -303,7 +304,9 @@ class Trainer:
         for i, batch in enumerate(micro):
             self._report_failures(batch)
             last = i == len(micro) - 1
-            sync = contextlib.nullcontext() if last or not self.dist.active else self.ddp.no_sync()
+            ddp = self.ddp if isinstance(self.ddp, nn.parallel.DistributedDataParallel) else None
+            # Gradients are all-reduced once per step: on the last micro-batch only.
+            sync = ddp.no_sync() if ddp is not None and not last else contextlib.nullcontext()
             with sync:
                 out = self._forward(batch)
                 loss = out["loss"] / len(micro)
@@ -334,7 +337,7 @@ class Trainer:
                 self.scaler.update()
             else:
                 self.optimizer.step()
-            if getattr(self.model, "has_target", False):
+            if isinstance(self.model, SlapModel):  # CLAP has no EMA targets
                 mc = self.model_cfg
                 tau = ema_tau(
                     self.step, self.total_steps, mc.ema_tau, mc.ema_schedule, mc.ema_tau_end
@@ -361,7 +364,7 @@ class Trainer:
             "grad_norm": grad_norm if math.isfinite(grad_norm) else None,
             "skipped": not finite,
         }
-        if hasattr(self.model, "scale"):
+        if isinstance(self.model, ClapModel):  # SLAP has no temperature
             record["temperature"] = 1.0 / float(self.model.scale().detach())
         return record
 
@@ -470,7 +473,7 @@ class Trainer:
 
         folder = self.out / "bundle"
         card = model_card(self.cfg, self.model_cfg, self.data.description, metrics, self.step)
-        model = unwrap(self.model)
+        model = cast(SlapModel | ClapModel, unwrap(self.model))
         model.eval()
         save_bundle(model, folder, card, metrics=metrics)
         log.info("wrote the model bundle %s", folder)

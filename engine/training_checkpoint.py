@@ -15,7 +15,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -49,9 +49,9 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
     """The plain module under DDP (``.module``) and ``torch.compile`` (``._orig_mod``)."""
     while True:
         if isinstance(model, torch.nn.parallel.DistributedDataParallel):
-            model = model.module
+            model = cast(torch.nn.Module, model.module)
         elif hasattr(model, "_orig_mod"):
-            model = model._orig_mod
+            model = cast(torch.nn.Module, model._orig_mod)
         else:
             return model
 

@@ -65,6 +65,8 @@ def _shift_mask(h: int, w: int, window: int, shift: int) -> torch.Tensor:
 class WindowAttention(nn.Module):
     """Multi-head self-attention inside a window, with a learned relative position bias."""
 
+    relative_position_index: torch.Tensor  # a buffer, declared so that type checkers see a tensor
+
     def __init__(self, dim: int, window: int, heads: int) -> None:
         super().__init__()
         self.window, self.heads = window, heads

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -77,7 +78,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         try:
-            state = load_file(str(path))
+            state: Any = load_file(str(path))
         except Exception as exc:  # safetensors raises several error types for damaged files
             raise InitError(f"{path}: not a valid safetensors file ({exc})") from exc
     else:

@@ -307,7 +307,9 @@ class MusicnnEncoder(MusicnnNet):
         self.requires_grad_(trainable)
         self.eval()
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+    # The tower returns one vector where the net returns its named layers: a different
+    # contract on purpose, while subclassing keeps the converted files' state_dict keys.
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         """[B, n_mels, T] log-mel → [B, out_dim], averaged over the clip's patches."""
         patches = split_patches(mel, self.patch_frames)  # [B, P, F, frames]
         batch, count = patches.shape[:2]

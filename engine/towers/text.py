@@ -8,6 +8,7 @@ random BERT for tests, with the packaged tokenizer so that it still works offlin
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import torch
 from torch import nn
@@ -41,7 +42,8 @@ class TextEncoder(nn.Module):
         self.pooling = pooling
         self.max_length = max_length
         self.source = source
-        self.out_dim: int = int(model.config.hidden_size)
+        config: Any = model.config  # a transformers config, not a submodule
+        self.out_dim: int = int(config.hidden_size)
 
     def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
         """Tokenize captions to fixed-length tensors (``input_ids``, ``attention_mask``, ...)."""

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+from dataclasses import replace
 
 import pytest
 import torch
@@ -9,7 +11,7 @@ from torch import nn
 from engine.ema import ema_update_, make_target
 from engine.model import SlapModel
 
-from .helpers import tiny_model
+from .helpers import TINY_FRONTEND, TINY_HEAD, TINY_TEXT, tiny_model
 
 CAPTIONS = [f"caption number {i} with some words" for i in range(16)]
 
@@ -187,11 +189,43 @@ def test_inference_model_without_targets() -> None:
         bare.update_target(0.9)
 
 
-def test_public_api_is_importable_from_engine() -> None:
+def test_the_public_api_builds_saves_loads_and_embeds(tmp_path) -> None:
     import engine
 
-    for name in engine.__all__:
-        if name not in ("Embedder", "AudioEmbeddings"):
-            assert getattr(engine, name) is not None
+    cfg = engine.SlapCfg(
+        name="api-test",
+        frontend=engine.AudioFrontendCfg(**dataclasses.asdict(TINY_FRONTEND)),
+        audio=engine.AudioEncoderCfg(name="tiny", params={"out_dim": 16}),
+        text=engine.TextEncoderCfg(**dataclasses.asdict(TINY_TEXT)),
+        head=engine.HeadCfg(**dataclasses.asdict(TINY_HEAD)),
+    )
+    model = engine.build_model(cfg)
+    assert isinstance(model, engine.SlapModel)
+    assert isinstance(engine.build_model(replace(cfg, objective="clap")), engine.ClapModel)
+    model_id = engine.save_bundle(model, tmp_path / "bundle", "# a model card\n")
+    info = engine.read_bundle_info(tmp_path / "bundle")
+    assert isinstance(info, engine.BundleInfo)
+    assert (info.model_id, info.cfg) == (model_id, cfg)
+    bundle = engine.load_bundle(tmp_path / "bundle", device=engine.resolve_device("cpu"))
+    assert isinstance(bundle, engine.Bundle)
+    assert bundle.model_id == model_id
+    weights = engine.read_state_dict(tmp_path / "bundle" / "model.safetensors")
+    assert weights.keys() == model.online_state_dict().keys()
+    with pytest.raises(engine.BundleError, match="does not exist"):
+        engine.load_bundle(tmp_path / "nowhere")
+
+    embedder = engine.Embedder(bundle.model, device="cpu")
+    waveforms = [torch.randn(TINY_FRONTEND.sample_rate * 2).numpy() for _ in range(2)]
+    audio = embedder.embed_audio(waveforms)
+    assert isinstance(audio, engine.AudioEmbeddings)
+    assert audio.tracks.shape == (2, 16)
+    text = embedder.embed_text(["a calm piano", "loud drums"])
+    assert text.shape == (2, 16)
+
+    q = torch.nn.functional.normalize(torch.randn(4, 16), dim=-1)
+    assert float(engine.slap_loss(q, q, q, q)["loss"]) == pytest.approx(0.0, abs=1e-5)
+    assert set(engine.clap_loss(q, q, 10.0)) >= {"loss"}
+    assert engine.ema_tau(0, 100) == 0.95
+    assert engine.warmup_cosine_lr(0, 1e-3, warmup_steps=10, total_steps=100) < 1e-3
     with pytest.raises(AttributeError):
         engine.no_such_name  # noqa: B018

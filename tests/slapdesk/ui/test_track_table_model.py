@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -73,23 +72,18 @@ def test_100k_rows_scroll_without_reading_them_all(qtbot, tmp_path: Path) -> Non
     path = write_synthetic_library(tmp_path / "big.sqlite", 100_000)
     conn = readonly(path)
     model = TrackTableModel(conn)
-    started = time.perf_counter()
     model.set_ids(queries.all_track_ids(conn, sort="title"))
     view = QTableView()
     view.setModel(model)
     view.resize(900, 600)
     qtbot.addWidget(view)
     view.show()
-    worst = 0.0
+    # How long each jump takes is tests/bench/bench_track_table.py's business; here: what it reads.
     for row in range(0, 100_000, 9_973):
-        tick = time.perf_counter()
         view.scrollTo(model.index(row, 0))
         view.viewport().grab()  # paint the visible rows now
-        worst = max(worst, time.perf_counter() - tick)
     assert model.rowCount() == 100_000
     assert len(model._cache) <= model.CACHE_ROWS
-    assert worst < 0.25, f"a scroll step took {worst * 1000:.0f} ms"
-    assert time.perf_counter() - started < 10
     assert model.data(model.index(99_999, 0), Qt.ItemDataRole.DisplayRole) == "Song 100000"
     assert not model.index(0, 0).parent().isValid()
     assert model.rowCount(QModelIndex()) == 100_000
