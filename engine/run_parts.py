@@ -39,6 +39,12 @@ class _Subset:
     def __len__(self) -> int:
         return self.n
 
+    @property
+    def clips(self) -> list[Any] | None:
+        """The clips served (the feature cache keys on their paths), when the source has any."""
+        clips = getattr(self.source, "clips", None)
+        return None if clips is None else clips[: self.n]
+
     def captions(self, index: int) -> tuple[str, ...]:
         return self.source.captions(index)
 

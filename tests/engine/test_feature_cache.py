@@ -49,3 +49,19 @@ def test_second_run_reuses_the_cached_features(tmp_path: Path) -> None:
     assert run_train(_cfg(tmp_path / "c", cache, cache_windows=1)) == 0
     assert len(list(cache.glob("[!t]*.safetensors"))) == 2
     assert len(list(cache.glob("text-*.safetensors"))) == 1  # same captions: one text entry
+
+
+def test_held_out_subsets_of_equal_size_get_different_cache_keys():
+    # The key covers the clips' paths: two validation manifests of the same length must not
+    # share one cached feature file.
+    from engine.config import SlapCfg
+    from engine.data import Clip, ClipDataset
+    from engine.features import _cache_key
+    from engine.model import build_model
+    from engine.setup import _Subset
+
+    model = build_model(SlapCfg.from_name("slap_test"))
+    sets = [[Clip(f"/m{m}/{i}.flac", ("x",), i, str(i)) for i in range(3)] for m in (1, 2)]
+    subsets = [_Subset(ClipDataset(c, model.cfg.frontend), 2) for c in sets]
+    assert [c.path for c in subsets[0].clips] == ["/m1/0.flac", "/m1/1.flac"]
+    assert _cache_key(model, subsets[0], 1) != _cache_key(model, subsets[1], 1)

@@ -1,0 +1,147 @@
+"""Training captions from the teachers' confident tags merged with the grounded labels.
+
+Rules (why each one):
+- a teacher tag counts when its probability reaches that teacher's threshold (chosen on
+  validation data by ``choose_threshold``), strongest first, at most ``MAX_CONCEPTS``;
+- grounded labels win: where a row lists its instrument families (generated arrangements,
+  samples) a teacher instrument that is not among them is dropped, and so are vocals on
+  rows known to have none; on generated rows the grounded style stays the only genre,
+  since the teachers never heard General MIDI renders, and "slow" / "fast" must agree with
+  a stated tempo;
+- each caption draws its own wordings ("sad" / "melancholic"), seeded by the clip, so a
+  rebuild gives the same manifest.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from tools.distill.wording import FAMILY_OF, concept, kind, wordings
+
+MAX_CONCEPTS = 5
+GROUNDED_KEEP = 2  # grounded captions kept per clip beside the teacher captions
+
+
+def confident(probs: dict[str, np.ndarray], names: dict[str, list[str]],
+              thresholds: dict[str, float]) -> list[str]:
+    """Concepts of one clip's confident tags, strongest first, without repeats."""
+    scored = []
+    for teacher, row in probs.items():
+        for tag, p in zip(names[teacher], row, strict=True):
+            if p >= thresholds[teacher]:
+                scored.append((float(p) / thresholds[teacher], concept(tag)))
+    out: list[str] = []
+    for _, name in sorted(scored, reverse=True):
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def consistent(concepts: list[str], labels: dict) -> list[str]:
+    """Drop teacher concepts the grounded labels contradict (see the module's rules)."""
+    families = set(labels.get("instrument_families", ()))
+    if labels.get("instrument_family"):
+        families.add(labels["instrument_family"])
+    generated = "style" in labels  # tools.corpus synth rows carry their style
+    kept = []
+    for name in concepts:
+        k = kind(name)
+        if families and k == "instrument" and not FAMILY_OF.get(name, set()) & families:
+            continue
+        if families and k == "vocals" and name != "instrumental" and "choir" not in families:
+            continue
+        if generated and k in ("genre", "era"):
+            continue
+        if not _tempo_fits(name, labels.get("tempo_bpm")):
+            continue
+        kept.append(name)
+    return kept[:MAX_CONCEPTS]
+
+
+def _tempo_fits(name: str, bpm: float | None) -> bool:
+    """A teacher's "slow" / "fast" must agree with a known tempo (rows that state one)."""
+    if bpm is None:
+        return True
+    return not ((name == "slow" and bpm >= 100) or (name == "fast" and bpm <= 110))
+
+
+def _say(names: list[str], rng: np.random.Generator) -> dict[str, list[str]]:
+    """Wordings per kind; "instrumental" goes under its own key (it reads as an ending)."""
+    said: dict[str, list[str]] = {}
+    for name in names:
+        options = wordings(name)
+        key = "bare" if name == "instrumental" else kind(name)
+        said.setdefault(key, []).append(options[int(rng.integers(len(options)))])
+    return said
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def teacher_captions(names: list[str], seed_text: str, grounded: str) -> list[str]:
+    """Three captions saying ``names`` in varied wordings (none when nothing is confident)."""
+    if not names:
+        return []
+    rng = np.random.default_rng(zlib.crc32(seed_text.encode()))
+    out = []
+    for template in range(3):
+        s = _say(names, rng)
+        words = [w for ws in s.values() for w in ws]
+        if template == 0:
+            adjectives = [*s.get("tempo", ()), *s.get("mood", ()), *s.get("era", ())]
+            noun = " ".join(s.get("genre", ())) or "music"
+            text = " ".join([*adjectives, noun])
+            extras = [*s.get("instrument", ()), *s.get("vocals", ())]
+            text += f" with {_join(extras)}" if extras else ""
+            text += f", {s['bare'][0]}" if "bare" in s else ""
+        elif template == 1:
+            text = ", ".join(words)
+        else:
+            text = f"{grounded}: {', '.join(words)}"
+        out.append(text)
+    return list(dict.fromkeys(out))
+
+
+def compose_row(row: dict, names: list[str]) -> dict:
+    """The manifest row with grounded captions first, then the teachers' captions."""
+    grounded = list(dict.fromkeys([row["caption"], *row.get("captions", ())]))
+    kept = consistent(names, row.get("labels", {}))
+    extra = teacher_captions(kept, row["audio"], grounded[0])
+    out = dict(row)
+    out["captions"] = grounded[:GROUNDED_KEEP] + extra
+    out["teacher_concepts"] = kept
+    return out
+
+
+def choose_threshold(probs: np.ndarray, truth: np.ndarray, target: float = 0.7,
+                     grid: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
+                     ) -> dict:
+    """The lowest threshold whose checkable tags reach ``target`` precision.
+
+    Args:
+        probs: [N, T] teacher probabilities of the checkable tags.
+        truth: [N, T] bool, whether the grounded labels make each tag true.
+        target: precision wanted for a tag to be written into a caption.
+        grid: thresholds tried.
+
+    Returns:
+        ``threshold`` and, per threshold tried, precision, tags on and their share; when no
+        threshold reaches ``target``, the most precise one (with at least 20 tags).
+    """
+    curve = []
+    for t in grid:
+        on = probs >= t
+        n = int(on.sum())
+        curve.append({"threshold": float(t), "tags": n,
+                      "precision": float(truth[on].mean()) if n else float("nan"),
+                      "share_on": n / max(1, probs.size)})
+    good = [c for c in curve if c["tags"] >= 20 and c["precision"] >= target]
+    if good:
+        chosen = good[0]["threshold"]
+    else:
+        ok = [c for c in curve if c["tags"] >= 20]
+        chosen = max(ok, key=lambda c: c["precision"])["threshold"] if ok else grid[-1]
+    return {"threshold": chosen, "curve": curve}
