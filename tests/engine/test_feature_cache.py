@@ -58,7 +58,7 @@ def test_held_out_subsets_of_equal_size_get_different_cache_keys():
     from engine.data import Clip, ClipDataset
     from engine.features import _cache_key
     from engine.model import build_model
-    from engine.setup import _Subset
+    from engine.run_parts import _Subset
 
     model = build_model(SlapCfg.from_name("slap_test"))
     sets = [[Clip(f"/m{m}/{i}.flac", ("x",), i, str(i)) for i in range(3)] for m in (1, 2)]

@@ -18,7 +18,7 @@ import torch
 from engine.data import ClipDataset, read_manifest
 from engine.features import cached_audio_features
 from engine.model import build_model
-from engine.setup import model_config
+from engine.run_parts import model_config
 from engine.towers.musicnn import tag_names
 from engine.towers.musicnn_pair import TEACHERS, layer_slices
 
