@@ -11,7 +11,6 @@ from slapdesk.commands.common import (
     EXIT_CANCELLED,
     EXIT_ERRORS,
     EXIT_OK,
-    cancel_on_interrupt,
     choose_model,
     expected_errors,
     fail,
@@ -20,11 +19,8 @@ from slapdesk.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from tqdm import tqdm
-
     from engine.inference import Embedder
     from slapdesk.library.jobs.embed import EmbedSummary
-    from slapdesk.library.progress import Progress
     from slapdesk.library.store.database import Database
 
 _DESCRIPTION = """\
@@ -70,37 +66,15 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if summary.errors else EXIT_OK
 
 
-def embed_progress_bar(total: int) -> tqdm | None:
-    """A tqdm bar on a terminal, else None."""
-    if not sys.stderr.isatty() or total == 0:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="track", desc="Embedding", dynamic_ncols=True)
-
-
 def _run_job(db: Database, embedder: Embedder, batch: int, workers: int) -> EmbedSummary:
+    from slapdesk.commands.terminal_job import terminal_job
     from slapdesk.library.jobs.embed import embed_library
 
-    bar: tqdm | None = None
-
-    def progress(p: Progress) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = embed_progress_bar(p.total)
-        if bar is not None:
-            bar.update(p.done - bar.n)
-            bar.set_postfix_str(p.message[-30:], refresh=False)
-
-    with cancel_on_interrupt() as cancel:
-        try:
-            return embed_library(
-                db, embedder, cancel=cancel, progress=progress,
-                batch_tracks=batch, decode_workers=workers,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
+    with terminal_job("track", "Embedding") as control:
+        return embed_library(
+            db, embedder, cancel=control.cancel, progress=control.report,
+            batch_tracks=batch, decode_workers=workers,
+        )
 
 
 def _report(summary: EmbedSummary, *, as_json: bool) -> None:

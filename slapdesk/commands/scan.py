@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from slapdesk.library.progress import Progress
+from slapdesk.commands.terminal_job import terminal_job
 from slapdesk.library.scan.report import ScanReport
-from slapdesk.library.scan.scanner import ScanCfg, scan
+from slapdesk.library.scan.scanner import ScanCfg, run_scan
 from slapdesk.library.store.database import Database, LibraryError
 from slapdesk.library.store.paths import resolve_library_path
 from slapdesk.library.store.stats import display
@@ -117,9 +113,9 @@ def scan_command(library: Path, paths: list[str], *, as_json: bool, cfg: ScanCfg
                     "e.g. slapdesk scan ~/Music\n"
                 )
                 return EXIT_USAGE
-        cancel = threading.Event()
-        with _ctrl_c_cancels(cancel):
-            report = _run_with_bar(db, paths, cancel, cfg)
+        with terminal_job("file", leave=False) as control:
+            report = run_scan(db, paths, cancel=control.cancel, cfg=cfg,
+                              on_progress=control.report)
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     else:
@@ -127,55 +123,6 @@ def scan_command(library: Path, paths: list[str], *, as_json: bool, cfg: ScanCfg
     if report.cancelled:
         return EXIT_CANCELLED
     return EXIT_FILE_ERRORS if report.errors else EXIT_OK
-
-
-@contextmanager
-def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
-    """First Ctrl-C: stop after the current batch (committed); second: stop at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_interrupt(signum: int, frame: object) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        sys.stderr.write("\nStopping after the current batch (Ctrl-C again to quit now)...\n")
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _run_with_bar(
-    db: Database, paths: list[str], cancel: threading.Event, cfg: ScanCfg
-) -> ScanReport:
-    generator = scan(db, paths, cancel=cancel, cfg=cfg)
-    bar = None
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
-    try:
-        while True:
-            try:
-                progress = next(generator)
-            except StopIteration as stop:
-                return stop.value
-            if bar is not None:
-                _update_bar(bar, progress)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _update_bar(bar: object, progress: Progress) -> None:
-    bar.total = progress.total or None  # type: ignore[attr-defined]
-    bar.n = progress.done  # type: ignore[attr-defined]
-    bar.set_description_str(progress.message.split(":")[0], refresh=False)  # type: ignore[attr-defined]
-    bar.refresh()  # type: ignore[attr-defined]
 
 
 def _print_summary(report: ScanReport, library: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from slapdesk.library.progress import Progress
 from slapdesk.ui.tasks import TaskContext, TaskHandle, TaskRunner
 from slapdesk.ui.views.job_bar import JobBarView
 
@@ -23,14 +24,6 @@ def describe_error(error: BaseException) -> str:
     if not text:
         return type(error).__name__
     return text if len(text) < 600 else text[:600] + "…"
-
-
-def progress_parts(progress: object) -> tuple[int, int | None, str]:
-    """(done, total, message) from any progress object (``Progress`` or the library's own)."""
-    done = int(getattr(progress, "done", 0) or 0)
-    total = getattr(progress, "total", None)
-    message = str(getattr(progress, "message", "") or "")
-    return done, (int(total) if total else None), message
 
 
 class JobTracker(QObject):
@@ -90,9 +83,8 @@ class JobTracker(QObject):
             self._bar.stopping()
 
     @Slot(object)
-    def _progress(self, progress: object) -> None:
-        done, total, message = progress_parts(progress)
-        self._bar.update_progress(done, total, message)
+    def _progress(self, progress: Progress) -> None:
+        self._bar.update_progress(progress.done, progress.total or None, progress.message)
         self.progressed.emit(progress)
 
     @Slot(object)

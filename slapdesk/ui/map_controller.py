@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from slapdesk.library import map_projection as projection
+from slapdesk.library.jobs.map_points import MapData, load_map
 from slapdesk.library.jobs.search import SearchAnswer
-from slapdesk.library.store import track_rows as queries
-from slapdesk.library.store.database import open_readonly
 from slapdesk.ui.playlist_actions import choose_playlist_file
 from slapdesk.ui.tabs import Tab, register_tab
-from slapdesk.ui.tasks import TaskContext, TaskRunner
+from slapdesk.ui.tasks import TaskRunner
 from slapdesk.ui.views.map_view import MapView
 
 if TYPE_CHECKING:
     from slapdesk.ui.main_window import MainWindow
-
-
-@dataclass(frozen=True)
-class MapData:
-    """Everything the map draws."""
-
-    model_id: str
-    ids: np.ndarray
-    xy: np.ndarray
-    categories: dict[str, list[str]] = field(default_factory=dict)  # "genre" -> value per point
-    labels: dict[int, str] = field(default_factory=dict)  # id -> hover text
-
-
-def load_map(library_path: Path, _ctx: TaskContext) -> MapData:
-    """Project the library and read what colours and labels need (worker thread)."""
-    conn = open_readonly(library_path)
-    try:
-        proj = projection.project_library(conn)
-        rows = queries.fetch_rows(conn, [int(i) for i in proj.ids])
-        labels = {
-            i: " – ".join(x for x in (row.artist, row.display_title) if x)
-            for i, row in rows.items()
-        }
-        categories = {name: projection.first_values(conn, proj.ids, name)
-                      for name in ("genre", "mood")}
-    finally:
-        conn.close()
-    return MapData(proj.model_id, proj.ids, proj.xy, categories, labels)
 
 
 class MapController(QObject):

@@ -125,3 +125,18 @@ def test_planned_changes_put_the_strongest_tag_first() -> None:
                               "genre")
     assert [(c.track_id, c.values) for c in changes] == [(1, ("blues", "jazz")), (2, ("rock",))]
     assert str(changes[0].path) == "/m/1.flac"
+
+
+def test_map_points_label_and_colour_every_embedded_track(scanned: Database) -> None:
+    from slapdesk.library.jobs.map_points import load_map
+
+    register_model(scanned, "m", "m", None, 3)
+    for track_id in range(1, 9):
+        _store_vector(scanned, track_id, "m", [1.0, track_id / 10, (track_id % 3) / 5])
+    data = load_map(scanned.path, JobControl())
+    assert data.model_id == "m"
+    assert sorted(data.ids.tolist()) == list(range(1, 9))
+    assert data.xy.shape == (8, 2)
+    title = scanned.execute("SELECT title FROM tracks WHERE id = 1").fetchone()[0]
+    assert data.labels[1] == f"The Testers – {title}"
+    assert data.categories["genre"] == ["rock"] * 8  # first genre, folded for colouring
