@@ -47,7 +47,7 @@ def describe_bundle(folder: Path, kind: str) -> ModelBundle:
         return ModelBundle(folder.name, folder, kind, card=card,
                            problem=f"{CONFIG_FILE} cannot be read: {exc}")
     model = config.get("model") if isinstance(config.get("model"), dict) else {}
-    audio = model.get("audio") if isinstance(model.get("audio"), dict) else {}
+    audio: Any = model.get("audio") if isinstance(model.get("audio"), dict) else {}  # JSON
     return ModelBundle(
         name=folder.name,
         path=folder,

@@ -15,8 +15,9 @@ Bundled files live in ``resources/vocab``; users add theirs to the config folder
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from slapdesk.library.store.paths import config_dir
@@ -34,7 +35,8 @@ class Vocabulary:
     name: str
     field: str
     terms: tuple[str, ...]
-    prompts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # dataclasses.field spelled out: the attribute ``field`` above shadows the name here.
+    prompts: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     multi_value: bool = True
 
     def wordings(self, term: str) -> tuple[str, ...]:

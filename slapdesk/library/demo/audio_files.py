@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import mutagen
@@ -54,7 +55,8 @@ def encode(path: Path, samples: np.ndarray, sample_rate: int, fmt: AudioFormat) 
         sample_rate = _OPUS_RATE
     layout = "mono" if fmt.channels == 1 else "stereo"
     with av.open(str(path), "w", format=fmt.container) as container:
-        stream = container.add_stream(fmt.codec, rate=sample_rate)
+        # An audio codec gives an audio stream (PyAV types add_stream for every kind).
+        stream = cast(av.AudioStream, container.add_stream(fmt.codec, rate=sample_rate))
         stream.layout = layout
         stream.format = fmt.sample_format
         if fmt.bit_rate:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def organ(freq: float, seconds: float, sr: int) -> np.ndarray:
 
 def pad(freq: float, seconds: float, sr: int) -> np.ndarray:
     """Three detuned band-limited saws with a slow attack."""
-    out = 0.0
+    out: Any = 0.0  # an array from the first saw on
     for detune in (0.996, 1.0, 1.004):
         ks = list(range(1, 12))
         out = out + _partials(freq * detune, seconds, sr, [1 / k for k in ks],

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
@@ -192,7 +192,7 @@ def embed_library(
             summary.errors.append((path, error))
             log.warning("cannot embed %s: %s", path, error)
         else:
-            batch.append((track_id, windows))
+            batch.append((track_id, cast(np.ndarray, windows)))  # no error: decoded
             if len(batch) >= batch_tracks:
                 flush()
         if progress:

@@ -104,7 +104,8 @@ def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCa
             query: str, limit: int) -> tuple[list[int], dict[int, float], str]:
     embedder = holder.loaded if holder is not None else None
     model_id = embedder.model_id if embedder is not None else ""
-    ranking = rank_tracks(conn, query, limit, model_id, lambda: embedder.embed_text, cache)
+    text_encoder = (lambda: embedder.embed_text) if embedder is not None else None
+    ranking = rank_tracks(conn, query, limit, model_id, text_encoder, cache)
     mode = "sound" if ranking.by_sound else "metadata"
     if query.startswith("like:"):
         mode = "like"

@@ -278,9 +278,11 @@ def _read_all(
     )
 
 
-def _move_candidates(db: Database, plan: _Plan) -> dict[tuple[int, bytes], list[_Gone]]:
+def _move_candidates(
+    db: Database, plan: _Plan
+) -> dict[tuple[int, bytes | None], list[_Gone]]:
     """(size, fingerprint) -> ids of vanished tracks, to recognise moved files."""
-    candidates: dict[tuple[int, bytes], list[_Gone]] = {}
+    candidates: dict[tuple[int, bytes | None], list[_Gone]] = {}
     gone = list(plan.gone)
     for start in range(0, len(gone), 500):
         chunk = gone[start : start + 500]
@@ -298,7 +300,7 @@ def _store(
     db: Database,
     batch: list[tuple[ReadResult, FileEntry]],
     plan: _Plan,
-    movable: dict[tuple[int, bytes], list[_Gone]],
+    movable: dict[tuple[int, bytes | None], list[_Gone]],
     report: ScanReport,
 ) -> None:
     now = time.time()

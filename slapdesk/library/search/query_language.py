@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 TEXT_FIELDS = ("artist", "album", "albumartist", "title", "genre", "mood", "comment", "path")
 NUMERIC_FIELDS = ("year", "bpm", "duration", "track")
@@ -135,13 +135,13 @@ def parse_query(query: str) -> ParsedQuery:
             continue
         match = _NUMERIC_RE.match(lowered)
         if match and match["field"] in NUMERIC_FIELDS:
-            op = "=" if match["op"] == ":" else match["op"]
+            op = cast(Comparison, "=" if match["op"] == ":" else match["op"])
             value = _parse_number(match["field"], token[match.start("value"):])
             numeric_filters.append(NumericFilter(match["field"], op, value))
             continue
-        name, sep, value = token.partition(":")
-        if sep and name.lower() in TEXT_FIELDS and value:
-            text_filters.append(TextFilter(name.lower(), value))
+        name, sep, text = token.partition(":")
+        if sep and name.lower() in TEXT_FIELDS and text:
+            text_filters.append(TextFilter(name.lower(), text))
             continue
         words.append(token)
     return ParsedQuery(

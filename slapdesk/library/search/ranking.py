@@ -296,6 +296,7 @@ class LibrarySearch:
         self, audio: list[tuple[int, float]], metadata: list[tuple[int, bool]], limit: int
     ) -> list[SearchResult]:
         fused: dict[int, tuple[float, float | None, bool]] = {}
+        similarity: float | None
         for rank, (track_id, similarity) in enumerate(audio):
             fused[track_id] = (1.0 / (RRF_K + rank + 1), similarity, False)
         for rank, (track_id, whole) in enumerate(metadata):

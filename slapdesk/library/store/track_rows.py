@@ -12,6 +12,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ def _json_dict(value: object) -> dict[str, object]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:
     if value is None or value == "":
         return None
     try:

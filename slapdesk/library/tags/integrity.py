@@ -14,7 +14,7 @@ file's last 64 KiB) or a handful of headers, so they cost microseconds per file:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 # A check: (mutagen stream info, the open file, its size, its last 64 KiB) -> damage or None.
 Check = Callable[[Any, BinaryIO, int, bytes], str | None]
@@ -51,7 +51,7 @@ def check_iff(info: Any, source: BinaryIO, size: int, tail: bytes) -> str | None
     """WAV / AIFF: the RIFF / FORM size must fit in the file."""
     source.seek(0)
     header = source.read(12)
-    byteorder = "little" if header[:4] == b"RIFF" else "big"
+    byteorder: Literal["little", "big"] = "little" if header[:4] == b"RIFF" else "big"
     declared = int.from_bytes(header[4:8], byteorder)
     # Streaming writers leave 0 or 0xFFFFFFFF: the size is unknown, not wrong.
     if declared in (0, 0xFFFFFFFF) or header[:4] == b"RF64":

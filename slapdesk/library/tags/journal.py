@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from slapdesk.library.progress import Progress
 from slapdesk.library.tags import read as tagread
@@ -183,7 +183,7 @@ def _new_run(
             "VALUES (?, ?, ?, ?, 'running', ?)",
             (_now(), model_id, vocab, policy, json.dumps(extra)),
         )
-        return int(cursor.lastrowid)
+        return cast(int, cursor.lastrowid)  # an INSERT always sets it
 
 
 def _finish_run(db: Database, result: RunResult, extra: dict) -> None:
@@ -208,7 +208,7 @@ def _journal(db: Database, run_id: int, job: _FileJob) -> list[int]:
                     json.dumps(job.old.get(name, [])), json.dumps(new), _now(),
                 ),
             )  # fmt: skip
-            ids.append(int(cursor.lastrowid))
+            ids.append(cast(int, cursor.lastrowid))  # an INSERT always sets it
     return ids
 
 

@@ -87,7 +87,8 @@ def load_flac(source: BinaryIO) -> LoadedFile:
         raise flac.error("no STREAMINFO block")
     audio_start = source.tell()
     end = source.seek(0, os.SEEK_END)
-    info.audio_offset = audio_start  # the integrity check starts here
+    # Our own mark on mutagen's StreamInfo: the integrity check starts reading here.
+    info.audio_offset = audio_start  # type: ignore[attr-defined]
     info.bitrate = int((end - audio_start) * 8 / info.length) if info.length else 0
     return LoadedFile(info, tags)
 

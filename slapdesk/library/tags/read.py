@@ -59,7 +59,7 @@ class ReadResult(NamedTuple):
 def failed(path: bytes, reason: str, fingerprint: bytes | None = None) -> ReadResult:
     """A result for a file that could not be read, with its one-line reason."""
     reason = " ".join(reason.split())[:300]
-    return ReadResult(path, *([None] * 16), None, "error", reason, fingerprint)
+    return ReadResult._make([path, *([None] * 16), None, "error", reason, fingerprint])
 
 
 def fingerprint(size: int, first: bytes, last: bytes) -> bytes:

@@ -30,7 +30,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from engine.atomic_files import fsync_dir
 
@@ -51,7 +51,7 @@ class WouldResizeError(Exception):
 
 def open_for_write(path: str | os.PathLike[str], mode: str) -> BinaryIO:
     """Open a file for writing; every write SlapDesk makes in a music folder starts here."""
-    return open(path, mode)
+    return cast(BinaryIO, open(path, mode))  # binary modes only
 
 
 def unlink_quietly(path: str | os.PathLike[str]) -> None:
@@ -114,6 +114,7 @@ class Overlay(io.RawIOBase):
         while self._pos < end:
             index, start = divmod(self._pos, PAGE)
             take = min(PAGE - start, end - self._pos)
+            chunk: bytes | bytearray
             if index in self._pages:
                 chunk = self._pages[index][start : start + take]
             else:
