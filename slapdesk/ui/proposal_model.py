@@ -20,12 +20,17 @@ class ProposalTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[ProposalRow] = []
         self._accepted: list[bool] = []
+        # What the user decided per (track, tag): a reload (after Apply, a new model run)
+        # must not tick again a tag they unticked, or a second Apply would write it.
+        self._decided: dict[tuple[int, str], bool] = {}
 
     def set_proposals(self, rows: Sequence[ProposalRow], threshold: float) -> None:
-        """Show proposals; those scoring at least ``threshold`` start accepted."""
+        """Show proposals: the user's choices stand, the others start accepted at >= threshold."""
         self.beginResetModel()
         self._rows = list(rows)
-        self._accepted = [r.score >= threshold for r in self._rows]
+        self._accepted = [
+            self._decided.get((r.track_id, r.tag), r.score >= threshold) for r in self._rows
+        ]
         self.endResetModel()
 
     @property
@@ -42,6 +47,7 @@ class ProposalTableModel(QAbstractTableModel):
         changed = [r for r in rows if 0 <= r < len(self._rows) and self._accepted[r] != accepted]
         for row in changed:
             self._accepted[row] = accepted
+            self._decided[(self._rows[row].track_id, self._rows[row].tag)] = accepted
         if changed:
             self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), 0),
                                   [Qt.ItemDataRole.CheckStateRole])

@@ -36,11 +36,15 @@ def apply_tags(database: Database, changes: Sequence[PlannedChange], policy: str
 
 
 def undo_last_run(database: Database, control: JobControl) -> JobResult:
-    """Restore the tags the most recent run wrote."""
+    """Restore the tags the most recent tagging run wrote (never re-do an undone run)."""
     from slapdesk.library.tags import journal
+    from slapdesk.library.tags.runs import latest_undoable_run
 
-    result = journal.undo(database, cancel=control.cancel, progress=control.report)
-    return _run_result("Undo", result)
+    run_id = latest_undoable_run(database)
+    if run_id is None:
+        return JobResult("Undo", note="Nothing to undo: no tagging run has tags left to restore.")
+    result = journal.undo(database, run_id, cancel=control.cancel, progress=control.report)
+    return _run_result(f"Undo of run {run_id}", result)
 
 
 def _run_result(title: str, result: Any) -> JobResult:

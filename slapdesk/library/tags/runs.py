@@ -59,3 +59,16 @@ def list_runs(db: Database | sqlite3.Connection, limit: int | None = None) -> li
             RunInfo(run_id, created, vocab, policy, status, model_id, counts, int(files), undo_of)
         )
     return runs
+
+
+def latest_undoable_run(db: Database | sqlite3.Connection) -> int | None:
+    """The newest run that wrote tags and still has them applied, undo runs aside.
+
+    The window's "Undo last run" steps back through what the user applied: pressed again
+    right after an undo it must not undo that undo (and bring the tags back).
+    """
+    row = db.execute(
+        "SELECT MAX(c.run_id) FROM tag_changes c JOIN tag_runs r ON r.id = c.run_id "
+        "WHERE c.state = 'applied' AND coalesce(r.policy, '') != 'undo'"
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])

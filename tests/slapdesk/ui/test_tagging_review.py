@@ -1,0 +1,72 @@
+"""The auto-tag review does what the user chose: unticked tags stay unticked, undo steps back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from slapdesk.library.tags.runs import list_runs
+from slapdesk.library.tags.write import read_tags
+
+
+def _propose(window, scores: dict[int, float]) -> None:
+    with window.ctx.database.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO tag_proposals (track_id, model_id, vocab, tag, score) VALUES (?,?,?,?,?)",
+            [(track_id, "m1", "genre", "jazz", score) for track_id, score in scores.items()],
+        )
+
+
+def _review(window):
+    tab = window.show_tab("tagging")
+    tab.controller.reload()
+    return tab.controller
+
+
+def _own_genre(path: str) -> list[str]:
+    return read_tags(Path(path), ["slapdesk_genre"]).values["slapdesk_genre"]
+
+
+def test_an_unticked_tag_stays_unticked_after_apply(make_window, music_folder: Path) -> None:
+    window = make_window([str(music_folder)])
+    first, second = window.model.track_id(0), window.model.track_id(1)
+    _propose(window, {first: 0.9, second: 0.8})
+    review = _review(window)
+    model = review.model
+    assert [model.data(model.index(r, 0), Qt.ItemDataRole.CheckStateRole) for r in range(2)] == [
+        Qt.CheckState.Checked,
+        Qt.CheckState.Checked,
+    ]
+    unticked = next(r for r in range(2) if model.rows[r].track_id == second)
+    model.setData(model.index(unticked, 0), Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    review.apply()
+    # The list was read again after the write: the user's choice still stands.
+    assert [r.track_id for r in model.accepted()] == [first]
+    review.apply()  # a second Apply writes nothing new
+    paths = {r.track_id: r.path for r in model.rows}
+    assert _own_genre(paths[first]) == ["jazz"]
+    assert _own_genre(paths[second]) == []
+
+
+def test_undo_twice_does_not_undo_the_undo(make_window, music_folder: Path) -> None:
+    window = make_window([str(music_folder)])
+    track = window.model.track_id(0)
+    _propose(window, {track: 0.9})
+    review = _review(window)
+    path = review.model.rows[0].path
+    review.apply()
+    assert _own_genre(path) == ["jazz"]
+    review.undo()
+    assert _own_genre(path) == []
+    said: list[str] = []
+    review.info.connect(said.append)
+    review.failed.connect(said.append)
+    review.undo()  # nothing left: the tag must not come back
+    assert _own_genre(path) == []
+    assert said == ["Nothing to undo: no tagging run has tags left to restore."]
+    runs = list_runs(window.ctx.database)
+    assert [(r.policy, r.undo_of) for r in runs] == [
+        ("undo", runs[1].run_id),
+        (runs[1].policy, None),
+    ]
