@@ -19,15 +19,13 @@ import mutagen
 
 from slapdesk.library.tags import formats
 from slapdesk.library.tags.fields import read_fields
-from slapdesk.library.tags.formats import AUDIO_EXTENSIONS, Format
+from slapdesk.library.tags.formats import Format
 from slapdesk.library.tags.integrity import find_damage
 
 # The first read; files up to this size are parsed from memory with no further I/O.
 HEAD_BYTES = 128 * 1024
 # The fingerprint hashes this much from each end of the file (plus the size).
 FINGERPRINT_CHUNK = 64 * 1024
-
-__all__ = ["AUDIO_EXTENSIONS", "ReadResult", "failed", "fingerprint", "read_file", "sniff"]
 
 
 class ReadResult(NamedTuple):

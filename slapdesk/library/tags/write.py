@@ -33,7 +33,13 @@ from slapdesk.library.tags import formats, rollback
 from slapdesk.library.tags.audio_check import ffmpeg_metadata, packet_md5
 from slapdesk.library.tags.containers import container_key, container_kind, to_container
 from slapdesk.library.tags.formats import Format
-from slapdesk.library.tags.rollback import TEMP_PREFIX, TEMP_SUFFIX, is_temp_file
+from slapdesk.library.tags.rollback import (
+    TEMP_PREFIX,
+    TEMP_SUFFIX,
+    FolderRecovery,
+    is_temp_file,
+    recover_folder,
+)
 from slapdesk.library.tags.write_result import (
     FileChangedError,
     FileStamp,
@@ -44,9 +50,9 @@ from slapdesk.library.tags.write_result import (
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "TEMP_PREFIX", "TEMP_SUFFIX", "FileChangedError", "FileStamp", "TagState", "TagWriteError",
-    "WriteResult", "ffmpeg_metadata", "is_temp_file", "load", "packet_md5", "read_fields",
-    "read_tags", "remove_stale_temp_files", "write_fields",
+    "TEMP_PREFIX", "TEMP_SUFFIX", "FileChangedError", "FileStamp", "FolderRecovery", "TagState",
+    "TagWriteError", "WriteResult", "ffmpeg_metadata", "is_temp_file", "load", "packet_md5",
+    "read_fields", "read_tags", "recover_folder", "remove_stale_temp_files", "write_fields",
 ]  # fmt: skip
 _COPY_CHUNK = 1 << 20
 _ID3V1 = 128  # an ID3v1 tag: the last 128 bytes, starting with b"TAG"
@@ -351,6 +357,7 @@ def remove_stale_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
     """Recover ``folder`` after a crash; returns the stale files removed.
 
     Interrupted in-place writes are undone from their journals first (``rollback``), so a
-    file read afterwards is whole: exactly its old tags.
+    file read afterwards is whole: exactly its old tags. ``recover_folder`` also names the
+    files it put back, for a report that says what happened to them.
     """
-    return rollback.recover_folder(folder).removed
+    return recover_folder(folder).removed
