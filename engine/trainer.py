@@ -13,13 +13,8 @@ restored from a checkpoint, so a resumed CPU run repeats an uninterrupted one ex
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import json
 import logging
 import math
-import os
-import resource
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,13 +24,14 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from engine.atomic_files import write_text_atomically
 from engine.config import SlapCfg, TrainCfg
 from engine.data import collate
+from engine.distributed import all_reduce_mean, setup_distributed
 from engine.evaluate import gap_metrics, retrieval_metrics
 from engine.features import embed_eval_set
 from engine.model import ClapModel, SlapModel
 from engine.run_parts import RunData, build_run_data, load_model, make_optimizer
+from engine.run_records import MetricsLog, model_card, peak_memory_bytes
 from engine.schedule import ema_tau, warmup_cosine_lr
 from engine.training_checkpoint import (
     find_resume_checkpoint,
@@ -54,84 +50,6 @@ class TrainingError(RuntimeError):
     """The run cannot go on (bad configuration, too many non-finite steps)."""
 
 
-@dataclasses.dataclass
-class Dist:
-    """Where this process sits in a (possibly one-process) DDP run."""
-
-    rank: int = 0
-    world: int = 1
-    device: torch.device = dataclasses.field(default_factory=lambda: torch.device("cpu"))
-
-    @property
-    def main(self) -> bool:
-        """True on the process that does all file I/O."""
-        return self.rank == 0
-
-    @property
-    def active(self) -> bool:
-        """True when a process group spans more than one process."""
-        return self.world > 1
-
-
-def setup_distributed(device: str) -> Dist:
-    """Join the process group that ``torchrun`` describes in the environment, if any."""
-    from engine.device import resolve_device
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    resolved = resolve_device(device)
-    if world <= 1:
-        return Dist(device=resolved)
-    import torch.distributed as dist
-
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if resolved.type == "cuda":
-        resolved = torch.device("cuda", local_rank)
-        torch.cuda.set_device(resolved)
-    if not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if resolved.type == "cuda" else "gloo")
-    return Dist(rank=dist.get_rank(), world=dist.get_world_size(), device=resolved)
-
-
-def peak_memory_bytes(device: torch.device) -> int:
-    """CUDA ``max_memory_allocated`` on a GPU, else the process's peak resident set size."""
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
-
-
-class MetricsLog:
-    """``metrics.jsonl``: one JSON object per line, flushed at once (the GUI tails it)."""
-
-    def __init__(self, path: Path, enabled: bool, truncate_after: int | None = None) -> None:
-        """Open ``path`` for appending; on resume, drop lines from after the checkpoint."""
-        self.path = path
-        self.file = None
-        if not enabled:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if truncate_after is not None and path.exists():
-            kept = [
-                line
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= truncate_after
-            ]
-            # Atomic: a crash while trimming must not lose the lines of the steps kept.
-            write_text_atomically(path, "".join(line + "\n" for line in kept))
-        self.file = path.open("a", encoding="utf-8")
-
-    def write(self, record: dict[str, Any]) -> None:
-        """Append one record."""
-        if self.file is not None:
-            self.file.write(json.dumps(record) + "\n")
-            self.file.flush()
-
-    def close(self) -> None:
-        """Close the file."""
-        if self.file is not None:
-            self.file.close()
-
-
 def _amp_dtype(cfg: TrainCfg, device: torch.device) -> torch.dtype | None:
     if device.type != "cuda" or cfg.amp == "off":
         return None
@@ -140,15 +58,6 @@ def _amp_dtype(cfg: TrainCfg, device: torch.device) -> torch.dtype | None:
     if cfg.amp == "bf16" or torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float16
-
-
-def _all_reduce_mean(values: torch.Tensor, dist_: Dist) -> torch.Tensor:
-    if dist_.active:
-        import torch.distributed as dist
-
-        dist.all_reduce(values)
-        values /= dist_.world
-    return values
 
 
 class Trainer:
@@ -318,7 +227,7 @@ class Trainer:
                 if name in out:
                     sums[name] = sums.get(name, 0.0) + float(out[name].detach()) / len(micro)
         names = sorted(sums)
-        reduced = _all_reduce_mean(
+        reduced = all_reduce_mean(
             torch.tensor([sums[n] for n in names], dtype=torch.float64), self.dist
         )
         values = dict(zip(names, reduced.tolist(), strict=True))
@@ -478,33 +387,3 @@ class Trainer:
         save_bundle(model, folder, card, metrics=metrics)
         log.info("wrote the model bundle %s", folder)
         return folder
-
-
-def model_card(
-    cfg: TrainCfg, model_cfg: SlapCfg, data: str, metrics: dict[str, float], steps: int
-) -> str:
-    """Markdown for the bundle's ``model_card.md``: data, recipe, measured figures."""
-    lines = [
-        f"# {model_cfg.name} ({model_cfg.objective.upper()})",
-        "",
-        "## Data",
-        data,
-        "",
-        "## Recipe",
-        f"- {steps} optimizer steps, effective batch {cfg.batch_size} × {cfg.accumulate} "
-        "× processes",
-        f"- AdamW lr {cfg.lr:g} (warm-up {cfg.warmup_steps}, cosine to {cfg.min_lr:g}), "
-        f"weight decay {cfg.weight_decay:g}, gradient clip {cfg.grad_clip:g}",
-        f"- audio tower {model_cfg.audio.name}"
-        + (" (frozen)" if cfg.freeze_audio_encoder else "")
-        + f", text tower {model_cfg.text.source}"
-        + (" (frozen)" if cfg.freeze_text else ""),
-        f"- seed {cfg.seed}" + (f", initialised from {cfg.init}" if cfg.init else ""),
-        "",
-        "## Held-out figures",
-    ]
-    if metrics:
-        lines += [f"- {name}: {value:.4g}" for name, value in sorted(metrics.items())]
-    else:
-        lines.append("- none (no validation clips)")
-    return "\n".join(lines) + "\n"
