@@ -47,6 +47,7 @@ class TaggingController(QObject):
         self.jobs = jobs
         self.holder = holder
         self._only: list[int] | None = None  # restrict to these tracks (a map selection)
+        self._generation = 0  # which reload's answer is current (older answers are dropped)
         settings = ctx.settings.value
         view.vocabulary.addItems(available_vocabularies())
         view.vocabulary.setCurrentText(settings.tag_vocabulary)
@@ -61,6 +62,7 @@ class TaggingController(QObject):
         view.reject_all_button.clicked.connect(self.reject_all)
         view.apply_button.clicked.connect(self.apply)
         view.undo_button.clicked.connect(self.undo)
+        view.show_all_button.clicked.connect(lambda: self.restrict_to(None))
         self.model.dataChanged.connect(self._update_counts)
         self.model.modelReset.connect(self._update_counts)
 
@@ -81,16 +83,20 @@ class TaggingController(QObject):
         """Read the proposals for the chosen vocabulary."""
         if not self.ctx.library_path.is_file():
             return
+        self._generation += 1
         job = partial(read_proposals, self.ctx.library_path, self.vocab, self._field(), self._only)
-        self.ctx.runner.run(job, self._loaded, self._error, pool="cpu", name="proposals")
+        self.ctx.runner.run(job, partial(self._loaded, self._generation), self._error,
+                            pool="cpu", name="proposals")
 
     def restrict_to(self, track_ids: list[int] | None) -> None:
         """Review only these tracks (None: all)."""
         self._only = list(track_ids) if track_ids else None
+        self.view.show_scope(len(self._only) if self._only is not None else None)
         self.reload()
 
-    @Slot(object)
-    def _loaded(self, rows: list[ProposalRow]) -> None:
+    def _loaded(self, generation: int, rows: list[ProposalRow]) -> None:
+        if generation != self._generation:
+            return  # a reload started since: its answer (e.g. the selection only) wins
         self.model.set_proposals(rows, self.view.threshold.value())
         if not rows:
             self.view.status.setText(
@@ -194,8 +200,8 @@ def tagging_tab(window: MainWindow) -> Tab:
     controller.library_changed.connect(window.refresh_tracks)
 
     def review(track_ids: list[int]) -> None:
-        window.show_tab("tagging")
         controller.restrict_to(track_ids)
+        window.show_tab("tagging")
 
     window.tag_requested.connect(review)
     return Tab(view, controller, controller.reload)

@@ -56,6 +56,18 @@ class TaggingView(QWidget):
         self.policy_help = QLabel()
         self.policy_help.setWordWrap(True)
         layout.addWidget(self.policy_help)
+        # Shown only while the review is limited to a selection (from the map): the user must
+        # see that other tracks' proposals are hidden, and get them back in one click.
+        self.scope_bar = QWidget()
+        scope = QHBoxLayout(self.scope_bar)
+        scope.setContentsMargins(0, 0, 0, 0)
+        self.scope_label = QLabel()
+        self.show_all_button = QPushButton("Show all tracks")
+        scope.addWidget(self.scope_label)
+        scope.addWidget(self.show_all_button)
+        scope.addStretch(1)
+        self.scope_bar.hide()
+        layout.addWidget(self.scope_bar)
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -93,6 +105,12 @@ class TaggingView(QWidget):
     def selected_rows(self) -> list[int]:
         """Indices of the selected table rows."""
         return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+
+    def show_scope(self, tracks: int | None) -> None:
+        """Say that only ``tracks`` selected tracks are reviewed (None: the whole library)."""
+        self.scope_bar.setVisible(tracks is not None)
+        if tracks is not None:
+            self.scope_label.setText(f"Reviewing the {tracks:,} selected tracks only.")
 
     def _show_policy_help(self, _index: int = 0) -> None:
         self.policy_help.setText(POLICY_HELP.get(str(self.policy.currentData()), ""))

@@ -70,3 +70,41 @@ def test_undo_twice_does_not_undo_the_undo(make_window, music_folder: Path) -> N
         ("undo", runs[1].run_id),
         (runs[1].policy, None),
     ]
+
+
+class _HeldPool:
+    """Holds tasks until the test runs them, in the order it chooses."""
+
+    def __init__(self) -> None:
+        self.held: list = []
+
+    def start(self, runnable, priority: int = 0) -> None:
+        self.held.append(runnable)
+
+    def waitForDone(self, msecs: int = -1) -> bool:  # noqa: N802 (Qt name)
+        return True
+
+
+def test_tag_selection_reviews_only_the_selection_and_says_so(
+    make_window, music_folder: Path
+) -> None:
+    window = make_window([str(music_folder)])
+    ids = [window.model.track_id(row) for row in range(3)]
+    _propose(window, dict.fromkeys(ids, 0.9))
+    held = _HeldPool()
+    window.ctx.runner._pools["cpu"] = held
+    window.tag_requested.emit([ids[1]])  # the map's "Tag selection"
+    # The answers arrive newest first: the whole library's (asked for when the tab was
+    # shown) comes last and must not replace the selection's.
+    for runnable in reversed(held.held):
+        runnable.run()
+    held.held.clear()
+    review = window.tab("tagging").controller
+    assert [r.track_id for r in review.model.rows] == [ids[1]]
+    assert not review.view.scope_bar.isHidden()
+    assert review.view.scope_label.text() == "Reviewing the 1 selected tracks only."
+    review.view.show_all_button.click()
+    for runnable in held.held:
+        runnable.run()
+    assert sorted(r.track_id for r in review.model.rows) == sorted(ids)
+    assert review.view.scope_bar.isHidden()
