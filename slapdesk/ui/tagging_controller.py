@@ -14,7 +14,7 @@ from slapdesk.library.autotag.vocabulary import (
     load_vocabulary,
 )
 from slapdesk.library.jobs.active_model import ModelHolder
-from slapdesk.library.jobs.apply import apply_tags, planned_changes, undo_last_run
+from slapdesk.library.jobs.apply import accepted_changes, apply_tags, undo_last_run
 from slapdesk.library.jobs.control import JobResult
 from slapdesk.library.jobs.propose import propose_tags, read_proposals
 from slapdesk.library.store.track_rows import ProposalRow
@@ -163,7 +163,7 @@ class TaggingController(QObject):
         if not accepted:
             self.info.emit("Accept some proposals first.")
             return
-        changes = planned_changes(accepted, self.vocab)
+        changes = accepted_changes(accepted, self.vocab)
         policy = str(self.view.policy.currentData())
         job = partial(apply_tags, self.ctx.database, changes, policy,
                       accepted[0].model_id, self.vocab)

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from slapdesk.library.store.track_rows import ProposalRow
 
 
-def planned_changes(accepted: Sequence[ProposalRow], vocab: str) -> list[PlannedChange]:
-    """One change per track: its accepted tags, strongest first."""
+def accepted_changes(accepted: Sequence[ProposalRow], vocab: str) -> list[PlannedChange]:
+    """One change per track from the proposals the user accepted: its tags, strongest first."""
     per_track: dict[int, list[ProposalRow]] = {}
     for row in accepted:
         per_track.setdefault(row.track_id, []).append(row)

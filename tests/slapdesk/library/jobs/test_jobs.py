@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from slapdesk.library.jobs.active_model import choose_model
-from slapdesk.library.jobs.apply import planned_changes
+from slapdesk.library.jobs.apply import accepted_changes
 from slapdesk.library.jobs.control import JobControl, JobResult
 from slapdesk.library.jobs.embed import register_model
 from slapdesk.library.jobs.scan import scan_folders
@@ -121,7 +121,7 @@ def test_planned_changes_put_the_strongest_tag_first() -> None:
         return ProposalRow(track_id=track_id, path=f"/m/{track_id}.flac", label="", current=(),
                            tag=tag, score=score, model_id="m")
 
-    changes = planned_changes([row(1, "jazz", 0.2), row(2, "rock", 0.9), row(1, "blues", 0.7)],
+    changes = accepted_changes([row(1, "jazz", 0.2), row(2, "rock", 0.9), row(1, "blues", 0.7)],
                               "genre")
     assert [(c.track_id, c.values) for c in changes] == [(1, ("blues", "jazz")), (2, ("rock",))]
     assert str(changes[0].path) == "/m/1.flac"
