@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from slapdesk.library.jobs.active_model import ModelHolder
 from slapdesk.library.jobs.map_points import MapData, load_map
 from slapdesk.library.jobs.search import SearchAnswer
 from slapdesk.ui.playlist_actions import choose_playlist_file
@@ -30,10 +31,11 @@ class MapController(QObject):
     loaded = Signal()
 
     def __init__(self, runner: TaskRunner, library_path: Path, view: MapView,
-                 parent: QObject | None = None) -> None:
-        """Wire ``view`` to the library at ``library_path``."""
+                 holder: ModelHolder | None = None, parent: QObject | None = None) -> None:
+        """Wire ``view`` to the library at ``library_path``; ``holder`` names the active model."""
         super().__init__(parent)
         self._runner = runner
+        self._holder = holder
         self._library_path = library_path
         self.view = view
         self.data: MapData | None = None
@@ -52,8 +54,9 @@ class MapController(QObject):
         """Recompute the projection in the background."""
         if not self._library_path.is_file():
             return
-        self._runner.run(partial(load_map, self._library_path), self._on_loaded, self._on_error,
-                         pool="cpu", name="map")
+        model_id = self._holder.active_model_id() if self._holder is not None else ""
+        self._runner.run(partial(load_map, self._library_path, model_id), self._on_loaded,
+                         self._on_error, pool="cpu", name="map")
 
     @Slot()
     def mark_stale(self) -> None:
@@ -110,7 +113,8 @@ class MapController(QObject):
 def map_tab(window: MainWindow) -> Tab:
     """The embedding map, recomputed when shown after the vectors changed."""
     view = MapView()
-    controller = MapController(window.ctx.runner, window.ctx.library_path, view, window)
+    controller = MapController(window.ctx.runner, window.ctx.library_path, view, window.ctx.models,
+                               window)
     controller.play_requested.connect(window.play_track)
     controller.show_ids_requested.connect(window.show_ids)
     controller.playlist_requested.connect(partial(choose_playlist_file, window))

@@ -63,6 +63,23 @@ class ModelHolder:
         """The embedder if it is already loaded, else None (never loads)."""
         return self._embedder
 
+    def active_model_id(self) -> str:
+        """The active bundle's model id, read from its configuration ("" when none is usable).
+
+        Cheap (no weights, no torch): the map and other views that show stored vectors ask it
+        so they show the active model's vectors, not whichever were embedded last.
+        """
+        from engine.bundle_info import BundleError, read_bundle_info
+
+        with self._lock:
+            if self._embedder is not None:
+                return str(self._embedder.model_id)
+            try:
+                bundle = choose_model(self._models_dir, self._runs_dir, self._active)
+                return read_bundle_info(bundle.path).model_id
+            except (ModelChoiceError, BundleError):
+                return ""
+
     def switch(self, active_model: str) -> None:
         """Use another bundle from the next job on."""
         with self._lock:

@@ -24,11 +24,11 @@ class MapData:
     labels: dict[int, str] = field(default_factory=dict)  # id -> hover text
 
 
-def load_map(library_path: Path, _control: JobControl) -> MapData:
-    """Project the library and read what colours and labels need (worker thread)."""
+def load_map(library_path: Path, model_id: str, _control: JobControl) -> MapData:
+    """Project ``model_id``'s vectors ("" = the newest) with colours and labels (worker thread)."""
     conn = open_readonly(library_path)
     try:
-        proj = projection.project_library(conn)
+        proj = projection.project_library(conn, model_id or None)
         rows = track_rows.fetch_rows(conn, [int(i) for i in proj.ids])
         labels = {
             i: " – ".join(x for x in (row.artist, row.display_title) if x)

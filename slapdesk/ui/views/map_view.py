@@ -144,6 +144,8 @@ class MapView(QWidget):
         self.tag_button.clicked.connect(self._request_tags)
         self.scatter.sigClicked.connect(self._clicked)
         self.scatter.sigHovered.connect(self._hovered)
+        self._colours: list[tuple[int, int, int]] = []
+        self._legend: list[tuple[str, tuple[int, int, int]]] = []
         self._update_buttons()
 
     # ---- data --------------------------------------------------------------------------------
@@ -209,6 +211,7 @@ class MapView(QWidget):
         pens = [pg.mkPen("k", width=1.5) if s else pg.mkPen(None) for s in self.selected]
         self.scatter.setData(pos=self.xy, data=self.ids, brush=brushes, pen=pens, size=9)
         self._colours = list(colours)
+        self._legend = list(legend)
         self.legend.clear()
         for label, colour in legend:
             item = pg.ScatterPlotItem(brush=pg.mkBrush(*colour), pen=None, size=9)
@@ -222,7 +225,7 @@ class MapView(QWidget):
     def select_polygon(self, polygon: QPolygonF) -> list[int]:
         """Select the points inside ``polygon`` (data coordinates); returns their ids."""
         self.selected = points_inside(self.xy, polygon)
-        self.set_colours(getattr(self, "_colours", [NO_VALUE] * len(self.ids)))
+        self.set_colours(self._colours, self._legend)  # the colouring and its legend stay
         self._update_buttons()
         chosen = self.selection()
         self.info.setText(f"{len(chosen):,} of {len(self.ids):,} tracks selected")

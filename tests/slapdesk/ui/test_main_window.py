@@ -175,6 +175,7 @@ def test_map_draws_colours_and_lassoes(make_window, music_folder: Path, qtbot) -
     everything = QPolygonF([QPointF(left, low), QPointF(right, low), QPointF(right, high),
                             QPointF(left, high)])
     assert sorted(view.select_polygon(everything)) == sorted(ids)
+    assert view.legend.items[0][1].text == "rock"  # a lasso keeps the legend
     with qtbot.waitSignal(view.show_requested):
         view.show_button.click()
     assert window.tabs.currentWidget() is window.library_view

@@ -133,7 +133,7 @@ def test_map_points_label_and_colour_every_embedded_track(scanned: Database) -> 
     register_model(scanned, "m", "m", None, 3)
     for track_id in range(1, 9):
         _store_vector(scanned, track_id, "m", [1.0, track_id / 10, (track_id % 3) / 5])
-    data = load_map(scanned.path, JobControl())
+    data = load_map(scanned.path, "", JobControl())
     assert data.model_id == "m"
     assert sorted(data.ids.tolist()) == list(range(1, 9))
     assert data.xy.shape == (8, 2)
