@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -19,6 +20,31 @@ from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
 
 _WIDTHS = {"title": 190, "artist": 130, "album": 130, "genre": 90, "year": 48,
            "duration": 56, "codec": 52, "score": 56}  # fmt: skip
+
+
+class TrackTable(QTableView):
+    """The results table; Ctrl+Home / Ctrl+End select the row they jump to.
+
+    In extended selection Qt moves only the current row on Ctrl+navigation and leaves the
+    highlight where it was, so the details pane (which follows the current row) would show
+    another track than the highlighted one.
+    """
+
+    _JUMPS = (Qt.Key.Key_Home, Qt.Key.Key_End)
+
+    def selectionCommand(  # noqa: N802 (Qt name)
+        self, index: QPersistentModelIndex, event: QEvent | None = None
+    ) -> QItemSelectionModel.SelectionFlag:
+        """Select on Ctrl+Home / Ctrl+End as on Home / End; Qt's choice otherwise."""
+        if (
+            isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in self._JUMPS
+            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+        ):
+            return (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
+        return super().selectionCommand(index, event)
 
 
 class LibraryView(QWidget):
@@ -55,7 +81,7 @@ class LibraryView(QWidget):
         layout.addLayout(top)
         self.status = QLabel()
         layout.addWidget(self.status)
-        self.table = QTableView()
+        self.table = TrackTable()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
