@@ -23,8 +23,12 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every available command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser with every command, or only with the command ``only``.
+
+    Each command module imports what its command needs; registering one command spares a
+    quick command (``search``) the imports of all the others.
+    """
     parser = argparse.ArgumentParser(
         prog="slapdesk",
         description=(
@@ -40,10 +44,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in (only,) if only in COMMAND_MODULES else COMMAND_MODULES:
         module = importlib.import_module(f"slapdesk.commands.{name}")
         module.add_parser(subparsers)
     return parser
+
+
+def _global_options(argv: Sequence[str]) -> tuple[str | None, bool, list[str]]:
+    """``--library`` and ``--verbose`` wherever they are, and every other token in order."""
+    library, verbose, rest, others = None, False, list(argv), []
+    while rest:
+        token = rest.pop(0)
+        if token == "--library" and rest:
+            library = rest.pop(0)
+        elif token.startswith("--library="):
+            library = token.partition("=")[2]
+        elif token in ("-v", "--verbose"):
+            verbose = True
+        else:
+            others.append(token)
+    return library, verbose, others
+
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, if its first token past the global options is one."""
+    others = _global_options(argv)[2]
+    return others[0] if others and others[0] in COMMAND_MODULES else None
 
 
 def gui_folders(argv: Sequence[str]) -> tuple[str | None, list[str], bool] | None:
@@ -53,20 +79,9 @@ def gui_folders(argv: Sequence[str]) -> tuple[str | None, list[str], bool] | Non
         ``(library, folders, verbose)``, or None when ``argv`` names a command or an option
         the window does not take (``--help``, ``--version``): argparse handles those.
     """
-    library, verbose, rest = None, False, list(argv)
-    positional: list[str] = []
-    while rest:
-        token = rest.pop(0)
-        if token == "--library" and rest:
-            library = rest.pop(0)
-        elif token.startswith("--library="):
-            library = token.partition("=")[2]
-        elif token in ("-v", "--verbose"):
-            verbose = True
-        elif token.startswith("-"):
-            return None
-        else:
-            positional.append(token)
+    library, verbose, positional = _global_options(argv)
+    if any(token.startswith("-") for token in positional):
+        return None
     commands = {name.replace("_", "-") for name in COMMAND_MODULES} | set(COMMAND_MODULES)
     if any(p in commands or not os.path.isdir(p) for p in positional):
         return None
@@ -84,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from slapdesk.app import run_gui
 
         return run_gui(library, folders)
-    parser = build_parser()
+    parser = build_parser(named_command(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

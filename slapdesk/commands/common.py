@@ -13,6 +13,7 @@ from slapdesk.library.store.paths import data_dir_for, resolve_library_path
 
 if TYPE_CHECKING:
     from engine.inference import Embedder
+    from engine.textquery import TextEmbedder
     from slapdesk.library.models import ModelBundle
     from slapdesk.library.store.database import Database
 
@@ -26,8 +27,8 @@ def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
 
 
 def expected_errors() -> tuple[type[Exception], ...]:
-    """Errors a command reports as one line (imported late: the engine pulls in torch)."""
-    from engine.bundle import BundleError
+    """Errors a command reports as one line (the torch-free engine module defines BundleError)."""
+    from engine.bundle_info import BundleError
     from slapdesk.library.models import ModelChoiceError
     from slapdesk.library.search.query_language import QueryError
     from slapdesk.library.search.ranking import SearchError
@@ -73,6 +74,16 @@ def load_embedder(bundle: ModelBundle, device: str | None) -> Embedder:
     from engine.inference import Embedder
 
     return Embedder.from_bundle(bundle.path, device=device)
+
+
+def load_text_model(bundle: ModelBundle, device: str | None) -> TextEmbedder:
+    """The text side of a bundle, for commands that only embed text (queries, tag names).
+
+    numpy, without torch, for BERT text towers; other towers load through torch.
+    """
+    from engine.textquery import load_text_embedder
+
+    return load_text_embedder(bundle.path, device=device)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from slapdesk.commands.common import (
     choose_model,
     expected_errors,
     fail,
-    load_embedder,
+    load_text_model,
     open_library,
 )
 from slapdesk.library.search.query_language import parse_query
@@ -71,7 +71,7 @@ def run_query(
         bundle = _bundle(library, parsed.has_similarity, model)
         model_id = bundle.model_id if bundle is not None else ""
         ranking = rank_tracks(db.conn, parsed, limit, model_id,
-                              lambda: load_embedder(bundle, device).embed_text)
+                              lambda: load_text_model(bundle, device).embed_text)
     if model_id and not ranking.by_sound:
         sys.stderr.write(
             "note: the library has no vectors for this model yet, so only tags are searched; "

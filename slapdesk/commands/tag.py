@@ -15,7 +15,7 @@ from slapdesk.commands.common import (
     choose_model,
     expected_errors,
     fail,
-    load_embedder,
+    load_text_model,
     open_library,
 )
 
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         )
         with open_library(args.library) as db:
             bundle = choose_model(args.library, args.model)
-            embedder = load_embedder(bundle, args.device)
+            embedder = load_text_model(bundle, args.device)
             selected = _selected_ids(args.library, args.query, args.model, args.device)
             found = propose_for_library(
                 db, embedder.model_id, embedder.embed_text, vocabulary,

@@ -7,6 +7,7 @@ the loaded model in a ``ModelHolder`` so every job and every search thread share
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +41,9 @@ def choose_model(models_dir: Path, runs_dir: Path, active: str = "",
 class ModelHolder:
     """Loads the active model bundle once, on first use, off the GUI thread.
 
-    Built by the composition root. Audio embedding runs on one model worker; query texts are
-    embedded from search threads too (inference only, no state changes).
+    Built by the composition root. Two sides, loaded separately: the text side (numpy, a
+    fraction of a second, no torch) answers searches and names tags, from any thread; the
+    whole model (torch) embeds audio on one model worker.
     """
 
     def __init__(self, active_model: str, models_dir: Path, runs_dir: Path) -> None:
@@ -50,8 +52,11 @@ class ModelHolder:
         self._models_dir = models_dir
         self._runs_dir = runs_dir
         self._embedder: Any = None
+        self._text: Any = None
         self._bundle: ModelBundle | None = None
         self._lock = threading.Lock()
+        # Its own lock: a search must not wait while the whole model loads.
+        self._text_lock = threading.Lock()
 
     @property
     def bundle(self) -> Path | None:
@@ -60,7 +65,7 @@ class ModelHolder:
 
     @property
     def loaded(self) -> Any:
-        """The embedder if it is already loaded, else None (never loads)."""
+        """The whole model's embedder if it is already loaded, else None (never loads)."""
         return self._embedder
 
     def active_model_id(self) -> str:
@@ -82,9 +87,10 @@ class ModelHolder:
 
     def switch(self, active_model: str) -> None:
         """Use another bundle from the next job on."""
-        with self._lock:
+        with self._lock, self._text_lock:
             if active_model != self._active:
-                self._active, self._embedder, self._bundle = active_model, None, None
+                self._active, self._embedder, self._text, self._bundle = (
+                    active_model, None, None, None)
 
     def get(self) -> Any:
         """The ``engine.inference.Embedder`` (loading it the first time).
@@ -93,23 +99,40 @@ class ModelHolder:
             ModelChoiceError: no usable model bundle is installed (the message says what to do).
             RuntimeError: the bundle cannot be loaded (the message says why).
         """
+        from engine.inference import Embedder
+
         with self._lock:
             if self._embedder is None:
-                bundle = choose_model(self._models_dir, self._runs_dir, self._active)
-                from engine.inference import Embedder
-
-                try:
-                    self._embedder = Embedder.from_bundle(bundle.path)
-                except Exception as exc:
-                    raise RuntimeError(f"Cannot load the model {bundle.path}: {exc}") from exc
-                self._bundle = bundle
+                self._embedder = self._load(Embedder.from_bundle)
             return self._embedder
 
-    def register(self, database: Database) -> Any:
-        """Load the model and record it in the library; returns the embedder."""
+    def text(self) -> Any:
+        """The text side (``embed_text``, ``model_id``, ``dim``), as ``slapdesk search`` uses it.
+
+        numpy for BERT text towers; a tower only torch runs loads a torch model of its own.
+        Raises as :meth:`get`.
+        """
+        from engine.textquery import load_text_embedder
+
+        with self._text_lock:
+            if self._text is None:
+                self._text = self._load(load_text_embedder)
+            return self._text
+
+    def _load(self, loader: Callable[[Path], Any]) -> Any:
+        bundle = choose_model(self._models_dir, self._runs_dir, self._active)
+        try:
+            loaded = loader(bundle.path)
+        except Exception as exc:
+            raise RuntimeError(f"Cannot load the model {bundle.path}: {exc}") from exc
+        self._bundle = bundle
+        return loaded
+
+    def register(self, database: Database, *, audio: bool = True) -> Any:
+        """Load the model (or only its text side) and record it in the library; returns it."""
         from slapdesk.library.jobs.embed import register_model
 
-        embedder = self.get()
+        embedder = self.get() if audio else self.text()
         assert self._bundle is not None
         register_model(database, embedder.model_id, self._bundle.name, str(self._bundle.path),
                        embedder.dim)
@@ -117,8 +140,8 @@ class ModelHolder:
 
 
 def load_model(holder: ModelHolder, _control: JobControl) -> Any:
-    """Load the active model (so the first search by sound does not wait for it)."""
-    return holder.get()
+    """Load the active model's text side (so the first search by sound does not wait)."""
+    return holder.text()
 
 
 def embed_new_tracks(holder: ModelHolder, database: Database, control: JobControl) -> JobResult:

@@ -26,7 +26,7 @@ def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
 
     vocabulary = load_vocabulary(vocab_name)
     control.report(Progress(0, None, "Loading the model…"), force=True)
-    embedder = holder.register(database)
+    embedder = holder.register(database, audio=False)  # track vectors are stored already
     control.report(Progress(0, None, f"Reading the {vocabulary.name} vocabulary…"), force=True)
     try:
         found = propose_for_library(database, embedder.model_id, embedder.embed_text,

@@ -9,12 +9,13 @@ when the box is empty, and "more like this" before the model has loaded.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slapdesk.library import playlists
 from slapdesk.library.search.index_cache import IndexCache
@@ -32,6 +33,8 @@ from slapdesk.library.store.database import open_readonly
 if TYPE_CHECKING:
     from slapdesk.library.jobs.active_model import ModelHolder
     from slapdesk.library.jobs.control import JobControl
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,22 @@ def _browse(conn: sqlite3.Connection, scope: Scope) -> list[int]:
     return track_rows.all_track_ids(conn, folder=scope.value if scope.kind == "folder" else None)
 
 
+def _text_side(holder: ModelHolder | None) -> Any:
+    """The model's text side, loaded here on first use (numpy: a fraction of a second)."""
+    if holder is None:
+        return None
+    from slapdesk.library.models import ModelChoiceError
+
+    try:
+        return holder.text()
+    except (ModelChoiceError, RuntimeError) as error:
+        log.info("searching tags only: %s", error)
+        return None
+
+
 def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCache,
             query: str, limit: int) -> tuple[list[int], dict[int, float], str]:
-    embedder = holder.loaded if holder is not None else None
+    embedder = _text_side(holder)
     model_id = embedder.model_id if embedder is not None else ""
     text_encoder = (lambda: embedder.embed_text) if embedder is not None else None
     ranking = rank_tracks(conn, query, limit, model_id, text_encoder, cache)

@@ -80,3 +80,57 @@ def test_clear_messages(tmp_path: Path, home: Path, music_folder: Path) -> None:
     no_vectors = _cli(home, library, "search", "like:#1")
     assert no_vectors.returncode == 2
     assert "slapdesk embed" in no_vectors.stderr
+
+
+# Runs the CLI, then reports on stderr whether the process ever imported torch or transformers.
+_WATCHED = (
+    "import sys; from slapdesk.cli import main; rc = main(sys.argv[1:]); "
+    "sys.stderr.write('\\nIMPORTED ' + ' '.join(m for m in ('torch', 'transformers') "
+    "if m in sys.modules) + '\\n'); sys.exit(rc)"
+)
+
+
+def _watched_cli(home: Path, library: Path, *args: str) -> tuple[str, list[str]]:
+    env = dict(os.environ, XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "cfg"),
+               PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", _WATCHED, "--library", str(library), *args],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    imported = out.stderr.rsplit("IMPORTED", 1)[1].split()
+    return out.stdout, imported
+
+
+def test_text_queries_run_without_torch_and_rank_as_the_torch_path(
+    tmp_path: Path, home: Path, music_folder: Path, tiny_bundle: Path
+) -> None:
+    from engine.inference import Embedder
+    from slapdesk.library.search.ranking import LibrarySearch, load_index
+    from slapdesk.library.store.database import Database
+
+    library = tmp_path / "lib.sqlite"
+    assert _cli(home, library, "scan", str(music_folder)).returncode == 0
+    assert _cli(home, library, "models", "import", str(tiny_bundle), "--name", "t").returncode == 0
+    assert _cli(home, library, "models", "use", "t").returncode == 0
+    assert _cli(home, library, "embed", "--device", "cpu").returncode == 0
+
+    query = "tone -flac"
+    stdout, imported = _watched_cli(home, library, "search", "--json", "--limit", "8", query)
+    assert imported == []
+    lean = [json.loads(line) for line in stdout.splitlines()]
+    embedder = Embedder.from_bundle(tiny_bundle, device="cpu")
+    with Database(library) as db:
+        index = load_index(db.conn, embedder.model_id)
+        reference = LibrarySearch(db.conn, index, embedder.embed_text).search(query, limit=8)
+    assert [row["id"] for row in lean] == [r.track_id for r in reference]
+    assert len(lean) == 8
+    for row, ref in zip(lean, reference, strict=True):
+        assert abs(row["similarity"] - ref.similarity) < 1e-4
+
+    _, imported = _watched_cli(home, library, "tag", "--terms", "low, high", "--json")
+    assert imported == []
+    playlist = tmp_path / "p.m3u8"
+    _, imported = _watched_cli(home, library, "export", "--m3u8", str(playlist), "high tone")
+    assert imported == []
+    assert playlist.read_text(encoding="utf-8").count("#EXTINF:") == 8
