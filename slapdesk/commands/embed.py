@@ -19,8 +19,9 @@ from slapdesk.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from engine.inference import Embedder
+    from slapdesk.library.jobs.control import JobControl
     from slapdesk.library.jobs.embed import EmbedSummary
+    from slapdesk.library.models import ModelBundle
     from slapdesk.library.store.database import Database
 
 _DESCRIPTION = """\
@@ -50,14 +51,12 @@ def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk embed``."""
     if args.batch < 1 or args.workers < 1:
         return fail("embed", "--batch and --workers must be at least 1")
-    from slapdesk.library.jobs.embed import register_model
+    from slapdesk.commands.terminal_job import terminal_job
 
     try:
-        with open_library(args.library) as db:
+        with open_library(args.library) as db, terminal_job("track", "Embedding") as control:
             bundle = choose_model(args.library, args.model)
-            embedder = load_embedder(bundle, args.device)
-            register_model(db, embedder.model_id, bundle.name, str(bundle.path), embedder.dim)
-            summary = _run_job(db, embedder, args.batch, args.workers)
+            summary = _embed_pending(db, bundle, args.device, args.batch, args.workers, control)
     except expected_errors() as error:
         return fail("embed", str(error))
     _report(summary, as_json=args.json)
@@ -66,15 +65,30 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if summary.errors else EXIT_OK
 
 
-def _run_job(db: Database, embedder: Embedder, batch: int, workers: int) -> EmbedSummary:
-    from slapdesk.commands.terminal_job import terminal_job
-    from slapdesk.library.jobs.embed import embed_library
+def _embed_pending(db: Database, bundle: ModelBundle, device: str | None, batch: int,
+                   workers: int, control: JobControl) -> EmbedSummary:
+    """Embed what lacks a vector; the model is loaded only when there is work for it."""
+    from engine.bundle_info import read_bundle_info
+    from slapdesk.library.jobs.embed import (
+        EmbedSummary,
+        embed_library,
+        pending_tracks,
+        register_model,
+    )
+    from slapdesk.library.progress import Progress
 
-    with terminal_job("track", "Embedding") as control:
-        return embed_library(
-            db, embedder, cancel=control.cancel, progress=control.report,
-            batch_tracks=batch, decode_workers=workers,
-        )
+    info = read_bundle_info(bundle.path)  # id and size without loading the weights
+    register_model(db, info.model_id, bundle.name, str(bundle.path), info.cfg.head.embed_dim)
+    total = len(pending_tracks(db, info.model_id))
+    if total == 0:
+        return EmbedSummary()
+    # The bar shows at once: torch and the model take seconds to load before the first track.
+    control.report(Progress(0, total, "loading the model…"), force=True)
+    embedder = load_embedder(bundle, device)
+    if control.cancelled:  # Ctrl-C while the model loaded
+        return EmbedSummary(cancelled=True)
+    return embed_library(db, embedder, cancel=control.cancel, progress=control.report,
+                         batch_tracks=batch, decode_workers=workers)
 
 
 def _report(summary: EmbedSummary, *, as_json: bool) -> None:
