@@ -27,7 +27,7 @@ def test_search_loads_only_the_text_side_and_ranks_as_the_torch_path(
         register_model(db, embedder.model_id, "tiny", str(tiny_bundle), embedder.dim)
         assert embed_library(db, embedder).embedded == 8
     holder = ModelHolder(str(tiny_bundle), tmp_path / "models", tmp_path / "runs")
-    result = run_search(library, holder, IndexCache(), "tone -flac", Scope(), 8, 1, None,
+    result = run_search(library, holder, IndexCache(), "high tone -drums", Scope(), 8, 1, None,
                         JobControl())
 
     assert holder.loaded is None  # the audio tower (and torch model) was never built
@@ -36,7 +36,7 @@ def test_search_loads_only_the_text_side_and_ranks_as_the_torch_path(
     assert result.mode == "sound"
     with Database(library) as db:
         index = load_index(db.conn, embedder.model_id)
-        reference = LibrarySearch(db.conn, index, embedder.embed_text).search("tone -flac", 8)
+        reference = LibrarySearch(db.conn, index, embedder.embed_text).search("high tone -drums", 8)
     assert result.ids == [r.track_id for r in reference]
     assert len(result.ids) == 8
     with Database(library) as db:
