@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import Reader, ReadError
 from slapdesk.library.store.track_rows import TrackRow
+from slapdesk.library.tags.formats import display_name
 
 _Index = QModelIndex | QPersistentModelIndex
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -46,7 +47,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("year", "Year"),
     Column("duration", "Length"),
     Column("score", "Match"),
-    Column("codec", "Format"),
+    Column("format", "Format"),
     Column("path", "File"),
 )
 
@@ -75,8 +76,8 @@ def _cell(row: TrackRow, key: str, score: float | None) -> str:
             return str(row.year) if row.year else ""
         case "duration":
             return format_duration(row.duration)
-        case "codec":
-            return row.codec
+        case "format":
+            return display_name(row.format, row.codec)
         case "score":
             return f"{score:.3f}" if score is not None else ""
         case "path":

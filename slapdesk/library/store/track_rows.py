@@ -24,14 +24,14 @@ SORT_KEYS: dict[str, str] = {
     "genre": "lower(coalesce(genre, ''))",
     "year": "coalesce(year, 0)",
     "duration": "coalesce(duration, 0)",
-    "codec": "coalesce(codec, '')",
+    "format": "coalesce(format, '') || ' ' || coalesce(codec, '')",
     "path": "path",
     "id": "id",
 }
 
 _ROW_COLUMNS = (
     "id, path, title, artist, album, albumartist, genre, mood, year, track_number, "
-    "duration, codec, sample_rate, channels, bpm, comment, tags, status, error"
+    "duration, codec, sample_rate, channels, bpm, comment, tags, status, error, format"
 )
 # SQLite limits host parameters per statement (32766 in modern builds); stay well below.
 _CHUNK = 900
@@ -53,6 +53,7 @@ class TrackRow:
     track_number: int | None
     duration: float | None  # seconds
     codec: str
+    format: str  # the format registry's key ("flac", "m4a", ...), "" when unknown
     sample_rate: int | None
     channels: int | None
     bpm: float | None
@@ -117,7 +118,7 @@ def _float(value: object) -> float | None:
 
 def _row(values: sqlite3.Row | tuple) -> TrackRow:
     (track_id, path, title, artist, album, albumartist, genre, mood, year, track_number,
-     duration, codec, sample_rate, channels, bpm, comment, tags, status, error) = values
+     duration, codec, sample_rate, channels, bpm, comment, tags, status, error, fmt) = values
     return TrackRow(
         id=int(track_id),
         path=_text(path),
@@ -131,6 +132,7 @@ def _row(values: sqlite3.Row | tuple) -> TrackRow:
         track_number=_int(track_number),
         duration=_float(duration),
         codec=_text(codec),
+        format=_text(fmt),
         sample_rate=_int(sample_rate),
         channels=_int(channels),
         bpm=_float(bpm),

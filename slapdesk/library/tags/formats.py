@@ -249,6 +249,20 @@ def of_audio(audio: Any) -> Format | None:
     return None
 
 
+def display_name(key: str, codec: str = "") -> str:
+    """What to call a file's format in a table: "FLAC", "Ogg Vorbis", "M4A ALAC".
+
+    The codec alone ("pcm", "vorbis") means little to people; an MP4 file's codec is worth
+    adding because AAC (lossy) and ALAC (lossless) share the container.
+    """
+    fmt = next((f for f in REGISTRY if f.key == key), None)
+    if fmt is None:
+        return codec.upper()
+    if fmt.key == "m4a" and codec in {"aac", "alac"}:
+        return f"M4A {codec.upper()}"
+    return fmt.name
+
+
 def encodings() -> dict[str, Encoding]:
     """Every flavour the generator can encode, by name (``mp3``, ``m4a-aac``, ...)."""
     return {enc.name: enc for fmt in REGISTRY for enc in fmt.encodings}

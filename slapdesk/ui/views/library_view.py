@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
 
 _WIDTHS = {"title": 190, "artist": 130, "album": 130, "genre": 90, "year": 48,
-           "duration": 56, "codec": 52, "score": 56}  # fmt: skip
+           "duration": 56, "format": 84, "score": 56}  # fmt: skip
 
 
 class TrackTable(QTableView):

@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS tracks (
     id INTEGER PRIMARY KEY, path BLOB UNIQUE, size INTEGER, mtime_ns INTEGER, inode INTEGER,
     duration REAL, codec TEXT, sample_rate INTEGER, channels INTEGER, title TEXT, artist TEXT,
     album TEXT, albumartist TEXT, genre TEXT, mood TEXT, year INTEGER, track_number INTEGER,
-    comment TEXT, bpm REAL, tags TEXT, status TEXT, error TEXT, fingerprint TEXT,
+    comment TEXT, bpm REAL, tags TEXT, status TEXT, error TEXT, fingerprint TEXT, format TEXT,
     added_at REAL, updated_at REAL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(

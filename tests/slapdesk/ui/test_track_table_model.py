@@ -87,3 +87,14 @@ def test_100k_rows_scroll_without_reading_them_all(qtbot, tmp_path: Path) -> Non
     assert model.data(model.index(99_999, 0), Qt.ItemDataRole.DisplayRole) == "Song 100000"
     assert not model.index(0, 0).parent().isValid()
     assert model.rowCount(QModelIndex()) == 100_000
+
+
+def test_the_format_column_names_formats_for_people(make_window, music_folder: Path) -> None:
+    window = make_window([str(music_folder)])
+    column = next(i for i, c in enumerate(COLUMNS) if c.key == "format")
+    shown = sorted(
+        window.model.data(window.model.index(row, column)) for row in range(window.model.rowCount())
+    )
+    assert shown == [
+        "AIFF", "FLAC", "M4A AAC", "M4A ALAC", "MP3", "Ogg Vorbis", "Opus", "WAV"
+    ]
