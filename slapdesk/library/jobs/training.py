@@ -91,7 +91,11 @@ def train_workdir(options: TrainOptions) -> Path:
 
 
 def model_config_names() -> list[str]:
-    """Architectures ``--model`` accepts (the JSON files in ``engine/model_configs``)."""
+    """Architectures a user can train (the JSON files in ``engine/model_configs``).
+
+    The ``*_test`` configurations are tiny random models for the engine's own tests: they
+    train nothing a user could search with, so they are not offered.
+    """
     folder = _REPO_ROOT / "engine" / "model_configs"
     try:
         import engine
@@ -99,8 +103,7 @@ def model_config_names() -> list[str]:
         folder = Path(engine.__file__).resolve().parent / "model_configs"
     except ImportError:
         pass
-    names = sorted(p.stem for p in folder.glob("*.json"))
-    return [n for n in names if not n.endswith("_test")] + [n for n in names if n.endswith("_test")]
+    return sorted(p.stem for p in folder.glob("*.json") if not p.stem.endswith("_test"))
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,11 @@ def test_models_panel_lists_imports_and_activates(make_window, qtbot, tmp_path: 
     qtbot.waitUntil(lambda: not window.jobs.busy)
     # No usable bundle exists here: the embedding job says so instead of failing.
     assert window.status_label.text().startswith("Search by sound is off: No model bundle")
+
+
+def test_training_panel_offers_only_architectures_a_user_can_train(make_window) -> None:
+    window = make_window()
+    combo = window.tab("training").view.model
+    names = [combo.itemText(i) for i in range(combo.count())]
+    assert "slap_test" not in names and "clap_test" not in names
+    assert {"default-small", "htsat-base", "slapdesk-default"} <= set(names)
