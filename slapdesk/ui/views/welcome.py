@@ -35,6 +35,14 @@ class WelcomeView(QWidget):
         )
         intro.setWordWrap(True)
         intro.setMaximumWidth(560)
+        # A first-time user without music at hand should know there is something to try.
+        self.demo_hint = QLabel(
+            "No music at hand? Run <code>slapdesk demo</code> in a terminal: it builds a small "
+            "library of generated tracks in every format (your own files are not touched) and "
+            "opens SlapDesk on it."
+        )
+        self.demo_hint.setWordWrap(True)
+        self.demo_hint.setMaximumWidth(560)
         self.folder_list = QListWidget()
         self.folder_list.setMaximumHeight(120)
         buttons = QHBoxLayout()
@@ -50,6 +58,7 @@ class WelcomeView(QWidget):
         for widget in (title, intro, self.folder_list):
             box.addWidget(widget)
         box.addLayout(buttons)
+        box.addWidget(self.demo_hint)
         row = QHBoxLayout()
         row.addStretch(1)
         container = QWidget()

@@ -23,6 +23,8 @@ def test_empty_library_shows_the_welcome_page(make_window, tmp_path: Path) -> No
     window = make_window()
     assert window.windowTitle() == "SlapDesk"
     assert window.stack.currentWidget() is window.welcome
+    assert "slapdesk demo" in window.welcome.demo_hint.text()
+    assert window.welcome.demo_hint.isVisible()
     assert not window.welcome.start_button.isEnabled()
     window.welcome.add_folder(str(tmp_path))
     assert window.welcome.start_button.isEnabled()
