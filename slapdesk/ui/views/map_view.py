@@ -120,10 +120,16 @@ class MapView(QWidget):
         controls.addWidget(self.colour_by)
         controls.addWidget(self.lasso_button)
         controls.addStretch(1)
-        for button in (self.show_button, self.playlist_button, self.tag_button,
-                       self.refresh_button):
-            controls.addWidget(button)
+        controls.addWidget(self.refresh_button)
         layout.addLayout(controls)
+        # What to do with a selection: a row of its own keeps the view narrow enough for a
+        # 1024 px screen beside the sidebar and the details.
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel("Selection:"))
+        for button in (self.show_button, self.playlist_button, self.tag_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
         self.viewbox = LassoViewBox(self._lasso_done)
         self.plot = pg.PlotWidget(viewBox=self.viewbox, background="w")
         self.plot.hideAxis("left")
@@ -135,6 +141,7 @@ class MapView(QWidget):
         self.legend = self.plot.addLegend(offset=(10, 10))
         layout.addWidget(self.plot, 1)
         self.info = QLabel("No sound embeddings yet: the map appears once tracks are embedded.")
+        self.info.setWordWrap(True)  # a long note must not set the window's minimum width
         layout.addWidget(self.info)
         self.colour_by.currentIndexChanged.connect(self._colour_mode)
         self.lasso_button.toggled.connect(self._set_lasso)
