@@ -16,6 +16,7 @@ library as a manifest first; see ``slapdesk.train``). The command line becomes a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import signal
@@ -29,12 +30,25 @@ from engine.config import TrainCfg
 log = logging.getLogger("engine.train")
 
 _DEFAULTS = TrainCfg()
+# The CPU default's model when none is named: its towers are pretrained (MSD musicnn,
+# MiniLM), so freezing them costs little; default-small's audio tower starts from scratch.
+CPU_MODEL = "slapdesk-default"
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
     d = _DEFAULTS
     g = p.add_argument_group("model")
-    g.add_argument("--model", default=d.model, help="config name in engine/model_configs or JSON")
+    g.add_argument(
+        "--model",
+        help=f"config name in engine/model_configs or JSON (default: {d.model}; on a CPU "
+        f"without --full, {CPU_MODEL})",
+    )
+    g.add_argument(
+        "--full",
+        action="store_true",
+        help="on a CPU too, train the towers (by default a CPU run trains the heads only, "
+        "on cached features of frozen pretrained towers; a GPU run trains everything)",
+    )
     g.add_argument("--objective", choices=("slap", "clap"), help="override the objective")
     g.add_argument("--init", metavar="BUNDLE", help="fine-tune this model bundle")
     g.add_argument("--freeze-text", action="store_true", help="freeze + cache the text tower")
@@ -97,7 +111,8 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
 
 def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
     fields = TrainCfg.__dataclass_fields__
-    cfg = TrainCfg(**{k: v for k, v in vars(ns).items() if k in fields})
+    given = {k: v for k, v in vars(ns).items() if k in fields and v is not None}
+    cfg = TrainCfg(**given)
     problems = []
     if cfg.batch_size < 1 or cfg.accumulate < 1:
         problems.append("--batch-size and --accumulate must be at least 1")
@@ -109,6 +124,48 @@ def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
     if problems:
         raise SystemExit("slapdesk-train: " + "; ".join(problems))
     return cfg
+
+
+def _pretrained_audio(cfg: TrainCfg) -> bool:
+    """Whether the run's audio tower starts from trained weights (a bundle or packaged)."""
+    from engine.run_parts import model_config
+
+    audio = model_config(cfg).audio
+    return bool(cfg.init or audio.init_from or audio.params.get("weights"))
+
+
+def device_default(cfg: TrainCfg, *, model_named: bool, full: bool) -> tuple[TrainCfg, str]:
+    """What a run trains where it runs, unless told: all of it on a GPU, the heads on a CPU.
+
+    Backpropagating through the towers on a CPU takes hours for a few hundred steps; training
+    only the heads on features of frozen towers, computed once and cached, takes minutes. So
+    on a CPU, without ``--full`` (or ``--resume``, whose checkpoint decides): no named model
+    means ``CPU_MODEL`` (pretrained audio and text towers), both towers are frozen, and an
+    audio tower that starts from random weights stays trainable (frozen, it would teach the
+    heads nothing).
+
+    Returns:
+        The configuration to run, and one line saying what the CPU default chose ("" when
+        it chose nothing).
+    """
+    from engine.device import resolve_device
+
+    if full or cfg.resume or resolve_device(cfg.device).type != "cpu":
+        return cfg, ""
+    if not model_named and not cfg.init:
+        cfg = dataclasses.replace(cfg, model=CPU_MODEL)
+    name = cfg.init or cfg.model
+    if _pretrained_audio(cfg):
+        cfg = dataclasses.replace(cfg, freeze_text=True, freeze_audio_encoder=True)
+        return cfg, (
+            f"no GPU: training the heads only, on cached features of {name}'s frozen audio "
+            "and text towers; --full trains the towers too (slow on a CPU)"
+        )
+    cfg = dataclasses.replace(cfg, freeze_text=True)
+    return cfg, (
+        f"no GPU: the text tower is frozen; {name}'s audio tower starts from random weights, "
+        f"so it trains too (slow on a CPU; --model {CPU_MODEL} trains only the heads)"
+    )
 
 
 def _install_stop_handlers(cancel: threading.Event) -> dict[signal.Signals, Any]:
@@ -249,7 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def train_from_args(ns: argparse.Namespace) -> int:
     """Train as the parsed command line says, stopping cleanly on SIGINT / SIGTERM."""
-    cfg = _train_cfg(ns)
+    try:
+        cfg, note = device_default(_train_cfg(ns), model_named=ns.model is not None,
+                                   full=ns.full)
+    except ValueError as exc:  # an unknown --model or --device
+        log.error("%s", exc)
+        return 1
+    if note:
+        log.info("%s", note)
     cancel = threading.Event()
     previous = _install_stop_handlers(cancel)
     try:

@@ -19,7 +19,8 @@ from slapdesk.library.demo.audio_files import make_track
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-FAST = ["--model", "slap_test", "--device", "cpu", "--workers", "0", "--no-progress"]
+# --full: these tests train the towers on the CPU, as a GPU run would.
+FAST = ["--model", "slap_test", "--device", "cpu", "--full", "--workers", "0", "--no-progress"]
 
 
 def _records(out: Path, kind: str = "step") -> list[dict]:
