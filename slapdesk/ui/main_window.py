@@ -26,6 +26,7 @@ from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 from slapdesk.ui.library_pipeline import LibraryPipeline
 from slapdesk.ui.playlist_actions import choose_playlist_file
+from slapdesk.ui.shortcuts import install_shortcuts
 from slapdesk.ui.tabs import Tab, TabSpec, registered_tabs
 from slapdesk.ui.track_table_model import TrackTableModel
 from slapdesk.ui.views.details import DetailsView
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self._live_timer = QTimer(self)
         self._live_timer.setInterval(LIVE_REFRESH_MS)
         self._wire()
+        install_shortcuts(self)
         self.reload_library()
         if ctx.startup_error:
             self.show_error(ctx.startup_error)

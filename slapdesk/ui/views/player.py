@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QWidget
 
 from slapdesk.ui.track_table_model import format_duration
 
@@ -25,7 +26,9 @@ class PlayerView(QWidget):
         self.player.setAudioOutput(self.audio)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
-        self.play_button = QPushButton("▶")
+        # Standard icons, not text glyphs: the pause glyph is an empty box in common fonts.
+        self.play_button = QPushButton()
+        self.play_button.setIcon(self._icon(QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setFixedWidth(40)
         self.play_button.setToolTip("Play / pause")
         self.play_button.setEnabled(False)
@@ -83,13 +86,19 @@ class PlayerView(QWidget):
             self.slider.setValue(position_ms)
         self.position.setText(format_duration(position_ms / 1000))
 
+    def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
+        return self.style().standardIcon(which)
+
     def _on_duration(self, duration_ms: int) -> None:
         self.slider.setRange(0, max(duration_ms, 0))
         self.length.setText(format_duration(duration_ms / 1000))
 
     def _on_state(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
-        self.play_button.setText("⏸" if playing else "▶")
+        pixmap = QStyle.StandardPixmap
+        icon = pixmap.SP_MediaPause if playing else pixmap.SP_MediaPlay
+        self.play_button.setIcon(self._icon(icon))
+        self.play_button.setAccessibleName("Pause" if playing else "Play")
 
     def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
         self.error.emit(f"Cannot play {self._title}: {message or 'unknown error'}")
