@@ -35,6 +35,7 @@ __all__ = [
     "load_windows",
     "mel_filterbank",
     "mel_to_hz",
+    "read_windows",
     "window_starts",
 ]
 
@@ -233,6 +234,20 @@ def load_windows(
     Raises:
         AudioDecodeError: the file is missing, not audio, empty or undecodable.
     """
+    return read_windows(path, frontend, n_windows)[0]
+
+
+def read_windows(
+    path: str | Path, frontend: AudioFrontendCfg, n_windows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`load_windows` and where each window starts in the track.
+
+    Returns:
+        ``(windows float32 [K, clip_samples], starts float64 [K])``, starts in seconds.
+
+    Raises:
+        AudioDecodeError: the file is missing, not audio, empty or undecodable.
+    """
     path = Path(path)
     k = n_windows or frontend.n_windows
     clip, sr = frontend.clip_samples, frontend.sample_rate
@@ -242,19 +257,22 @@ def load_windows(
         short = info.duration is None or info.duration < max(
             _WHOLE_DECODE_SECONDS, 2 * k * frontend.clip_seconds
         )
-        windows = []
+        windows: list[np.ndarray] = []
+        starts: list[float] = []
         if not short and info.duration is not None:  # short already holds for no duration
-            for start in window_starts(info.duration, frontend.clip_seconds, k):
+            starts = window_starts(info.duration, frontend.clip_seconds, k)
+            for start in starts:
                 window = _read_window(path, container, stream, info, start, frontend)
                 if window is None:  # untrustworthy timestamps: fall back to a full decode
                     container.seek(0, stream=stream)
                     break
                 windows.append(window)
         if len(windows) == k:
-            return np.stack(windows)
+            return np.stack(windows), np.asarray(starts, dtype=np.float64)
         samples = _resample(_decode_all(path, container, stream), info.rate, sr)
     starts = window_starts(samples.size / sr, frontend.clip_seconds, k)
-    return np.stack([_fit(samples[round(s * sr) :], clip) for s in starts])
+    fitted = [_fit(samples[round(s * sr) :], clip) for s in starts]
+    return np.stack(fitted), np.asarray(starts, dtype=np.float64)
 
 
 def _read_window(

@@ -2,8 +2,11 @@
 
 A track is read as K fixed, evenly spaced windows (never a random crop); each window is
 embedded, the unit-norm window vectors are averaged and the mean is renormalised. The
-per-window vectors are returned too. Decoding runs in a few threads (PyAV releases the GIL)
-while the model works on the previous batch; results keep the input order.
+per-window vectors and their start times come with it, and a mark when the audio holds
+nothing to describe (silence, noise, a test tone: ``engine.abstain``). Decoding and those
+checks run in a few threads (PyAV releases the GIL) while the model works on the previous
+batch in the caller's thread; results keep the input order. :meth:`Embedder.iter_audio` is
+the one embedding path: the app stores what it yields, tools collect it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
 
-from engine.audio import load_windows, window_starts
+from engine.abstain import abstain_reason
+from engine.audio import read_windows, window_starts
 from engine.bundle import load_bundle, model_id_of
 from engine.device import resolve_device
 from engine.model import ClapModel, SlapModel
@@ -31,6 +35,33 @@ log = logging.getLogger(__name__)
 AudioInput = str | os.PathLike[str] | np.ndarray
 # progress(done, total): inputs finished (embedded or failed) out of all inputs.
 ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class TrackEmbedding:
+    """What :meth:`Embedder.iter_audio` yields for one input: its vectors, or why not."""
+
+    index: int  # position of the input
+    source: str  # the path, or "<waveform i>"
+    track: np.ndarray | None = None  # float32 [D], unit norm; None when ``error`` is set
+    windows: np.ndarray | None = None  # float32 [K, D], unit-norm window vectors
+    starts: np.ndarray | None = None  # float64 [K]: window starts in seconds (NaN: unknown)
+    abstain: str | None = None  # "silence", "noise" or "tone": nothing here to describe
+    error: str | None = None  # one line: why this input has no vectors
+
+    @property
+    def ok(self) -> bool:
+        """The input was embedded."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """One input ready for the model (made in a decode thread)."""
+
+    windows: np.ndarray  # float32 [K, clip_samples]
+    starts: np.ndarray  # float64 [K]
+    abstain: str | None
 
 
 @dataclass
@@ -46,6 +77,7 @@ class AudioEmbeddings:
     indices: np.ndarray  # int64 [M]: input position of each row
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path or "<waveform i>", why)
     cancelled: bool = False  # the cancel event stopped the job; rows so far are kept
+    abstain: list[str | None] = field(default_factory=list)  # per row (see TrackEmbedding)
 
 
 def _fit(samples: np.ndarray, length: int) -> np.ndarray:
@@ -55,6 +87,11 @@ def _fit(samples: np.ndarray, length: int) -> np.ndarray:
     if samples.size == 0:
         return np.zeros(length, dtype=np.float32)
     return np.tile(samples, -(-length // samples.size))[:length]
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 class Embedder:
@@ -112,39 +149,43 @@ class Embedder:
         vectors = self.model.encode_audio(wav, normalize=True)
         return vectors.float().cpu().numpy()
 
-    def _windows_of(self, item: AudioInput, n_windows: int) -> np.ndarray:
-        """The K windows of one input: a file, a mono waveform, or ready-made windows."""
+    def _decode(self, item: AudioInput, n_windows: int) -> _Decoded:
+        """The K windows of one input (a file, a mono waveform, or ready-made windows)."""
         frontend = self.cfg.frontend
-        if isinstance(item, np.ndarray):
-            samples = np.asarray(item, dtype=np.float32)
-            if samples.ndim == 2 and samples.shape[1] == frontend.clip_samples:
-                return samples
-            if samples.ndim != 1:
-                raise ValueError(
-                    f"waveform must be mono [N] or windows [K, {frontend.clip_samples}], "
-                    f"not {samples.shape}"
-                )
-            sr = frontend.sample_rate
-            starts = window_starts(samples.size / sr, frontend.clip_seconds, n_windows)
-            return np.stack([_fit(samples[round(s * sr) :], frontend.clip_samples) for s in starts])
-        return load_windows(Path(item), frontend, n_windows)
+        sr = frontend.sample_rate
+        if not isinstance(item, np.ndarray):
+            windows, starts = read_windows(Path(item), frontend, n_windows)
+            return _Decoded(windows, starts, abstain_reason(windows, sr))
+        samples = np.asarray(item, dtype=np.float32)
+        if samples.ndim == 2 and samples.shape[1] == frontend.clip_samples:
+            unknown = np.full(len(samples), np.nan)
+            return _Decoded(samples, unknown, abstain_reason(samples, sr))
+        if samples.ndim != 1:
+            raise ValueError(
+                f"waveform must be mono [N] or windows [K, {frontend.clip_samples}], "
+                f"not {samples.shape}"
+            )
+        offsets = window_starts(samples.size / sr, frontend.clip_seconds, n_windows)
+        windows = np.stack([_fit(samples[round(s * sr) :], frontend.clip_samples) for s in offsets])
+        return _Decoded(windows, np.asarray(offsets, dtype=np.float64), abstain_reason(windows, sr))
 
     def _decoded(
         self,
         items: Sequence[AudioInput],
         n_windows: int,
         workers: int,
+        ahead: int,
         cancel: threading.Event | None,
-    ) -> Iterator[tuple[int, np.ndarray | None, str]]:
-        """Yield (index, windows or None, error message) in input order, decoding ahead."""
+    ) -> Iterator[tuple[int, _Decoded | str]]:
+        """Yield (index, decoded input or error message) in input order, decoding ahead."""
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-            pending: deque[tuple[int, Future[np.ndarray]]] = deque()
-            ahead = 4 * workers  # bounded read-ahead: memory stays flat for any library size
+            pending: deque[tuple[int, Future[_Decoded]]] = deque()
             next_index = 0
             while next_index < len(items) or pending:
+                # Bounded read-ahead: memory stays flat for any library size.
                 while next_index < len(items) and len(pending) < ahead:
                     item = items[next_index]
-                    pending.append((next_index, pool.submit(self._windows_of, item, n_windows)))
+                    pending.append((next_index, pool.submit(self._decode, item, n_windows)))
                     next_index += 1
                 index, future = pending.popleft()
                 if cancel is not None and cancel.is_set():
@@ -152,13 +193,80 @@ class Embedder:
                         other.cancel()
                     return
                 try:
-                    yield index, future.result(), ""
+                    yield index, future.result()
                 except Exception as exc:  # every bad file is reported; the job goes on
-                    yield index, None, str(exc) or type(exc).__name__
+                    yield index, _one_line(exc)
 
     def _label(self, items: Sequence[AudioInput], index: int) -> str:
         item = items[index]
         return f"<waveform {index}>" if isinstance(item, np.ndarray) else os.fspath(item)
+
+    def iter_audio(
+        self,
+        items: Sequence[AudioInput],
+        batch_size: int = 16,
+        *,
+        n_windows: int | None = None,
+        cancel: threading.Event | None = None,
+        decode_workers: int | None = None,
+    ) -> Iterator[TrackEmbedding]:
+        """Embed audio files or waveforms, yielding one result per input in input order.
+
+        Decode threads read ahead while the model embeds the previous batch, so memory
+        stays bounded for any number of inputs: store each result as it comes.
+
+        Args:
+            items: File paths, mono float32 waveforms at the model's sample rate, or arrays
+                of ready-made windows [K, clip_samples].
+            batch_size: Tracks per model call (each brings K windows). The same inputs with
+                the same ``batch_size`` give bit-identical vectors on the CPU; batches of other
+                sizes may differ in the last bit (BLAS kernels depend on the matrix size),
+                except with ``batch_size=1``, where a track's vector never depends on the
+                other inputs.
+            n_windows: Windows per track (default: the model's ``frontend.n_windows``).
+            cancel: Set it to stop; inputs already decoded are still embedded and yielded.
+            decode_workers: Decoding threads (default: up to 4, one per CPU core).
+
+        Yields:
+            :class:`TrackEmbedding`, with ``error`` set for an input that failed.
+        """
+        k = n_windows or self.cfg.frontend.n_windows
+        workers = decode_workers or max(1, min(4, os.cpu_count() or 1))
+        # Enough read-ahead that the next batch is decoding while the model runs.
+        ahead = max(4 * workers, batch_size + workers)
+        batch: list[tuple[int, _Decoded | str]] = []
+        ready = 0
+        for index, decoded in self._decoded(items, k, workers, ahead, cancel):
+            batch.append((index, decoded))
+            ready += not isinstance(decoded, str)
+            if ready >= batch_size:
+                yield from self._embed_batch(batch, items)
+                batch, ready = [], 0
+        yield from self._embed_batch(batch, items)
+
+    def _embed_batch(
+        self, batch: list[tuple[int, _Decoded | str]], items: Sequence[AudioInput]
+    ) -> Iterator[TrackEmbedding]:
+        """Embed the windows of a batch of inputs in one model call; yield them in order."""
+        decoded = [d for _, d in batch if not isinstance(d, str)]
+        if decoded:
+            vectors = self.embed_windows(np.concatenate([d.windows for d in decoded]))
+        offset = 0
+        for index, item in batch:
+            source = self._label(items, index)
+            if isinstance(item, str):
+                log.warning("cannot embed %s: %s", source, item)
+                yield TrackEmbedding(index, source, error=item)
+                continue
+            per_window = vectors[offset : offset + len(item.windows)]
+            offset += len(item.windows)
+            if not np.isfinite(per_window).all():
+                yield TrackEmbedding(index, source, error="the model gave non-finite values")
+                continue
+            track = F.normalize(torch.from_numpy(per_window).mean(dim=0), dim=0).numpy()
+            yield TrackEmbedding(
+                index, source, track, per_window.copy(), item.starts, item.abstain
+            )
 
     def embed_audio(
         self,
@@ -171,19 +279,14 @@ class Embedder:
         decode_workers: int | None = None,
         keep_windows: bool = True,
     ) -> AudioEmbeddings:
-        """Embed audio files or waveforms.
+        """Embed audio files or waveforms and collect the results (see :meth:`iter_audio`).
 
-        Everything returned stays in memory: embed a large library in chunks (say a few
-        thousand tracks per call) and store each chunk's vectors before the next.
+        Everything returned stays in memory: for a large library use :meth:`iter_audio`
+        and store each result as it comes.
 
         Args:
-            items: File paths, mono float32 waveforms at the model's sample rate, or arrays
-                of ready-made windows [K, clip_samples].
-            batch_size: Tracks per model call (each brings K windows). The same inputs with
-                the same ``batch_size`` give bit-identical vectors on the CPU; batches of other
-                sizes may differ in the last bit (BLAS kernels depend on the matrix size),
-                except with ``batch_size=1``, where a track's vector never depends on the
-                other inputs.
+            items: As for :meth:`iter_audio`.
+            batch_size: As for :meth:`iter_audio`.
             n_windows: Windows per track (default: the model's ``frontend.n_windows``).
             progress: Called as ``progress(done, total)`` after each input.
             cancel: Set it to stop; the result then holds the rows finished so far.
@@ -193,69 +296,28 @@ class Embedder:
         Returns:
             :class:`AudioEmbeddings`; inputs that failed are listed in ``errors``.
         """
-        k = n_windows or self.cfg.frontend.n_windows
-        workers = decode_workers or max(1, min(4, os.cpu_count() or 1))
-        rows: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        rows: list[TrackEmbedding] = []
         errors: list[tuple[str, str]] = []
-        batch: list[tuple[int, np.ndarray]] = []
         done = 0
-
-        def flush() -> None:
-            self._embed_batch(batch, items, rows, errors, keep_windows)
-            batch.clear()
-
-        for index, windows, error in self._decoded(items, k, workers, cancel):
-            if windows is None:
-                errors.append((self._label(items, index), error))
-                log.warning("cannot embed %s: %s", self._label(items, index), error)
+        results = self.iter_audio(
+            items, batch_size, n_windows=n_windows, cancel=cancel, decode_workers=decode_workers
+        )
+        for result in results:
+            if result.error is None:
+                rows.append(result)
             else:
-                batch.append((index, windows))
-                if len(batch) >= batch_size:
-                    flush()
+                errors.append((result.source, result.error))
             done += 1
             if progress is not None:
                 progress(done, len(items))
-        flush()
-        cancelled = cancel is not None and cancel.is_set() and done < len(items)
-        return self._collect(rows, errors, cancelled)
-
-    def _embed_batch(
-        self,
-        batch: list[tuple[int, np.ndarray]],
-        items: Sequence[AudioInput],
-        rows: list[tuple[int, np.ndarray, np.ndarray | None]],
-        errors: list[tuple[str, str]],
-        keep_windows: bool,
-    ) -> None:
-        """Embed the windows of a batch of tracks; append (index, track, windows) rows."""
-        if not batch:
-            return
-        vectors = self.embed_windows(np.concatenate([w for _, w in batch]))
-        offset = 0
-        for index, windows in batch:
-            per_window = vectors[offset : offset + len(windows)]
-            offset += len(windows)
-            if not np.isfinite(per_window).all():
-                errors.append((self._label(items, index), "the model gave non-finite values"))
-                continue
-            mean = torch.from_numpy(per_window).mean(dim=0)
-            track = F.normalize(mean, dim=0).numpy()
-            rows.append((index, track, per_window.copy() if keep_windows else None))
-
-    def _collect(
-        self,
-        rows: list[tuple[int, np.ndarray, np.ndarray | None]],
-        errors: list[tuple[str, str]],
-        cancelled: bool,
-    ) -> AudioEmbeddings:
-        rows.sort(key=lambda row: row[0])
-        tracks = np.stack([r[1] for r in rows]) if rows else np.zeros((0, self.dim), np.float32)
+        tracks = [r.track for r in rows if r.track is not None]
         return AudioEmbeddings(
-            tracks=tracks.astype(np.float32, copy=False),
-            windows=[r[2] for r in rows if r[2] is not None],
-            indices=np.array([r[0] for r in rows], dtype=np.int64),
+            tracks=np.stack(tracks) if tracks else np.zeros((0, self.dim), np.float32),
+            windows=[r.windows for r in rows if r.windows is not None] if keep_windows else [],
+            indices=np.array([r.index for r in rows], dtype=np.int64),
             errors=errors,
-            cancelled=cancelled,
+            cancelled=cancel is not None and cancel.is_set() and done < len(items),
+            abstain=[r.abstain for r in rows],
         )
 
     # -- text -----------------------------------------------------------------------------

@@ -162,3 +162,26 @@ def test_device_can_be_explicit_or_automatic() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             resolve_device("cuda")
+
+
+def test_iter_audio_yields_every_input_in_order_with_starts_and_marks(
+    embedder: Embedder, tracks: dict[str, Path], tmp_path: Path
+) -> None:
+    sr = embedder.cfg.frontend.sample_rate
+    broken = tmp_path / "broken.flac"
+    broken.write_bytes(b"not audio" * 50)
+    silent = np.zeros(3 * sr, dtype=np.float32)
+    items = [tracks["flac"], broken, silent, tracks["other"]]
+    results = list(embedder.iter_audio(items, batch_size=2))
+    assert [r.index for r in results] == [0, 1, 2, 3]
+    assert [r.ok for r in results] == [True, False, True, True]
+    assert results[1].source == str(broken) and results[1].track is None and results[1].error
+    assert [r.abstain for r in results] == [None, None, "silence", None]
+    # Windows of 1 s, evenly spaced over the 4 s song and the 3 s silence.
+    assert results[0].starts.tolist() == pytest.approx([0.1666667, 1.5, 2.8333333], abs=1e-4)
+    assert results[2].starts.tolist() == pytest.approx([0.0, 1.0, 2.0])
+    # embed_audio is the same path, collected.
+    collected = embedder.embed_audio(items, batch_size=2)
+    assert collected.indices.tolist() == [0, 2, 3]
+    assert collected.abstain == [None, "silence", None]
+    assert np.array_equal(collected.tracks, np.stack([results[i].track for i in (0, 2, 3)]))
