@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Qt must never try to open a display in tests (Picard's conftest does the same).
@@ -15,6 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from slapdesk.library.demo.audio_files import FORMATS, make_track
+from slapdesk.library.demo.synth import STYLES, render
 
 KNOWN_TAGS = {
     "title": "Test Tone",
@@ -69,15 +71,22 @@ def tagged_track(tmp_path: Path, format_name: str) -> Path:
     return make_track(tmp_path / f"tone_{format_name}", format_name, tags=KNOWN_TAGS)
 
 
+def short_music(index: int, seconds: float = 1.0, sample_rate: int = 44_100) -> np.ndarray:
+    """``seconds`` of the demo synthesizer, a different style per ``index`` (music, not a
+    test tone: the embedder marks pure tones as nothing to describe)."""
+    style = list(STYLES.values())[index % len(STYLES)]
+    return render(style, style.tempo[0], seconds, np.random.default_rng(index), sample_rate)
+
+
 @pytest.fixture
 def music_folder(tmp_path: Path) -> Path:
-    """A folder with one tagged track per format, in two sub-folders."""
+    """A folder with one tagged second of music per format, in two sub-folders."""
     root = tmp_path / "music"
     for index, name in enumerate(sorted(FORMATS)):
         folder = root / ("a" if index % 2 else "b")
         folder.mkdir(parents=True, exist_ok=True)
         tags = dict(KNOWN_TAGS, title=f"Tone {name}", track=str(index + 1))
-        make_track(folder / f"tone_{name}", name, freq_hz=220.0 * (1 + index), tags=tags)
+        make_track(folder / f"tone_{name}", name, samples=short_music(index), tags=tags)
     return root
 
 

@@ -39,7 +39,11 @@ def _fill(db: Database) -> None:
         conn.executemany(f"INSERT INTO tracks ({_TRACK_COLUMNS}) VALUES ({marks})", _TRACKS)
         conn.execute("INSERT INTO models (id, name, path, dim, added_at) VALUES "
                      "('m1', 'tiny', '/m', 2, 1.0)")  # fmt: skip
-        conn.execute("INSERT INTO embeddings VALUES (1, 'm1', 2, ?, 1.0)", (b"\0\0\x80?\0\0\0\0",))
+        conn.execute("INSERT INTO embeddings (track_id, model_id, dim, vector, created_at) "
+                     "VALUES (1, 'm1', 2, ?, 1.0)", (b"\0\0\x80?\0\0\0\0",))  # fmt: skip
+        conn.execute("INSERT INTO embeddings (track_id, model_id, dim, vector, created_at, "
+                     "abstain) VALUES (2, 'm1', 2, ?, 1.0, 'silence')",
+                     (b"\0\0\0\0\0\0\x80?",))  # fmt: skip
         conn.execute("INSERT INTO tag_runs (id, created_at, model_id, vocab, policy, status) "
                      "VALUES (1, 1.0, 'm1', 'genre', 'own', 'applied')")  # fmt: skip
         conn.execute("INSERT INTO tag_changes (run_id, track_id, path, field, old, new, state) "

@@ -95,11 +95,15 @@ def _report(summary: EmbedSummary, *, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps({
             "embedded": summary.embedded,
+            "abstained": summary.abstained,
             "errors": [{"path": p, "error": e} for p, e in summary.errors],
             "cancelled": summary.cancelled,
         }) + "\n")
         return
     lines = [f"Embedded {summary.embedded} track(s)."]
+    if summary.abstained:
+        lines.append(f"{summary.abstained} of them hold only silence, noise or a test tone: "
+                     "they get no tags and rank last in search.")  # fmt: skip
     if summary.errors:
         lines.append(f"{len(summary.errors)} file(s) could not be embedded:")
         lines += [f"  {path}: {error}" for path, error in summary.errors]

@@ -1,9 +1,11 @@
-"""The embedding job: decode K windows per track in parallel, embed on one model worker.
+"""The embedding job: choose the tracks, run the engine over them, store what it yields.
 
-Decoding is the bottleneck (PyAV seeks and decodes a 10 s window in 9-24 ms on one core, the
-small model is faster), so a pool of decode threads feeds one model worker, which embeds
-batches of windows and stores each batch in one transaction. A kill or Ctrl-C loses at most
-the batch in flight; rows are keyed (track, model), so a rerun neither loses nor duplicates.
+The engine (``engine.inference.Embedder.iter_audio``) decodes windows in parallel, runs the
+model on one worker and yields per-track results: window vectors, their start times, the
+track vector and an abstain mark (silence, noise, a test tone). This job only schedules
+(which tracks, cancel, progress) and stores: every ``batch_tracks`` results in one
+transaction, so a kill or Ctrl-C loses at most the batch in flight; rows are keyed
+(track, model), so a rerun neither loses nor duplicates.
 """
 
 from __future__ import annotations
@@ -12,34 +14,34 @@ import logging
 import os
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
-from engine.audio import load_windows, window_starts
 from slapdesk.library.progress import Progress, ProgressCallback
 
 if TYPE_CHECKING:
-    from engine.config import SlapCfg
+    from engine.inference import TrackEmbedding
     from slapdesk.library.store.database import Database
 
 log = logging.getLogger(__name__)
 
 
-class WindowEmbedder(Protocol):
+class TrackEmbedder(Protocol):
     """What the job needs from ``engine.inference.Embedder``."""
 
     model_id: str
     dim: int
-    cfg: SlapCfg
 
-    def embed_windows(self, windows: np.ndarray) -> np.ndarray:
-        """Embed windows [M, samples] into unit-norm float32 [M, D]."""
+    def iter_audio(
+        self,
+        items: Sequence[str],
+        batch_size: int = 16,
+        *,
+        cancel: threading.Event | None = None,
+        decode_workers: int | None = None,
+    ) -> Iterator[TrackEmbedding]:
+        """Yield one result per path, in order."""
         ...
 
 
@@ -49,6 +51,7 @@ class EmbedSummary:
 
     embedded: int = 0
     already: int = 0
+    abstained: int = 0  # embedded, but marked: nothing to describe (silence, noise, tone)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, one-line reason)
     cancelled: bool = False
 
@@ -75,79 +78,37 @@ def pending_tracks(db: Database, model_id: str) -> list[tuple[int, str, float]]:
     return [(int(track_id), os.fsdecode(path), float(length)) for track_id, path, length in rows]
 
 
-def _decoded(
-    decode: Callable[[str], np.ndarray],
-    todo: list[tuple[int, str, float]],
-    workers: int,
-    cancel: threading.Event,
-) -> Iterator[tuple[int, str, np.ndarray | None, str | None]]:
-    """Yield (id, path, windows or None, error) in order, decoding ahead on a thread pool."""
-    ahead = max(2, workers * 4)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-        queue: deque[tuple[int, str, Future[np.ndarray]]] = deque()
-        items = iter(todo)
-        for track_id, path, _ in items:
-            queue.append((track_id, path, pool.submit(decode, path)))
-            if len(queue) >= ahead:
-                break
-        while queue:
-            track_id, path, future = queue.popleft()
-            if cancel.is_set():
-                for _, _, pending in queue:
-                    pending.cancel()
-                return
-            try:
-                yield track_id, path, future.result(), None
-            except Exception as error:  # any decode failure belongs to that file alone
-                yield track_id, path, None, _one_line(error)
-            nxt = next(items, None)
-            if nxt is not None:
-                queue.append((nxt[0], nxt[1], pool.submit(decode, nxt[1])))
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
 def _store(
-    db: Database,
-    embedder: WindowEmbedder,
-    batch: list[tuple[int, np.ndarray]],
-    durations: dict[int, float],
-    window_vectors: np.ndarray,
+    db: Database, model_id: str, track_ids: list[int], results: list[TrackEmbedding]
 ) -> None:
-    model_id = embedder.model_id
-    frontend = embedder.cfg.frontend
+    """Write a batch of results, the track vector and its windows, in one transaction."""
     now = time.time()
-    offset = 0
     with db.transaction() as conn:
-        for track_id, windows in batch:
-            count = len(windows)
-            vectors = window_vectors[offset : offset + count]
-            offset += count
-            mean = vectors.mean(axis=0)
-            track_vector = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype("<f4")
+        for track_id, result in zip(track_ids, results, strict=True):
+            assert result.track is not None and result.windows is not None
+            assert result.starts is not None
+            track_vector = result.track.astype("<f4")
             conn.execute(
-                "INSERT OR REPLACE INTO embeddings (track_id, model_id, dim, vector, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (track_id, model_id, len(track_vector), track_vector.tobytes(), now),
-            )
+                "INSERT OR REPLACE INTO embeddings "
+                "(track_id, model_id, dim, vector, created_at, abstain) VALUES (?, ?, ?, ?, ?, ?)",
+                (track_id, model_id, len(track_vector), track_vector.tobytes(), now,
+                 result.abstain),
+            )  # fmt: skip
             # Window start times let a UI jump to "the part with the saxophone".
-            starts = window_starts(durations[track_id], frontend.clip_seconds, count)
             conn.executemany(
                 "INSERT OR REPLACE INTO window_embeddings "
                 "(track_id, model_id, window, start_s, vector) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (track_id, model_id, k, starts[k], vectors[k].astype("<f4").tobytes())
-                    for k in range(count)
+                    (track_id, model_id, k, float(result.starts[k]),
+                     result.windows[k].astype("<f4").tobytes())
+                    for k in range(len(result.windows))
                 ],
-            )
+            )  # fmt: skip
 
 
 def embed_library(
     db: Database,
-    embedder: WindowEmbedder,
+    embedder: TrackEmbedder,
     *,
     cancel: threading.Event | None = None,
     progress: ProgressCallback | None = None,
@@ -158,7 +119,7 @@ def embed_library(
 
     Args:
         db: the library (writer).
-        embedder: decodes windows and embeds them (engine.inference.Embedder).
+        embedder: yields per-track results (engine.inference.Embedder).
         cancel: set it to stop after the batch in flight; what is stored stays.
         progress: called with a Progress after every track.
         batch_tracks: tracks per model call and per transaction.
@@ -169,37 +130,35 @@ def embed_library(
     """
     cancel = cancel or threading.Event()
     todo = pending_tracks(db, embedder.model_id)
-    durations = {track_id: duration for track_id, _, duration in todo}
-    frontend = embedder.cfg.frontend
-
-    def decode(path: str) -> np.ndarray:
-        return load_windows(Path(path), frontend)
-
+    paths = [path for _, path, _ in todo]
     summary = EmbedSummary()
     started = time.monotonic()
-    batch: list[tuple[int, np.ndarray]] = []
+    ids: list[int] = []
+    batch: list[TrackEmbedding] = []
 
     def flush() -> None:
         if batch:
-            windows = np.concatenate([w for _, w in batch])
-            _store(db, embedder, batch, durations, embedder.embed_windows(windows))
+            _store(db, embedder.model_id, ids, batch)
             summary.embedded += len(batch)
+            summary.abstained += sum(r.abstain is not None for r in batch)
+            ids.clear()
             batch.clear()
 
-    decoded = _decoded(decode, todo, decode_workers, cancel)
-    for done, (track_id, path, windows, error) in enumerate(decoded, start=1):
-        if error is not None:
-            summary.errors.append((path, error))
-            log.warning("cannot embed %s: %s", path, error)
+    results = embedder.iter_audio(
+        paths, batch_tracks, cancel=cancel, decode_workers=decode_workers
+    )
+    for done, result in enumerate(results, start=1):
+        if result.error is not None:
+            summary.errors.append((result.source, result.error))
         else:
-            batch.append((track_id, cast(np.ndarray, windows)))  # no error: decoded
+            ids.append(todo[result.index][0])
+            batch.append(result)
             if len(batch) >= batch_tracks:
                 flush()
         if progress:
             rate = done / max(time.monotonic() - started, 1e-6)
             eta = (len(todo) - done) / rate if rate > 0 else None
-            progress(Progress(done, len(todo), os.path.basename(path), eta))
-    if cancel.is_set():
-        summary.cancelled = True
+            progress(Progress(done, len(todo), os.path.basename(result.source), eta))
     flush()
+    summary.cancelled = cancel.is_set() and summary.embedded + len(summary.errors) < len(todo)
     return summary

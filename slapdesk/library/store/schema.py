@@ -13,6 +13,10 @@ Conventions other modules rely on:
 - Vectors are little-endian float32 BLOBs of ``dim`` values.
 - Times are Unix seconds (REAL).
 - ``tracks_fts`` follows ``tracks`` through triggers; see ``fts_sync`` for bulk inserts.
+- ``embeddings.abstain`` (schema 2) is NULL when the model may describe the track, else why
+  it should not: ``silence``, ``noise`` or ``tone`` (``engine.abstain``). Such tracks keep
+  their vector but get no tag proposals and rank last in search. Vectors stored before
+  schema 2 were never checked and read as NULL.
 """
 
 from __future__ import annotations
@@ -201,8 +205,21 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+def _migrate_2(conn: sqlite3.Connection) -> None:
+    """Embeddings say when the model should not answer for a track (the abstain reason)."""
+    conn.execute(
+        "ALTER TABLE embeddings ADD COLUMN abstain TEXT "
+        "CHECK (abstain IS NULL OR abstain IN ('silence', 'noise', 'tone'))"
+    )
+    conn.execute(
+        "CREATE INDEX embeddings_abstain ON embeddings (model_id, track_id) "
+        "WHERE abstain IS NOT NULL"
+    )
+
+
 # version -> function that brings a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1,
+    2: _migrate_2,
 }
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -102,5 +102,7 @@ def test_embed_shows_progress_and_stops_cleanly_on_ctrl_c(
     assert json.loads(resumed.stdout)["embedded"] == total - kept
     again = subprocess.run([*command, "--json"], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=60)
-    assert json.loads(again.stdout) == {"embedded": 0, "errors": [], "cancelled": False}
+    assert json.loads(again.stdout) == {
+        "embedded": 0, "abstained": 0, "errors": [], "cancelled": False
+    }
     assert "torch" not in again.stderr  # nothing to embed: the model was never loaded

@@ -151,7 +151,8 @@ def _plant_embeddings(window, dim: int = 8) -> list[int]:
         for track_id in ids:
             vector = rng.normal(size=dim).astype("<f4")
             vector /= np.linalg.norm(vector)
-            conn.execute("INSERT INTO embeddings VALUES (?, 'm1', ?, ?, ?)",
+            conn.execute("INSERT INTO embeddings (track_id, model_id, dim, vector, created_at) "
+                         "VALUES (?, 'm1', ?, ?, ?)",
                          (track_id, dim, vector.tobytes(), time.time()))
     return ids
 

@@ -19,7 +19,8 @@ def _plant(window, model_id: str, track_ids: list[int], created_at: float) -> No
         for track_id in track_ids:
             vector = rng.normal(size=8).astype("<f4")
             vector /= np.linalg.norm(vector)
-            conn.execute("INSERT INTO embeddings VALUES (?, ?, 8, ?, ?)",
+            conn.execute("INSERT INTO embeddings (track_id, model_id, dim, vector, created_at) "
+                         "VALUES (?, ?, 8, ?, ?)",
                          (track_id, model_id, vector.tobytes(), created_at))
 
 

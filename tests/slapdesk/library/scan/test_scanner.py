@@ -83,7 +83,8 @@ def test_a_moved_and_renamed_file_keeps_its_id_and_embedding(
     old_id = _ids(db)[os.fsencode(old)]
     with db.transaction() as conn:
         conn.execute("INSERT INTO models (id, name, dim, added_at) VALUES ('m', 'M', 1, 0)")
-        conn.execute("INSERT INTO embeddings VALUES (?, 'm', 1, x'0000803f', 0)", (old_id,))
+        conn.execute("INSERT INTO embeddings (track_id, model_id, dim, vector, created_at) "
+                     "VALUES (?, 'm', 1, x'0000803f', 0)", (old_id,))  # fmt: skip
     new = music_folder / "elsewhere" / "renamed.m4a"
     new.parent.mkdir()
     old.rename(new)

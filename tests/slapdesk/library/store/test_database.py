@@ -37,7 +37,7 @@ def _add_track(db: Database, path: bytes, **columns: object) -> int:
 def test_a_new_library_has_every_table_wal_and_the_current_version(tmp_path: Path) -> None:
     with Database(tmp_path / "sub" / "lib.sqlite") as db:
         assert _tables(db.conn) >= TABLES
-        assert schema_version(db.conn) == SCHEMA_VERSION == 1
+        assert schema_version(db.conn) == SCHEMA_VERSION == 2
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
@@ -65,7 +65,8 @@ def test_paths_are_stored_losslessly_and_deleting_a_track_drops_its_vectors(
         with db.transaction() as conn:
             conn.execute("INSERT INTO models (id, name, dim, added_at) VALUES ('m', 'M', 2, 0)")
             conn.execute(
-                "INSERT INTO embeddings VALUES (?, 'm', 2, ?, 0)", (track_id, b"\0" * 8)
+                "INSERT INTO embeddings (track_id, model_id, dim, vector, created_at) "
+                "VALUES (?, 'm', 2, ?, 0)", (track_id, b"\0" * 8)
             )
         assert db.execute("SELECT path FROM tracks").fetchone()[0] == odd
         hits = db.execute("SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH 'cafe'").fetchall()
@@ -135,12 +136,17 @@ def test_a_missing_library_is_explained_to_readers(tmp_path: Path) -> None:
         open_readonly(tmp_path / "none.sqlite")
 
 
+def _released(tmp_path: Path, version: int) -> Database:
+    """Open the fixture dump of a released schema version (migrating it to the current)."""
+    path = tmp_path / f"v{version}.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript((DATA / f"library_v{version}.sql").read_text(encoding="utf-8"))
+    return Database(path)
+
+
 def test_a_version_1_library_still_opens(tmp_path: Path) -> None:
     """tests/data/library_v1.sql is a dump of a v1 library; it must open and keep its rows."""
-    path = tmp_path / "v1.sqlite"
-    with sqlite3.connect(path) as conn:
-        conn.executescript((DATA / "library_v1.sql").read_text(encoding="utf-8"))
-    with Database(path) as db:
+    with _released(tmp_path, 1) as db:
         assert schema_version(db.conn) == SCHEMA_VERSION
         rows = db.execute("SELECT path, title, genre, status FROM tracks ORDER BY id").fetchall()
         assert rows == [
@@ -150,7 +156,17 @@ def test_a_version_1_library_still_opens(tmp_path: Path) -> None:
         ]
         hits = db.execute("SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH 'jazz'").fetchall()
         assert hits == [(1,)]
-        assert db.execute("SELECT dim FROM embeddings").fetchall() == [(2,)]
+        # Vectors from before the abstain check read as "may answer".
+        assert db.execute("SELECT dim, abstain FROM embeddings").fetchall() == [(2, None)]
+
+
+def test_a_version_2_library_opens_with_its_abstain_marks(tmp_path: Path) -> None:
+    with _released(tmp_path, 2) as db:
+        assert schema_version(db.conn) == SCHEMA_VERSION
+        rows = db.execute("SELECT track_id, abstain FROM embeddings ORDER BY track_id")
+        assert rows.fetchall() == [(1, None), (2, "silence")]
+        with pytest.raises(sqlite3.IntegrityError), db.transaction() as conn:
+            conn.execute("UPDATE embeddings SET abstain = 'quiet' WHERE track_id = 1")
 
 
 def test_backup_writes_a_library_that_opens(tmp_path: Path) -> None:
