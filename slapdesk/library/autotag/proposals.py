@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from slapdesk.library.autotag.scoring import Proposal, TextEmbedder, build_classifier, propose
-from slapdesk.library.search.vectors import load_vectors
+from slapdesk.library.search.vectors import abstaining_tracks, load_vectors
 from slapdesk.library.tags.plan import PlannedChange
 
 if TYPE_CHECKING:
@@ -56,7 +58,8 @@ def propose_for_library(
     """Score tracks (all embedded ones, or ``track_ids``) and store their proposals.
 
     Calibration statistics always come from the whole embedded library, so a track's score
-    does not depend on which other tracks were selected.
+    does not depend on which other tracks were selected. Tracks marked as holding nothing to
+    describe (silence, noise, a test tone) get no proposals and stay out of the statistics.
 
     Raises:
         NotEmbeddedError: when the library has no vectors for ``model_id``.
@@ -66,13 +69,18 @@ def propose_for_library(
         raise NotEmbeddedError(
             "No track has a vector for this model yet: run slapdesk embed first."
         )
-    classifier = build_classifier(vocabulary, embed_text)
-    per_track = propose(classifier, vectors, top_k=top_k, threshold=threshold)
+    quiet = abstaining_tracks(db.conn, model_id)
+    heard = np.array([int(i) not in quiet for i in ids], dtype=bool)
+    proposed: dict[int, list[Proposal]] = {int(i): [] for i in ids}
+    if heard.any():
+        classifier = build_classifier(vocabulary, embed_text)
+        found = propose(classifier, vectors[heard], top_k=top_k, threshold=threshold)
+        proposed.update(zip(map(int, ids[heard]), found, strict=True))
     wanted = None if track_ids is None else set(track_ids)
     chosen = [
-        (int(track_id), proposals)
-        for track_id, proposals in zip(ids, per_track, strict=True)
-        if wanted is None or int(track_id) in wanted
+        (track_id, proposals)
+        for track_id, proposals in proposed.items()
+        if wanted is None or track_id in wanted
     ]
     _store(db, model_id, vocabulary.name, chosen, replace_all=wanted is None)
     return _describe(db, vocabulary.field, chosen)

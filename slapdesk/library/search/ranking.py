@@ -24,7 +24,7 @@ from slapdesk.library.search.query_language import (
     parse_query,
 )
 from slapdesk.library.search.vector_index import VectorIndex
-from slapdesk.library.search.vectors import load_vectors
+from slapdesk.library.search.vectors import abstaining_tracks, load_vectors
 
 TextEmbedder = Callable[[list[str]], np.ndarray]
 
@@ -295,16 +295,23 @@ class LibrarySearch:
     def _fuse(
         self, audio: list[tuple[int, float]], metadata: list[tuple[int, bool]], limit: int
     ) -> list[SearchResult]:
+        # A track marked as silence, noise or a test tone has no sound to match: it loses
+        # its audio rank and comes last, unless its tags match the words typed.
+        quiet = abstaining_tracks(self.conn, among=[i for i, _ in audio])
         fused: dict[int, tuple[float, float | None, bool]] = {}
         similarity: float | None
-        for rank, (track_id, similarity) in enumerate(audio):
+        for rank, (track_id, similarity) in enumerate(i for i in audio if i[0] not in quiet):
             fused[track_id] = (1.0 / (RRF_K + rank + 1), similarity, False)
         for rank, (track_id, whole) in enumerate(metadata):
             weight = FULL_MATCH_WEIGHT if whole else PARTIAL_MATCH_WEIGHT
             score, similarity, _ = fused.get(track_id, (0.0, None, False))
             fused[track_id] = (score + weight / (RRF_K + rank + 1), similarity, True)
-        order = sorted(fused, key=lambda i: (-fused[i][0], i))[:limit]
-        return self._results(fused, order)
+        order = sorted(fused, key=lambda i: (-fused[i][0], i))
+        for track_id, similarity in audio:
+            if track_id in quiet and track_id not in fused:
+                fused[track_id] = (0.0, similarity, False)
+                order.append(track_id)
+        return self._results(fused, order[:limit])
 
     def _results(
         self, scored: dict[int, tuple[float, float | None, bool]], order: Sequence[int]

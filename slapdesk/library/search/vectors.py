@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -40,3 +41,26 @@ def vectors_stamp(conn: sqlite3.Connection, model_id: str) -> tuple[int, float |
         "SELECT count(*), max(created_at) FROM embeddings WHERE model_id = ?", (model_id,)
     ).fetchone()
     return int(count), newest
+
+
+def abstaining_tracks(
+    conn: sqlite3.Connection, model_id: str | None = None, among: Iterable[int] | None = None
+) -> set[int]:
+    """Tracks the model should not describe (silence, noise, a test tone: ``abstain`` set).
+
+    Args:
+        conn: the library.
+        model_id: only this model's marks; None: any model's (the mark is about the audio,
+            not the model).
+        among: only these track ids (None: all).
+    """
+    sql = "SELECT DISTINCT track_id FROM embeddings WHERE abstain IS NOT NULL"
+    params: list[object] = []
+    if model_id is not None:
+        sql += " AND model_id = ?"
+        params.append(model_id)
+    try:
+        found = {int(row[0]) for row in conn.execute(sql, params)}
+    except sqlite3.OperationalError:  # a library from before the abstain column, read-only
+        return set()
+    return found if among is None else found & set(among)

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from engine.inference import Embedder
+from slapdesk.library.autotag.proposals import propose_for_library
+from slapdesk.library.autotag.vocabulary import Vocabulary
 from slapdesk.library.demo.audio_files import make_track
 from slapdesk.library.demo.synth import STYLES, render
 from slapdesk.library.jobs.embed import embed_library, register_model
 from slapdesk.library.scan.scanner import run_scan
+from slapdesk.library.search.ranking import LibrarySearch, load_index
 from slapdesk.library.store.database import Database
 
 SR = 22_050
@@ -84,3 +87,28 @@ def test_the_library_stores_what_the_engine_yields(library: Database, embedder: 
         np.testing.assert_allclose(stored, result.windows, rtol=0, atol=1e-6)
     # Evenly spaced windows over the 4 s files, 1 s each.
     assert results[0].starts.tolist() == pytest.approx([0.5, 2.5], abs=1e-6)
+
+
+def test_marked_tracks_get_no_proposals(library: Database, embedder: Embedder) -> None:
+    vocabulary = Vocabulary("genre", "genre", ("rock", "jazz", "ambient", "piano"))
+    found = propose_for_library(library, embedder.model_id, embedder.embed_text, vocabulary,
+                                top_k=2, threshold=0.0)  # fmt: skip
+    proposed = {item.path.stem: item.values for item in found}
+    assert set(proposed) == set(MARKED) | {"jazz", "rock"}
+    assert all(proposed[stem] == () for stem in MARKED)
+    assert all(len(proposed[stem]) == 2 for stem in ("jazz", "rock"))
+    stored = library.execute(
+        "SELECT DISTINCT t.path FROM tag_proposals p JOIN tracks t ON t.id = p.track_id"
+    ).fetchall()
+    assert sorted(_stem(path) for (path,) in stored) == ["jazz", "rock"]
+
+
+def test_marked_tracks_rank_below_the_others(library: Database, embedder: Embedder) -> None:
+    search = LibrarySearch(library.conn, load_index(library.conn, embedder.model_id),
+                           embedder.embed_text)  # fmt: skip
+    for query in ("calm piano", "loud static", "a steady beep"):
+        results = search.search(query, limit=6)
+        assert [r.title for r in results[:2]] in (["jazz", "rock"], ["rock", "jazz"])
+        assert {r.title for r in results[2:]} == set(MARKED)
+    # Typing a marked track's own title still finds it first: its tags match.
+    assert search.search("hiss", limit=6)[0].title == "hiss"
