@@ -34,6 +34,21 @@ class TaggingView(QWidget):
         self.model = model
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_choices())
+        self.policy_help = QLabel()
+        self.policy_help.setWordWrap(True)
+        layout.addWidget(self.policy_help)
+        layout.addWidget(self._build_scope_bar())
+        layout.addWidget(self._build_table(model), 1)
+        layout.addLayout(self._build_review_buttons())
+        layout.addLayout(self._build_write_buttons())
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.policy.currentIndexChanged.connect(self._show_policy_help)
+        self._show_policy_help()
+
+    def _build_choices(self) -> QHBoxLayout:
         top = QHBoxLayout()
         self.vocabulary = QComboBox()
         self.policy = QComboBox()
@@ -44,17 +59,14 @@ class TaggingView(QWidget):
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(2)
-        self.propose_button = QPushButton("Propose tags")
-        self.propose_button.setToolTip("Score every embedded track against the vocabulary")
         for label, widget in (("Vocabulary:", self.vocabulary), ("Write policy:", self.policy),
                               ("Accept from score:", self.threshold)):
             top.addWidget(QLabel(label))
             top.addWidget(widget)
         top.addStretch(1)
-        layout.addLayout(top)
-        self.policy_help = QLabel()
-        self.policy_help.setWordWrap(True)
-        layout.addWidget(self.policy_help)
+        return top
+
+    def _build_scope_bar(self) -> QWidget:
         # Shown only while the review is limited to a selection (from the map): the user must
         # see that other tracks' proposals are hidden, and get them back in one click.
         self.scope_bar = QWidget()
@@ -66,7 +78,9 @@ class TaggingView(QWidget):
         scope.addWidget(self.show_all_button)
         scope.addStretch(1)
         self.scope_bar.hide()
-        layout.addWidget(self.scope_bar)
+        return self.scope_bar
+
+    def _build_table(self, model: ProposalTableModel) -> QTableView:
         self.table = QTableView()
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -79,18 +93,24 @@ class TaggingView(QWidget):
         for column, width in enumerate((60, 320, 200, 160, 70)):
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.table, 1)
+        return self.table
+
+    def _build_review_buttons(self) -> QHBoxLayout:
         bulk = QHBoxLayout()
-        bulk.addWidget(self.propose_button)
+        self.propose_button = QPushButton("Propose tags")
+        self.propose_button.setToolTip("Score every embedded track against the vocabulary")
         self.accept_threshold_button = QPushButton("Accept all above threshold")
         self.accept_selected_button = QPushButton("Accept selected")
         self.reject_selected_button = QPushButton("Reject selected")
         self.reject_all_button = QPushButton("Reject all")
-        for button in (self.accept_threshold_button, self.accept_selected_button,
-                       self.reject_selected_button, self.reject_all_button):
+        for button in (self.propose_button, self.accept_threshold_button,
+                       self.accept_selected_button, self.reject_selected_button,
+                       self.reject_all_button):
             bulk.addWidget(button)
         bulk.addStretch(1)
-        layout.addLayout(bulk)
+        return bulk
+
+    def _build_write_buttons(self) -> QHBoxLayout:
         # Writing and undoing get a row of their own: one row of six buttons would make the
         # window wider than a 1024 px screen.
         write = QHBoxLayout()
@@ -100,12 +120,7 @@ class TaggingView(QWidget):
         write.addStretch(1)
         write.addWidget(self.undo_button)
         write.addWidget(self.apply_button)
-        layout.addLayout(write)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
-        self.policy.currentIndexChanged.connect(self._show_policy_help)
-        self._show_policy_help()
+        return write
 
     def selected_rows(self) -> list[int]:
         """Indices of the selected table rows."""
