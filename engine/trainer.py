@@ -209,6 +209,33 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         self.optimizer.zero_grad(set_to_none=True)
+        values = self._accumulate_gradients(micro)
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        clip = cfg.grad_clip if cfg.grad_clip > 0 else float("inf")
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
+        finite = math.isfinite(values["loss"]) and (
+            self.scaler is not None or math.isfinite(grad_norm)
+        )
+        tau = self._apply_step() if finite else self._skip_step()
+        record: dict[str, Any] = {
+            "kind": "step",
+            "step": self.step + 1,
+            "epoch": self.epoch,
+            "loss": values.pop("loss"),
+            "terms": values,
+            "lr": lr,
+            "tau": tau,
+            "grad_norm": grad_norm if math.isfinite(grad_norm) else None,
+            "skipped": not finite,
+        }
+        if isinstance(self.model, ClapModel):  # SLAP has no temperature
+            record["temperature"] = 1.0 / float(self.model.scale().detach())
+        return record
+
+    def _accumulate_gradients(self, micro: list[dict[str, Any]]) -> dict[str, float]:
+        """Backward over every micro-batch; the loss terms averaged over them and the ranks."""
         sums: dict[str, float] = {}
         for i, batch in enumerate(micro):
             self._report_failures(batch)
@@ -230,52 +257,33 @@ class Trainer:
         reduced = all_reduce_mean(
             torch.tensor([sums[n] for n in names], dtype=torch.float64), self.dist
         )
-        values = dict(zip(names, reduced.tolist(), strict=True))
+        return dict(zip(names, reduced.tolist(), strict=True))
+
+    def _apply_step(self) -> float | None:
+        """Step the optimizer and the EMA targets; returns the EMA rate used (None for CLAP)."""
         if self.scaler is not None:
-            self.scaler.unscale_(self.optimizer)
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        clip = cfg.grad_clip if cfg.grad_clip > 0 else float("inf")
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
-        finite = math.isfinite(values["loss"]) and (
-            self.scaler is not None or math.isfinite(grad_norm)
-        )
-        tau = None
-        if finite:
-            if self.scaler is not None:
-                self.scaler.step(self.optimizer)
-                self.scaler.update()
-            else:
-                self.optimizer.step()
-            if isinstance(self.model, SlapModel):  # CLAP has no EMA targets
-                mc = self.model_cfg
-                tau = ema_tau(
-                    self.step, self.total_steps, mc.ema_tau, mc.ema_schedule, mc.ema_tau_end
-                )
-                self.model.update_target(tau)
-            self.nonfinite_run = 0
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
         else:
-            self.optimizer.zero_grad(set_to_none=True)
-            self.nonfinite_total += 1
-            self.nonfinite_run += 1
-            log.warning("step %d: non-finite loss or gradient, step skipped", self.step)
-            if self.nonfinite_run >= cfg.max_nonfinite:
-                raise TrainingError(
-                    f"{self.nonfinite_run} non-finite steps in a row (lower --lr, or --amp off)"
-                )
-        record: dict[str, Any] = {
-            "kind": "step",
-            "step": self.step + 1,
-            "epoch": self.epoch,
-            "loss": values.pop("loss"),
-            "terms": values,
-            "lr": lr,
-            "tau": tau,
-            "grad_norm": grad_norm if math.isfinite(grad_norm) else None,
-            "skipped": not finite,
-        }
-        if isinstance(self.model, ClapModel):  # SLAP has no temperature
-            record["temperature"] = 1.0 / float(self.model.scale().detach())
-        return record
+            self.optimizer.step()
+        self.nonfinite_run = 0
+        if not isinstance(self.model, SlapModel):  # CLAP has no EMA targets
+            return None
+        mc = self.model_cfg
+        tau = ema_tau(self.step, self.total_steps, mc.ema_tau, mc.ema_schedule, mc.ema_tau_end)
+        self.model.update_target(tau)
+        return tau
+
+    def _skip_step(self) -> None:
+        """A non-finite loss or gradient: drop this step, give up after too many in a row."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.nonfinite_total += 1
+        self.nonfinite_run += 1
+        log.warning("step %d: non-finite loss or gradient, step skipped", self.step)
+        if self.nonfinite_run >= self.cfg.max_nonfinite:
+            raise TrainingError(
+                f"{self.nonfinite_run} non-finite steps in a row (lower --lr, or --amp off)"
+            )
 
     # ------------------------------------------------------------------------- evaluation
     def evaluate(self) -> dict[str, float]:
