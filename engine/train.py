@@ -36,6 +36,13 @@ CPU_MODEL = "slapdesk-default"
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
+    _add_model_args(p)
+    _add_data_args(p)
+    _add_optimisation_args(p)
+    _add_run_args(p)
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
     d = _DEFAULTS
     g = p.add_argument_group("model")
     g.add_argument(
@@ -68,6 +75,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
         metavar="K",
         help="fixed windows per clip to cache (default: the model config's n_windows)",
     )
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
     g = p.add_argument_group("data")
     g.add_argument(
         "--manifest",
@@ -80,6 +91,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--val-max", type=int, default=d.val_max, help="most held-out clips scored")
     g.add_argument("--workers", type=int, default=d.workers, help="decode processes per GPU")
     g.add_argument("--no-spec-augment", dest="spec_augment", action="store_false")
+
+
+def _add_optimisation_args(p: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
     g = p.add_argument_group("optimisation")
     g.add_argument("--batch-size", type=int, default=d.batch_size, help="micro-batch per device")
     g.add_argument("--accumulate", type=int, default=d.accumulate, help="micro-batches per step")
@@ -92,6 +107,10 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--grad-clip", type=float, default=d.grad_clip, help="0 = off")
     g.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default=d.amp)
     g.add_argument("--max-nonfinite", type=int, default=d.max_nonfinite)
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
+    d = _DEFAULTS
     g = p.add_argument_group("run")
     g.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N, mps")
     g.add_argument("--seed", type=int, default=d.seed)
