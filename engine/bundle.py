@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -29,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from engine.atomic_files import fsync_dir, fsync_tree
@@ -46,6 +44,7 @@ from engine.bundle_info import (
     BundleInfo,
     read_bundle_info,
 )
+from engine.bundle_weights import read_safetensors, split_shared, weights_hash
 from engine.config import SlapCfg, TextEncoderCfg
 from engine.device import resolve_device
 
@@ -84,71 +83,6 @@ def engine_version() -> str:
         return metadata.version("slapdesk")
     except metadata.PackageNotFoundError:
         return "0+unknown"
-
-
-# ---------------------------------------------------------------------------------------------
-# Weights: hashing, shared tensors, reading model.safetensors
-# ---------------------------------------------------------------------------------------------
-def weights_hash(state: dict[str, torch.Tensor], cfg: SlapCfg | None = None) -> str:
-    """Return a stable 16-hex-digit id of the weights (and the configuration, when given).
-
-    Names, dtypes, shapes and raw bytes are hashed in sorted-name order, so the id does not
-    depend on file layout, device or dict order.
-    """
-    digest = hashlib.sha256()
-    if cfg is not None:
-        digest.update(json.dumps(cfg.to_dict(), sort_keys=True).encode())
-    for name in sorted(state):
-        tensor = state[name].detach().to("cpu").contiguous()
-        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
-def _split_shared(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Keep one copy of tensors that share memory (tied weights); return them + the aliases."""
-    kept: dict[str, torch.Tensor] = {}
-    aliases: dict[str, str] = {}
-    seen: dict[tuple, str] = {}
-    for name in sorted(state):
-        tensor = state[name].detach()
-        key = (
-            tensor.device.type,
-            tensor.untyped_storage().data_ptr() if tensor.numel() else id(tensor),
-            tensor.storage_offset(),
-            tuple(tensor.shape),
-            tensor.stride(),
-            tensor.dtype,
-        )
-        if key in seen:
-            aliases[name] = seen[key]
-            continue
-        seen[key] = name
-        # safetensors wants contiguous tensors that own their memory.
-        kept[name] = tensor.to("cpu").contiguous().clone()
-    return kept, aliases
-
-
-def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
-    """Read a safetensors file, restoring aliases; BundleError for a damaged file."""
-    if not path.is_file():
-        raise BundleError(f"{path.name} is missing from {path.parent}")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
-            meta = handle.metadata() or {}
-            state = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        size = path.stat().st_size
-        raise BundleError(
-            f"{path} is damaged or truncated ({size} bytes) and cannot be read as safetensors: "
-            f"{exc}"
-        ) from exc
-    aliases = json.loads(meta.get("aliases", "{}"))
-    for alias, source in aliases.items():
-        if source not in state:
-            raise BundleError(f"{path}: alias {alias!r} points at missing tensor {source!r}")
-        state[alias] = state[source]
-    return state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,6 +156,24 @@ def _swap_in(tmp: Path, folder: Path) -> None:
     fsync_dir(folder.parent)
 
 
+def _config_json(
+    cfg: SlapCfg, model_id: str, metrics: dict[str, Any] | None, text_ref: str,
+    external: dict[str, str],
+) -> str:
+    """The text of a bundle's ``config.json``."""
+    config = {
+        "format_version": FORMAT_VERSION,
+        "model": cfg.to_dict(),
+        "engine_version": engine_version(),
+        "model_id": model_id,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "metrics": dict(metrics or {}),
+        "text_encoder": text_ref,
+        "external_weights": external,
+    }
+    return json.dumps(config, indent=2) + "\n"
+
+
 def save_bundle(
     model: SlapModel | ClapModel,
     folder: str | os.PathLike[str],
@@ -265,21 +217,12 @@ def save_bundle(
     tmp = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
-        kept, aliases = _split_shared(state)
+        kept, aliases = split_shared(state)
         save_file(kept, str(tmp / WEIGHTS_FILE), metadata={"aliases": json.dumps(aliases)})
         if text_ref == f"{TEXT_DIR}/":
             _copy_text_files(_resolve_text_source(cfg.text.source, folder), tmp / TEXT_DIR)
-        config = {
-            "format_version": FORMAT_VERSION,
-            "model": cfg_to_store.to_dict(),
-            "engine_version": engine_version(),
-            "model_id": model_id,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "metrics": dict(metrics or {}),
-            "text_encoder": text_ref,
-            "external_weights": external,
-        }
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        config = _config_json(cfg_to_store, model_id, metrics, text_ref, external)
+        (tmp / CONFIG_FILE).write_text(config, encoding="utf-8")
         (tmp / CARD_FILE).write_text(card_text, encoding="utf-8")
         fsync_tree(tmp)
         _swap_in(tmp, folder)
@@ -366,7 +309,7 @@ def load_bundle(
 
     info = read_bundle_info(folder)
     weights_path = info.folder / WEIGHTS_FILE
-    state = _read_safetensors(weights_path)
+    state = read_safetensors(weights_path)
     external = info.external_weights
     try:
         # A tower stored by reference is built with the packaged weights; others as skeletons.

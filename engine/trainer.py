@@ -218,7 +218,9 @@ class Trainer:
         finite = math.isfinite(values["loss"]) and (
             self.scaler is not None or math.isfinite(grad_norm)
         )
-        tau = self._apply_step() if finite else self._skip_step()
+        if not finite:
+            self._skip_step()
+        tau = self._apply_step() if finite else None
         record: dict[str, Any] = {
             "kind": "step",
             "step": self.step + 1,
