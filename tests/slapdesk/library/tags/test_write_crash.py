@@ -183,6 +183,39 @@ def _sync_stamps(db: Database, paths: list[Path]) -> None:
         assert row == (st.st_size, st.st_mtime_ns), f"{path.name}: library stamp is stale"
 
 
+def _undo_every_run(
+    db: Database, library: Path, runs: list, check: _Checker,
+    before_run: dict[int, dict[Path, dict]], rng: random.Random, writes: int,
+) -> None:
+    # Undo every run, newest first, killing some undo runs midway: each file must step back to
+    # exactly its tags before that run, and in the end to exactly its original tags.
+    undo_kills = KILLS_UNDO
+    for run in runs:
+        if run.policy == "undo" or not run.counts["applied"]:
+            continue
+        applied = {
+            os.fsdecode(row[0])
+            for row in db.execute(
+                "SELECT path FROM tag_changes WHERE run_id = ? AND state = 'applied'", (run.run_id,)
+            )
+        }
+        before = before_run[run.run_id]
+        back = {p: before[p] if str(p) in applied else check.state[p] for p in check.paths}
+        if undo_kills:
+            undo_kills -= 1
+            # Kills at the undo's file writes; its commits are the journal's own crash test.
+            undo_job = lambda db, r=run.run_id: journal.undo(db, r)  # noqa: E731
+            _in_child(library, undo_job, rng.randint(1, writes), commits=False)
+            check.after_kill(back)
+        try:
+            result = journal.undo(db, run.run_id)
+            assert not result.failed and not result.skipped
+        except journal.NothingToUndoError:
+            pass  # the killed undo had finished
+        assert {p: all_tags(p) for p in check.paths} == back
+        check.state = back
+
+
 def test_sigkill_at_random_moments_leaves_every_file_old_or_new(tmp_path: Path) -> None:
     music = tmp_path / "music"
     music.mkdir()
@@ -220,34 +253,7 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(tmp_path: Path) 
     interrupted = sum(r.status == "interrupted" for r in runs)
     assert interrupted >= KILLS_APPLY // 4
 
-    # Undo every run, newest first, killing some undo runs midway: each file must step back to
-    # exactly its tags before that run, and in the end to exactly its original tags.
-    undo_kills = KILLS_UNDO
-    for run in runs:
-        if run.policy == "undo" or not run.counts["applied"]:
-            continue
-        applied = {
-            os.fsdecode(row[0])
-            for row in db.execute(
-                "SELECT path FROM tag_changes WHERE run_id = ? AND state = 'applied'", (run.run_id,)
-            )
-        }
-        back = {
-            p: before_run[run.run_id][p] if str(p) in applied else check.state[p] for p in paths
-        }
-        if undo_kills:
-            undo_kills -= 1
-            # Kills at the undo's file writes; its commits are the journal's own crash test.
-            undo_job = lambda db, r=run.run_id: journal.undo(db, r)  # noqa: E731
-            _in_child(library, undo_job, rng.randint(1, writes), commits=False)
-            check.after_kill(back)
-        try:
-            result = journal.undo(db, run.run_id)
-            assert not result.failed and not result.skipped
-        except journal.NothingToUndoError:
-            pass  # the killed undo had finished
-        assert {p: all_tags(p) for p in paths} == back
-        check.state = back
+    _undo_every_run(db, library, runs, check, before_run, rng, writes)
     assert {p: all_tags(p) for p in paths} == original
     db.close()
     sys.stderr.write(
