@@ -7,7 +7,7 @@ exactly from its seed, and captions can be written before anything is rendered.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,31 +180,9 @@ def _to_ticks(specs: list[tuple[float, float, int, float]], base_velocity: int, 
     return tuple(notes)
 
 
-def generate(seed: int | Sequence[int], *, style: str | None = None, seconds: float = 10.0,
-             allowed_programs: Collection[int] | None = None,
-             allowed_kits: Collection[int] | None = None) -> Arrangement:
-    """Draw one arrangement.
-
-    Args:
-        seed: integer or integer sequence; the same seed always gives the same arrangement.
-        style: force a style key of ``STYLES`` (default: draw one uniformly).
-        seconds: length of music to write (a little more is written so renders end full).
-        allowed_programs: GM programs the target soundfont has (None: all).
-        allowed_kits: drum-kit programs the soundfont has in bank 128 (None: all).
-
-    Returns:
-        The arrangement, with notes for every part.
-    """
-    seed_t = tuple(int(s) for s in (seed if isinstance(seed, Sequence) else (seed,)))
-    rng = np.random.default_rng(list(seed_t))
-    st = STYLES[style] if style else STYLES[str(rng.choice(sorted(STYLES)))]
-    d = _draw_params(rng, st)
-    chosen = _choose_instruments(rng, d, allowed_programs)
-    quarter_bpm = d.tempo * (1.5 if d.metre == "6/8" else 1.0)
-    n_steps = pt.STEPS_PER_BAR[d.metre]
-    bar_seconds = n_steps / 4 * 60.0 / quarter_bpm
-    bars = max(2, math.ceil((seconds + 0.5) / bar_seconds))
-    end_tick = bars * n_steps * TICKS_PER_STEP
+def _chord_pitch_classes(rng: np.random.Generator, st: Style, d: _Draw, bars: int,
+                         bar_seconds: float) -> list[list[int]]:
+    """The pitch classes of each bar's chord (one more bar than written, for bass leads)."""
     progs = PROGRESSIONS[st.progressions][d.mode]
     prog = progs[int(rng.integers(len(progs)))]
     bars_per_chord = 2 if (bar_seconds < 1.2 and st.progressions != "blues") else 1
@@ -215,19 +193,14 @@ def generate(seed: int | Sequence[int], *, style: str | None = None, seconds: fl
     if st.progressions == "blues":  # dominant sevenths throughout
         pcs = [[c[0], c[1] if d.mode == "minor" else (c[0] + 4) % 12, c[2], (c[0] + 10) % 12]
                for c in pcs]
-    base_vel = DYNAMICS_VELOCITY[d.dynamics]
-    swing = (1.3 if st.key == "hiphop" else 2 / 3) if st.swing else 0.0
-    reverb = int(rng.integers(70, 120) if st.key in ("ambient", "choral", "cinematic")
-                 else rng.integers(15, 80))
-    parts: list[Part] = []
+    return pcs
 
-    def add(role: str, key: str, program: int, specs: list, jitter: int) -> None:
-        pan = 64 if role in ("bass", "drums") else int(rng.integers(34, 95))
-        vol = int(np.clip(ROLE_VOLUME[role] + rng.integers(-10, 11), 40, 127))
-        channel = ROLE_CHANNEL[role]
-        notes = _to_ticks(specs, base_vel, swing, jitter, rng, end_tick)
-        parts.append(Part(role, key, program, channel, notes, vol, pan, reverb))
 
+def _write_parts(add: Callable[[str, str, int, list, int], None], rng: np.random.Generator,
+                 st: Style, d: _Draw, chosen: dict[str, str], pcs: list[list[int]], bars: int,
+                 allowed_kits: Collection[int] | None) -> None:
+    """Write each chosen role's notes (harmony, lead, bass, pad, drums, in that order)."""
+    n_steps = pt.STEPS_PER_BAR[d.metre]
     voiced: list[list[int]] = []
     if "harmony" in chosen:
         h = INSTRUMENTS[chosen["harmony"]]
@@ -267,6 +240,48 @@ def generate(seed: int | Sequence[int], *, style: str | None = None, seconds: fl
         specs = [(b * n_steps + s, ln, p, v) for b in range(bars)
                  for s, ln, p, v in pt.drum_bar(st.drums, d.metre, b, rng)]
         add("drums", kit.key, kit.program, specs, 4)
+
+
+def generate(seed: int | Sequence[int], *, style: str | None = None, seconds: float = 10.0,
+             allowed_programs: Collection[int] | None = None,
+             allowed_kits: Collection[int] | None = None) -> Arrangement:
+    """Draw one arrangement.
+
+    Args:
+        seed: integer or integer sequence; the same seed always gives the same arrangement.
+        style: force a style key of ``STYLES`` (default: draw one uniformly).
+        seconds: length of music to write (a little more is written so renders end full).
+        allowed_programs: GM programs the target soundfont has (None: all).
+        allowed_kits: drum-kit programs the soundfont has in bank 128 (None: all).
+
+    Returns:
+        The arrangement, with notes for every part.
+    """
+    seed_t = tuple(int(s) for s in (seed if isinstance(seed, Sequence) else (seed,)))
+    rng = np.random.default_rng(list(seed_t))
+    st = STYLES[style] if style else STYLES[str(rng.choice(sorted(STYLES)))]
+    d = _draw_params(rng, st)
+    chosen = _choose_instruments(rng, d, allowed_programs)
+    quarter_bpm = d.tempo * (1.5 if d.metre == "6/8" else 1.0)
+    n_steps = pt.STEPS_PER_BAR[d.metre]
+    bar_seconds = n_steps / 4 * 60.0 / quarter_bpm
+    bars = max(2, math.ceil((seconds + 0.5) / bar_seconds))
+    end_tick = bars * n_steps * TICKS_PER_STEP
+    pcs = _chord_pitch_classes(rng, st, d, bars, bar_seconds)
+    base_vel = DYNAMICS_VELOCITY[d.dynamics]
+    swing = (1.3 if st.key == "hiphop" else 2 / 3) if st.swing else 0.0
+    reverb = int(rng.integers(70, 120) if st.key in ("ambient", "choral", "cinematic")
+                 else rng.integers(15, 80))
+    parts: list[Part] = []
+
+    def add(role: str, key: str, program: int, specs: list, jitter: int) -> None:
+        pan = 64 if role in ("bass", "drums") else int(rng.integers(34, 95))
+        vol = int(np.clip(ROLE_VOLUME[role] + rng.integers(-10, 11), 40, 127))
+        channel = ROLE_CHANNEL[role]
+        notes = _to_ticks(specs, base_vel, swing, jitter, rng, end_tick)
+        parts.append(Part(role, key, program, channel, notes, vol, pan, reverb))
+
+    _write_parts(add, rng, st, d, chosen, pcs, bars, allowed_kits)
     parts.sort(key=lambda p: p.channel)
     return Arrangement(seed_t, st.key, d.metre, d.tempo, quarter_bpm, d.tonic, d.mode,
                        d.dynamics, d.density, d.register, d.ensemble, bars, tuple(parts))
