@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,21 @@ def pending(jobs: Iterable[Job], out: Path) -> list[Job]:
     return [j for j in jobs if j.audio not in done or not (out / j.audio).is_file()]
 
 
+def _append_rows(handles: dict[tuple[str, str], Any], out: Path, job: Job,
+                 rows: list[dict]) -> None:
+    """Append a finished job's manifest rows to its (source, split) part file."""
+    key = (job.source, job.split)
+    if key not in handles:
+        path = part_path(out, *key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handles[key] = path.open("a", encoding="utf-8")
+    fh = handles[key]
+    for row in rows:
+        row.setdefault("job", job.audio)
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    fh.flush()
+
+
 def run_jobs(jobs: list[Job], cfg: BuildCfg, label: str,
              cancel: threading.Event | None = None, progress_every: float = 15.0) -> dict:
     """Render every pending job with ``cfg.workers`` processes; return counts and timing.
@@ -133,7 +149,7 @@ def run_jobs(jobs: list[Job], cfg: BuildCfg, label: str,
     if not todo:
         return stats
     start = last = time.monotonic()
-    handles: dict[tuple[str, str], object] = {}
+    handles: dict[tuple[str, str], Any] = {}
     errlog = (cfg.out / "errors.log").open("a", encoding="utf-8")
     pool = None
     if cfg.workers > 1:
@@ -155,16 +171,7 @@ def run_jobs(jobs: list[Job], cfg: BuildCfg, label: str,
                 errlog.write(msg)
                 errlog.flush()
             else:
-                key = (job.source, job.split)
-                if key not in handles:
-                    path = part_path(cfg.out, *key)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    handles[key] = path.open("a", encoding="utf-8")
-                fh = handles[key]
-                for row in rows or []:
-                    row.setdefault("job", job.audio)
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                fh.flush()
+                _append_rows(handles, cfg.out, job, rows or [])
                 stats["done"] += 1
                 stats["rows"] += len(rows or [])
             now = time.monotonic()
