@@ -244,6 +244,21 @@ def embed_eval_set(
             emb = model.encode_audio(torch.from_numpy(windows).to(device), normalize=True)
             audio_rows.append(torch.nn.functional.normalize(emb.float().mean(0), dim=0))
             clips.append(index)
+    text, owner = _embed_captions(model, source, clips, device, text_cache, text_batch)
+    model.train(was_training)
+    audio = torch.stack(audio_rows).cpu() if audio_rows else torch.zeros(0, model.dim)
+    return audio, text, owner, bad
+
+
+def _embed_captions(
+    model: SlapModel | ClapModel,
+    source: EvalSource,
+    clips: list[int],
+    device: torch.device,
+    text_cache: TextFeatureCache | None,
+    text_batch: int,
+) -> tuple[torch.Tensor, list[int]]:
+    """Every caption of the embedded clips (unit norm, CPU) and the clip row each belongs to."""
     captions, owner = [], []
     for row, index in enumerate(clips):
         for caption in source.captions(index):
@@ -258,10 +273,8 @@ def embed_eval_set(
             tokens = {k: v.to(device) for k, v in model.tokenize(chunk).items()}
             emb = model.encode_text(tokens, normalize=True)
         text_rows.append(emb.float())
-    model.train(was_training)
-    audio = torch.stack(audio_rows).cpu() if audio_rows else torch.zeros(0, model.dim)
     text = torch.cat(text_rows).cpu() if text_rows else torch.zeros(0, model.dim)
-    return audio, text, owner, bad
+    return text, owner
 
 
 def _cache_key(model: SlapModel | ClapModel, source: EvalSource, n_windows: int | None) -> str:

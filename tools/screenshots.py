@@ -44,6 +44,28 @@ def grab(window, out: Path, name: str) -> None:
     print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
 
 
+def _grab_views(app, window, out: Path, run: str | None) -> None:
+    """Save the Auto-tag, Map, Training and Models views as the window shows them."""
+    window.show_tab("tagging")
+    settle(app, window)
+    window.tab("tagging").view.table.selectRow(1)
+    grab(window, out, "autotag")
+
+    window.show_tab("map")
+    settle(app, window)
+    grab(window, out, "map")
+
+    window.show_tab("training")
+    if run:
+        window.tab("training").controller.show_run(Path(run))
+    settle(app, window)
+    grab(window, out, "training")
+
+    window.show_tab("models")
+    settle(app, window)
+    grab(window, out, "models")
+
+
 def main() -> None:
     """Build the demo library and save the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -92,24 +114,7 @@ def main() -> None:
         app.processEvents()
         grab(window, out, "library")
 
-        window.show_tab("tagging")
-        settle(app, window)
-        window.tab("tagging").view.table.selectRow(1)
-        grab(window, out, "autotag")
-
-        window.show_tab("map")
-        settle(app, window)
-        grab(window, out, "map")
-
-        window.show_tab("training")
-        if args.run:
-            window.tab("training").controller.show_run(Path(args.run))
-        settle(app, window)
-        grab(window, out, "training")
-
-        window.show_tab("models")
-        settle(app, window)
-        grab(window, out, "models")
+        _grab_views(app, window, out, args.run)
         window.close()
 
 

@@ -68,22 +68,10 @@ def make_files(folder: Path, count: int, seconds: float) -> float:
     return time.perf_counter() - started
 
 
-def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Path) -> dict:
-    """Scan (+ embed) through the window and record the GUI timer's lateness."""
+def _tick_gaps():
+    """A 10 ms GUI timer and the list of milliseconds between its ticks (a stall shows)."""
     from PySide6.QtCore import QElapsedTimer, QTimer
 
-    from slapdesk.settings import Settings, save_settings
-    from slapdesk.ui.application import qapplication
-
-    app = qapplication()
-    from slapdesk.app import build_context
-    from slapdesk.ui.main_window import MainWindow
-
-    save_settings(Settings(active_model=bundle or ""), settings)
-    ctx = build_context(library, settings_file=settings)
-    window = MainWindow(ctx)
-    window.show()
-    app.processEvents()
     gaps: list[float] = []
     clock = QElapsedTimer()
     clock.start()
@@ -98,6 +86,24 @@ def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Pat
     timer.setInterval(10)
     timer.timeout.connect(tick)
     timer.start()
+    return gaps, timer
+
+
+def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Path) -> dict:
+    """Scan (+ embed) through the window and record the GUI timer's lateness."""
+    from slapdesk.settings import Settings, save_settings
+    from slapdesk.ui.application import qapplication
+
+    app = qapplication()
+    from slapdesk.app import build_context
+    from slapdesk.ui.main_window import MainWindow
+
+    save_settings(Settings(active_model=bundle or ""), settings)
+    ctx = build_context(library, settings_file=settings)
+    window = MainWindow(ctx)
+    window.show()
+    app.processEvents()
+    gaps, timer = _tick_gaps()
     # Baseline: the same timer with nothing to do, on the same (possibly busy) machine.
     idle_until = time.perf_counter() + 3.0
     while time.perf_counter() < idle_until:
