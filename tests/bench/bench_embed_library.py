@@ -50,17 +50,19 @@ def main(argv: list[str] | None = None) -> None:
             run_scan(db, [folder])
             register_model(db, embedder.model_id, "bench", None, embedder.dim)
             load_before = os.getloadavg()[0]
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             summary = embed_library(
                 db, embedder, batch_tracks=args.batch, decode_workers=args.workers
             )
             seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu
         assert not summary.errors, summary.errors
         print(json.dumps({
             "round": round_,
             "tracks": summary.embedded,
             "seconds": round(seconds, 2),
             "tracks_per_s": round(summary.embedded / seconds, 3),
+            "cpu_s_per_track": round(cpu / max(summary.embedded, 1), 3),
             "load_1min_before": round(load_before, 2),
             "load_1min_after": round(os.getloadavg()[0], 2),
         }), flush=True)  # fmt: skip
