@@ -5,7 +5,7 @@
 
 Measures ``slapdesk.library.search.vector_index.VectorIndex.top_k`` (the part of a query that
 grows with the library), with and without a filter mask, and separately the query's text
-embedding through the shipped default model (a constant cost per query).
+embedding through the shipped default model, torch path and numpy path (a constant cost per query).
 """
 
 from __future__ import annotations
@@ -56,17 +56,23 @@ def bench_index(size: int, queries: int, k: int) -> None:
 
 def bench_text(queries: int) -> None:
     from engine.inference import Embedder
+    from engine.textquery import TextQueryEncoder
     from slapdesk.resources import resource_path
 
-    embedder = Embedder.from_bundle(resource_path("models", "default"), device="cpu")
-    embedder.embed_text(["warm up"])
-    times = []
-    for i in range(queries):
-        started = time.perf_counter()
-        embedder.embed_text([f"mellow acoustic guitar for a rainy evening {i}"])
-        times.append(time.perf_counter() - started)
-    p50, p95 = _percentiles(times)
-    print(f"query text embedding (default model, MiniLM): p50 {p50:.1f} ms  p95 {p95:.1f} ms")
+    bundle = resource_path("models", "default")
+    for label, encoder in (
+        ("torch + transformers", Embedder.from_bundle(bundle, device="cpu")),
+        ("numpy (engine.textquery)", TextQueryEncoder.from_bundle(bundle)),
+    ):
+        encoder.embed_text(["warm up"])
+        times = []
+        for i in range(queries):
+            started = time.perf_counter()
+            encoder.embed_text([f"mellow acoustic guitar for a rainy evening {i}"])
+            times.append(time.perf_counter() - started)
+        p50, p95 = _percentiles(times)
+        print(f"query text embedding, default model, {label}: p50 {p50:.1f} ms  "
+              f"p95 {p95:.1f} ms")
 
 
 def main() -> int:
