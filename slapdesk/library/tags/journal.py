@@ -14,233 +14,52 @@ the app's single writer thread, takes a cancel ``threading.Event`` and reports `
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from slapdesk.library.progress import Progress
-from slapdesk.library.tags import read as tagread
 from slapdesk.library.tags import write as tagwrite
+from slapdesk.library.tags.journal_rows import (
+    UNDO_POLICY,
+    JournalBusyError,
+    NothingToUndoError,
+    ProgressFn,
+    RunResult,
+    _FileJob,
+    _finish_run,
+    _indexed_stamp,
+    _mark,
+    _new_run,
+    _report,
+    _track_id,
+    _write_job,
+    writer_lock,
+)
 from slapdesk.library.tags.plan import PlannedChange, check_policy, fields_for, plan_fields
+from slapdesk.library.tags.recovery import Recovery, _recover_locked, recover
 from slapdesk.library.tags.write import FileStamp, TagWriteError
 
 if TYPE_CHECKING:
     from slapdesk.library.store.database import Database
 
+
 log = logging.getLogger(__name__)
 
-UNDO_POLICY = "undo"  # tag_runs.policy of a run made by undo()
-
-
-ProgressFn = Callable[[Progress], None]
-
-
-@dataclass
-class RunResult:
-    """What one run (apply or undo) did."""
-
-    run_id: int  # tag_runs.id
-    written: list[Path] = field(default_factory=list)  # files whose tags changed
-    unchanged: list[Path] = field(default_factory=list)  # files that already had the values
-    failed: list[tuple[Path, str]] = field(default_factory=list)  # (file, reason)
-    skipped: list[tuple[Path, str]] = field(default_factory=list)  # changed on disk: not touched
-    cancelled: bool = False  # the cancel event stopped the run early
-
-    def summary(self) -> dict[str, int | bool]:
-        """Counts for tag_runs.summary and for reports."""
-        return {
-            "written": len(self.written),
-            "unchanged": len(self.unchanged),
-            "failed": len(self.failed),
-            "skipped": len(self.skipped),
-            "cancelled": self.cancelled,
-        }
-
-
-class NothingToUndoError(Exception):
-    """There is no applied run (or the given run has nothing left to undo)."""
-
-
-class JournalBusyError(Exception):
-    """Another process is writing tags to the same library."""
-
-
-@dataclass(frozen=True)
-class _FileJob:
-    """One file of a run: the fields to write and the rows that journal them."""
-
-    path: Path  # as given (the writer resolves symlinks)
-    track_id: int | None
-    new: dict[str, list[str]]  # field -> raw values to write
-    old: dict[str, list[str]]  # field -> raw values now in the file
-    expect: FileStamp  # the file as read just before journaling
-
-
-# ----------------------------------------------------------------------------------- helpers
-
-
-def _now() -> float:
-    return time.time()
-
-
-def _blob(path: str | os.PathLike[str]) -> bytes:
-    return os.fsencode(os.path.abspath(path))
-
-
-@contextlib.contextmanager
-def writer_lock(db: Database) -> Iterator[None]:
-    """Hold the library's tag-writer lock (one tag-writing process per library at a time).
-
-    Raises:
-        JournalBusyError: another process holds it.
-    """
-    try:
-        import fcntl
-    except ImportError:  # Windows: the single writer thread is all we have
-        yield
-        return
-    lock_path = Path(f"{db.path}-tagwrite.lock")
-    with open(lock_path, "a+b") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise JournalBusyError(
-                "another SlapDesk process is writing tags to this library; "
-                "wait for it to finish, then try again"
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _indexed_stamp(db: Database, path: Path, track_id: int | None) -> tuple[int, int] | None:
-    """The (size, mtime_ns) the library holds for this file, or None when it is not indexed."""
-    if track_id is not None:
-        row = db.execute("SELECT size, mtime_ns FROM tracks WHERE id = ?", (track_id,)).fetchone()
-    else:
-        row = db.execute(
-            "SELECT size, mtime_ns FROM tracks WHERE path = ?", (_blob(path),)
-        ).fetchone()
-    return (int(row[0]), int(row[1])) if row else None
-
-
-def _track_id(db: Database, path: Path, track_id: int | None) -> int | None:
-    if track_id is not None:
-        return track_id
-    row = db.execute("SELECT id FROM tracks WHERE path = ?", (_blob(path),)).fetchone()
-    return int(row[0]) if row else None
-
-
-# Columns of tracks refreshed from the file after a write (tagread.ReadResult field names).
-_TAG_COLUMNS = (
-    "title", "artist", "album", "albumartist", "genre", "mood", "year", "track_number",
-    "comment", "bpm", "tags",
-)  # fmt: skip
-
-
-def _track_update(track_id: int | None, path: Path) -> dict[str, object] | None:
-    """After a write: the file's new stamp (so the next scan skips it) and its tag columns.
-
-    Reads the file with the scanner's own reader, so the row matches what a rescan would store.
-    """
-    if track_id is None:
-        return None
-    try:
-        stamp = FileStamp.of(os.path.realpath(path))
-    except OSError:
-        return None
-    sets: dict[str, object] = {"size": stamp.size, "mtime_ns": stamp.mtime_ns}
-    sets["inode"] = stamp.inode
-    read = tagread.read_file(_blob(path))
-    if read.status != "error":
-        sets.update({name: getattr(read, name) for name in _TAG_COLUMNS})
-    sets["updated_at"] = _now()
-    return sets
-
-
-def _store_track(conn: sqlite3.Connection, track_id: int | None, sets: dict | None) -> None:
-    if track_id is None or not sets:
-        return
-    assignments = ", ".join(f"{k} = ?" for k in sets)
-    conn.execute(f"UPDATE tracks SET {assignments} WHERE id = ?", (*sets.values(), track_id))
-
-
-def _new_run(
-    db: Database, vocab: str | None, policy: str, model_id: str | None, extra: dict
-) -> int:
-    with db.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO tag_runs (created_at, model_id, vocab, policy, status, summary) "
-            "VALUES (?, ?, ?, ?, 'running', ?)",
-            (_now(), model_id, vocab, policy, json.dumps(extra)),
-        )
-        return cast(int, cursor.lastrowid)  # an INSERT always sets it
-
-
-def _finish_run(db: Database, result: RunResult, extra: dict) -> None:
-    status = "cancelled" if result.cancelled else "done"
-    with db.transaction() as conn:
-        conn.execute(
-            "UPDATE tag_runs SET status = ?, finished_at = ?, summary = ? WHERE id = ?",
-            (status, _now(), json.dumps({**extra, **result.summary()}), result.run_id),
-        )
-
-
-def _journal(db: Database, run_id: int, job: _FileJob) -> list[int]:
-    """Store the old and new value of every field as ``pending``; committed before the write."""
-    ids = []
-    with db.transaction() as conn:
-        for name, new in job.new.items():
-            cursor = conn.execute(
-                "INSERT INTO tag_changes (run_id, track_id, path, field, old, new, state, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                (
-                    run_id, job.track_id, _blob(job.path), name,
-                    json.dumps(job.old.get(name, [])), json.dumps(new), _now(),
-                ),
-            )  # fmt: skip
-            ids.append(cast(int, cursor.lastrowid))  # an INSERT always sets it
-    return ids
-
-
-def _mark(conn: object, ids: Sequence[int], state: str, error: str | None = None) -> None:
-    marks = [(state, error, _now(), i) for i in ids]
-    conn.executemany(  # type: ignore[attr-defined]
-        "UPDATE tag_changes SET state = ?, error = ?, updated_at = ? WHERE id = ?", marks
-    )
-
-
-def _write_job(db: Database, run_id: int, job: _FileJob, result: RunResult) -> list[int] | None:
-    """Journal, write, mark. Returns the row ids when the file was written, else None."""
-    ids = _journal(db, run_id, job)
-    try:
-        tagwrite.write_fields(job.path, job.new, expect=job.expect)
-    except TagWriteError as exc:
-        with db.transaction() as conn:
-            _mark(conn, ids, "failed", exc.reason)
-        result.failed.append((job.path, exc.reason))
-        log.warning("%s", exc)
-        return None
-    track = _track_update(job.track_id, job.path)
-    with db.transaction() as conn:
-        _mark(conn, ids, "applied")
-        _store_track(conn, job.track_id, track)
-    result.written.append(job.path)
-    return ids
-
-
-def _report(progress: ProgressFn | None, done: int, total: int, message: str) -> None:
-    if progress is not None:
-        progress(Progress(done, total, message))
+__all__ = [
+    "JournalBusyError",
+    "NothingToUndoError",
+    "Progress",
+    "Recovery",
+    "RunResult",
+    "apply_changes",
+    "recover",
+    "undo",
+]
 
 
 # ------------------------------------------------------------------------------------- apply
@@ -439,78 +258,3 @@ def _undo_file(db: Database, result: RunResult, path: Path, rows: list[tuple]) -
     if _write_job(db, result.run_id, job, result) is not None:
         with db.transaction() as conn:
             _mark(conn, [r[0] for r in rows], "undone")
-
-
-# ------------------------------------------------------------------------------- recovery
-
-
-@dataclass
-class Recovery:
-    """What start-up recovery found and did."""
-
-    applied: int = 0  # pending rows whose new value is in the file
-    failed: int = 0  # pending rows whose file still holds the old value (or something else)
-    temp_files_removed: list[Path] = field(default_factory=list)
-
-
-def recover(db: Database) -> Recovery:
-    """Start-up recovery after a crash: remove stale temp files, reconcile ``pending`` rows.
-
-    A row whose file holds the new value becomes ``applied`` (and the track's stamp is updated);
-    one holding the old value becomes ``failed``; runs left ``running`` become ``interrupted``.
-
-    Raises:
-        JournalBusyError: another process is writing tags right now (its rows are not stale).
-    """
-    with writer_lock(db):
-        return _recover_locked(db)
-
-
-def _recover_locked(db: Database) -> Recovery:
-    report = Recovery()
-    rows = db.execute(
-        "SELECT c.id, c.run_id, c.track_id, c.path, c.field, c.old, c.new, r.policy, r.summary "
-        "FROM tag_changes c JOIN tag_runs r ON r.id = c.run_id "
-        "WHERE c.state = 'pending' ORDER BY c.id"
-    ).fetchall()
-    folders = {os.path.dirname(os.path.realpath(os.fsdecode(r[3]))) for r in rows}
-    for folder in sorted(folders):
-        report.temp_files_removed.extend(tagwrite.remove_stale_temp_files(folder))
-    for row_id, _run, track_id, path_blob, name, _old, new_json, policy, summary in rows:
-        path = Path(os.fsdecode(path_blob))
-        try:
-            state = tagwrite.read_tags(path, [name])
-            current = state.values[name]
-            applied = current == state.encode(json.loads(new_json))
-        except (OSError, TagWriteError) as exc:
-            current, applied = None, False
-            log.warning("recovery: %s", exc)
-        track = _track_update(track_id, path) if applied else None
-        with db.transaction() as conn:
-            if applied:
-                _mark(conn, [row_id], "applied")
-                _store_track(conn, track_id, track)
-                if policy == UNDO_POLICY:
-                    _mark_undone(conn, json.loads(summary or "{}").get("undo_of"), path_blob, name)
-                report.applied += 1
-            else:
-                _mark(conn, [row_id], "failed", "interrupted before the file was written")
-                report.failed += 1
-    with db.transaction() as conn:
-        conn.execute("UPDATE tag_runs SET status = 'interrupted' WHERE status = 'running'")
-    if rows or report.temp_files_removed:
-        log.warning(
-            "recovered %d interrupted tag writes (%d applied, %d not), removed %d temp files",
-            len(rows), report.applied, report.failed, len(report.temp_files_removed),
-        )  # fmt: skip
-    return report
-
-
-def _mark_undone(conn: object, run_id: int | None, path_blob: bytes, name: str) -> None:
-    if run_id is None:
-        return
-    conn.execute(  # type: ignore[attr-defined]
-        "UPDATE tag_changes SET state = 'undone', updated_at = ? "
-        "WHERE run_id = ? AND path = ? AND field = ? AND state = 'applied'",
-        (_now(), run_id, path_blob, name),
-    )
