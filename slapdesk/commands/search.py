@@ -19,6 +19,7 @@ from slapdesk.library.search.query_language import parse_query
 from slapdesk.library.search.ranking import SearchError, SearchResult
 
 if TYPE_CHECKING:
+    from slapdesk.library.jobs.search import Ranking
     from slapdesk.library.models import ModelBundle
 
 QUERY_HELP = """\
@@ -62,6 +63,17 @@ def run_query(
     Raises:
         Exception: one of ``expected_errors()``, for the caller to report.
     """
+    return rank_query(library, query, limit, model, device).results
+
+
+def rank_query(
+    library: str | None, query: str, limit: int, model: str | None, device: str | None
+) -> Ranking:
+    """Open the library and model, run one query, return the ranking with its match labels.
+
+    Raises:
+        Exception: one of ``expected_errors()``, for the caller to report.
+    """
     from slapdesk.library.jobs.search import rank_tracks
 
     parsed = parse_query(query)
@@ -77,7 +89,7 @@ def run_query(
             "note: the library has no vectors for this model yet, so only tags are searched; "
             "run slapdesk embed to search by sound.\n"
         )
-    return ranking.results
+    return ranking
 
 
 def _bundle(library: str | None, needs_model: bool, model: str | None) -> ModelBundle | None:
@@ -99,19 +111,24 @@ def run(args: argparse.Namespace) -> int:
     if args.limit < 1:
         return fail("search", "--limit must be at least 1")
     try:
-        results = run_query(args.library, " ".join(args.query), args.limit, args.model,
-                            args.device)
+        ranking = rank_query(args.library, " ".join(args.query), args.limit, args.model,
+                             args.device)
     except expected_errors() as error:
         return fail("search", str(error))
+    results = ranking.results
     if args.json:
         for result in results:
-            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+            row = {**result.to_json(), "match": ranking.labels.get(result.track_id, "")}
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return EXIT_OK
     if not results:
         sys.stdout.write("No matching tracks.\n")
         return EXIT_OK
+    if ranking.note:
+        sys.stdout.write(ranking.note + "\n")
     for rank, result in enumerate(results, start=1):
         name = " - ".join(x for x in (result.artist, result.title) if x) or result.path
-        similarity = "" if result.similarity is None else f"  sim {result.similarity:+.3f}"
-        sys.stdout.write(f"{rank:3d}. {name}{similarity}\n     {result.path}\n")
+        label = ranking.labels.get(result.track_id, "")
+        match = f"  [{label}]" if label else ""
+        sys.stdout.write(f"{rank:3d}. {name}{match}\n     {result.path}\n")
     return EXIT_OK

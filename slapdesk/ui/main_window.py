@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
         """Put search results in the table, keeping the current track selected if still there."""
         current = self.details.track_id
         if result.ids != self.model.ids or result.scores != self.model.scores:
-            self.model.set_ids(result.ids, result.scores)
+            self.model.set_ids(result.ids, result.scores, result.labels)
             header = self.library_view.table.horizontalHeader()
             if header.sortIndicatorSection() >= 0 and result.mode == "metadata":
                 self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())

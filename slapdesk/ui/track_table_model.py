@@ -62,7 +62,7 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _cell(row: TrackRow, key: str, score: float | None) -> str:
+def _cell(row: TrackRow, key: str, label: str) -> str:
     match key:
         case "title":
             return row.display_title
@@ -79,7 +79,7 @@ def _cell(row: TrackRow, key: str, score: float | None) -> str:
         case "format":
             return display_name(row.format, row.codec)
         case "score":
-            return f"{score:.3f}" if score is not None else ""
+            return label
         case "path":
             return row.path
     return ""
@@ -97,6 +97,7 @@ class TrackTableModel(QAbstractTableModel):
         self._conn = conn
         self._ids: list[int] = []
         self._scores: dict[int, float] = {}
+        self._labels: dict[int, str] = {}
         self._cache: OrderedDict[int, TrackRow] = OrderedDict()
         self._sort: tuple[str, bool] | None = None
 
@@ -108,11 +109,17 @@ class TrackTableModel(QAbstractTableModel):
         self._cache.clear()
         self.endResetModel()
 
-    def set_ids(self, ids: Sequence[int], scores: dict[int, float] | None = None) -> None:
-        """Show these tracks, in this order, with optional per-track match scores."""
+    def set_ids(self, ids: Sequence[int], scores: dict[int, float] | None = None,
+                labels: dict[int, str] | None = None) -> None:
+        """Show these tracks, in this order, with optional match scores and labels.
+
+        The scores sort the Match column; the labels are what it shows ("strong", "tags",
+        ...; see ``slapdesk.library.search.match``).
+        """
         self.beginResetModel()
         self._ids = list(ids)
         self._scores = dict(scores or {})
+        self._labels = dict(labels or {})
         self._cache.clear()
         self.endResetModel()
 
@@ -199,7 +206,7 @@ class TrackTableModel(QAbstractTableModel):
             return ""
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.error or row.path
-        return _cell(row, key, self._scores.get(track_id))
+        return _cell(row, key, self._labels.get(track_id, ""))
 
     def headerData(  # noqa: N802
         self, section: int, orientation: Qt.Orientation,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from slapdesk.library import playlists
 from slapdesk.library.search.index_cache import IndexCache
+from slapdesk.library.search.match import MatchScale, match_label, nothing_close
 from slapdesk.library.search.query_language import ParsedQuery, QueryError, parse_query
 from slapdesk.library.search.ranking import (
     LibrarySearch,
@@ -39,10 +40,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Ranking:
-    """Ranked tracks, and whether the model's vectors took part."""
+    """Ranked tracks, whether the model's vectors took part, and how well each matches."""
 
     results: list[SearchResult]
     by_sound: bool
+    labels: dict[int, str] = field(default_factory=dict)  # "strong"... per track, see match
+    note: str = ""  # "No track sounds much like ..." when nothing matches well
 
 
 def rank_tracks(
@@ -72,8 +75,16 @@ def rank_tracks(
     if model_id and parsed.has_similarity:
         index = cache.get(conn, model_id) if cache is not None else load_index(conn, model_id)
     embed_text = text_encoder() if index is not None and text_encoder is not None else None
-    results = LibrarySearch(conn, index, embed_text).search(parsed, limit=limit)
-    return Ranking(results, index is not None)
+    searcher = LibrarySearch(conn, index, embed_text)
+    results = searcher.search(parsed, limit=limit)
+    scale = None
+    if index is not None and searcher.query_vector is not None:
+        scale = MatchScale.of(index.scores(searcher.query_vector))
+    labels = {r.track_id: match_label(r.similarity, r.metadata_match, scale) for r in results}
+    note = ""
+    if scale is not None and parsed.text and not parsed.like:
+        note = nothing_close(parsed.text, list(labels.values()))
+    return Ranking(results, index is not None, labels, note)
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,8 @@ class SearchAnswer:
     generation: int  # which request this answers (later ones win)
     query: str
     ids: list[int]
-    scores: dict[int, float] = field(default_factory=dict)
+    scores: dict[int, float] = field(default_factory=dict)  # sorts the Match column
+    labels: dict[int, str] = field(default_factory=dict)  # what the Match column shows
     elapsed_ms: float = 0.0
     mode: str = "metadata"  # metadata | sound | like | browse
     message: str = ""  # why there are no (or only tag) results, for the status line
@@ -117,7 +129,7 @@ def _text_side(holder: ModelHolder | None) -> Any:
 
 
 def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCache,
-            query: str, limit: int) -> tuple[list[int], dict[int, float], str]:
+            query: str, limit: int) -> tuple[Ranking, str]:
     embedder = _text_side(holder)
     model_id = embedder.model_id if embedder is not None else ""
     text_encoder = (lambda: embedder.embed_text) if embedder is not None else None
@@ -125,8 +137,7 @@ def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCa
     mode = "sound" if ranking.by_sound else "metadata"
     if query.startswith("like:"):
         mode = "like"
-    results = ranking.results
-    return [r.track_id for r in results], {r.track_id: r.score for r in results}, mode
+    return ranking, mode
 
 
 def run_search(
@@ -137,6 +148,7 @@ def run_search(
     started = time.perf_counter()
     conn = open_readonly(library_path)
     scores: dict[int, float] = {}
+    labels: dict[int, str] = {}
     message, mode = "", "browse"
     try:
         if like_track is None and not query.strip():
@@ -144,7 +156,10 @@ def run_search(
         else:
             text = f"like:#{like_track}" if like_track is not None else query
             try:
-                ids, scores, mode = _ranked(conn, holder, cache, text, limit)
+                ranking, mode = _ranked(conn, holder, cache, text, limit)
+                ids = [r.track_id for r in ranking.results]
+                scores = {r.track_id: r.score for r in ranking.results}
+                labels, message = ranking.labels, ranking.note
             except (SearchError, QueryError) as error:
                 ids, message = [], str(error)
             if like_track is not None and not ids:  # no model loaded yet: read the vectors
@@ -157,4 +172,4 @@ def run_search(
     finally:
         conn.close()
     elapsed = (time.perf_counter() - started) * 1000
-    return SearchAnswer(generation, query, ids, scores, elapsed, mode, message)
+    return SearchAnswer(generation, query, ids, scores, labels, elapsed, mode, message)

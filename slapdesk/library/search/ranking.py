@@ -115,6 +115,8 @@ class LibrarySearch:
         self.conn = conn
         self.index = index
         self.embed_text = embed_text
+        # The last search's query vector (None: it did not rank by sound), for calibration.
+        self.query_vector: np.ndarray | None = None
 
     # -- public ----------------------------------------------------------------------------
 
@@ -258,6 +260,7 @@ class LibrarySearch:
         if self.index is None or len(self.index) == 0:
             return []
         vector = self._query_vector(parsed)
+        self.query_vector = vector
         if vector is None:
             return []
         mask = None

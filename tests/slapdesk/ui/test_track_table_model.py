@@ -55,10 +55,11 @@ def test_sort_goes_through_the_database(synthetic_library: Path) -> None:
 
 def test_scores_sort_in_memory(synthetic_library: Path) -> None:
     model = TrackTableModel(readonly(synthetic_library))
-    model.set_ids([1, 2, 3], scores={1: 0.1, 2: 0.9, 3: 0.5})
+    model.set_ids([1, 2, 3], scores={1: 0.1, 2: 0.9, 3: 0.5},
+                  labels={1: "weak", 2: "strong", 3: "good · tags"})
     model.sort(col("score"), Qt.SortOrder.DescendingOrder)
     assert model.ids == [2, 3, 1]
-    assert model.data(model.index(0, col("score"))) == "0.900"
+    assert model.data(model.index(0, col("score"))) == "strong"
 
 
 def test_drag_gives_file_urls(synthetic_library: Path) -> None:
