@@ -43,6 +43,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
     parser.add_argument("--batch", type=int, default=8, metavar="N", help="tracks per batch")
     parser.add_argument("--workers", type=int, default=2, metavar="N", help="decode threads")
+    parser.add_argument("--moments", action="store_true",
+                        help="then add window vectors every few seconds (find the moment "
+                             "inside a track); resumable, like the first pass")
+    parser.add_argument("--hop", type=float, metavar="S",
+                        help="seconds between moment windows, remembered for this model "
+                             "(default: the model's window length)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(run=run)
 
@@ -51,18 +57,28 @@ def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk embed``."""
     if args.batch < 1 or args.workers < 1:
         return fail("embed", "--batch and --workers must be at least 1")
+    if getattr(args, "hop", None) is not None and not args.hop > 0:
+        return fail("embed", "--hop must be a positive number of seconds")
+    from slapdesk.commands.moments import report_moments, run_moment_pass
     from slapdesk.commands.terminal_job import terminal_job
 
+    moments = None
     try:
-        with open_library(args.library) as db, terminal_job("track", "Embedding") as control:
-            bundle = choose_model(args.library, args.model)
-            summary = _embed_pending(db, bundle, args.device, args.batch, args.workers, control)
+        with open_library(args.library) as db:
+            with terminal_job("track", "Embedding") as control:
+                bundle = choose_model(args.library, args.model)
+                summary = _embed_pending(db, bundle, args.device, args.batch, args.workers,
+                                         control)
+            if getattr(args, "moments", False) and not summary.cancelled:
+                moments = run_moment_pass(db, bundle, args.device, args.hop)
     except expected_errors() as error:
         return fail("embed", str(error))
     _report(summary, as_json=args.json)
-    if summary.cancelled:
+    if moments is not None:
+        report_moments(moments, as_json=args.json)
+    if summary.cancelled or (moments is not None and moments.cancelled):
         return EXIT_CANCELLED
-    return EXIT_ERRORS if summary.errors else EXIT_OK
+    return EXIT_ERRORS if summary.errors or (moments and moments.errors) else EXIT_OK
 
 
 def _embed_pending(db: Database, bundle: ModelBundle, device: str | None, batch: int,

@@ -15,6 +15,7 @@ from slapdesk.commands.common import (
     load_text_model,
     open_library,
 )
+from slapdesk.commands.moments import moment_text
 from slapdesk.library.search.query_language import parse_query
 from slapdesk.library.search.ranking import SearchError, SearchResult
 
@@ -30,6 +31,7 @@ query language:
   year>1990  year<=2000  bpm<100  duration<5m  duration>=3:30
   like:PATH  like:#ID          more like this track (combine with text:
                                like:song.mp3 more acoustic)
+  like:#ID@1:30                more like the moment at 1:30 of that track
 Free text also matches your tags (artist, album, title, ...); both ranks are fused."""
 
 
@@ -43,7 +45,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_query_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="one JSON object per result line")
+    parser.add_argument("--json", action="store_true", help="one JSON object per result line "
+                                                           "(with its best moments)")
+    parser.add_argument("--moments", action="store_true",
+                        help="print where in each track it matches (mm:ss–mm:ss)")
     parser.set_defaults(run=run)
 
 
@@ -83,13 +88,26 @@ def rank_query(
         bundle = _bundle(library, parsed.has_similarity, model)
         model_id = bundle.model_id if bundle is not None else ""
         ranking = rank_tracks(db.conn, parsed, limit, model_id,
-                              lambda: load_text_model(bundle, device).embed_text)
+                              lambda: load_text_model(bundle, device).embed_text,
+                              window_seconds=_window_seconds(bundle))
     if model_id and not ranking.by_sound:
         sys.stderr.write(
             "note: the library has no vectors for this model yet, so only tags are searched; "
             "run slapdesk embed to search by sound.\n"
         )
     return ranking
+
+
+def _window_seconds(bundle: ModelBundle | None) -> float | None:
+    """The model's window length, read from its config (no weights loaded)."""
+    if bundle is None:
+        return None
+    from engine.bundle_info import BundleError, read_bundle_info
+
+    try:
+        return read_bundle_info(bundle.path).cfg.frontend.clip_seconds
+    except BundleError:
+        return None
 
 
 def _bundle(library: str | None, needs_model: bool, model: str | None) -> ModelBundle | None:
@@ -131,4 +149,6 @@ def run(args: argparse.Namespace) -> int:
         label = ranking.labels.get(result.track_id, "")
         match = f"  [{label}]" if label else ""
         sys.stdout.write(f"{rank:3d}. {name}{match}\n     {result.path}\n")
+        if args.moments:
+            sys.stdout.write(moment_text(result))
     return EXIT_OK

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from engine.inference import Embedder
@@ -14,31 +13,7 @@ from slapdesk.library.scan.scanner import run_scan
 from slapdesk.library.search.ranking import LibrarySearch, load_index
 from slapdesk.library.store.database import Database
 from slapdesk.resources import resource_path
-
-SR = 16_000
-
-
-def _drum_loop(seconds: float = 8.0) -> np.ndarray:
-    """Kick on every beat, noisy hats on every sixteenth, 120 bpm."""
-    rng = np.random.default_rng(0)
-    out = np.zeros(int(seconds * SR), np.float32)
-    hit = int(0.08 * SR)
-    decay = np.exp(-np.arange(hit) / (0.015 * SR))
-    for step in range(int(seconds * 8)):
-        start = step * SR // 8
-        if step % 4 == 0:
-            out[start : start + hit] += 0.8 * np.sin(2 * np.pi * 60 * np.arange(hit) / SR) * decay
-        out[start : start + hit] += 0.3 * rng.normal(size=hit) * decay
-    return out
-
-
-def _piano_chords(seconds: float = 8.0) -> np.ndarray:
-    """A C major chord struck every second, three decaying partials per note."""
-    t = np.arange(int(seconds * SR)) / SR
-    envelope = np.exp(-(t % 1.0) * 3)
-    notes = (261.6, 329.6, 392.0)
-    tone = sum(np.sin(2 * np.pi * f * k * t) / k for f in notes for k in (1, 2, 3))
-    return (0.2 * tone * envelope).astype(np.float32)
+from tests.slapdesk.sounds import SR, drum_loop, piano_chords
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +26,9 @@ def test_default_model_finds_drums_and_piano_by_description(
 ) -> None:
     music = tmp_path / "music"
     music.mkdir()
-    make_track(music / "groove", "flac", samples=_drum_loop(), sample_rate=SR,
+    make_track(music / "groove", "flac", samples=drum_loop(), sample_rate=SR,
                tags={"title": "Track A"})
-    make_track(music / "ballad", "mp3", samples=_piano_chords(), sample_rate=SR,
+    make_track(music / "ballad", "mp3", samples=piano_chords(), sample_rate=SR,
                tags={"title": "Track B"})
     with Database(tmp_path / "lib.sqlite") as db:
         run_scan(db, [music])

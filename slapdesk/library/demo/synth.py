@@ -315,3 +315,22 @@ STYLES: dict[str, Style] = {
               ("organ", "piano", "bass", "drums")),
     )
 }
+
+
+def render_part(voice: str, tempo: int, seconds: float, rng: np.random.Generator,
+                sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """One instrument alone: a key of ``VOICES`` arpeggiating chords, or ``drums`` (a rock beat).
+
+    Labelled single-instrument clips, for tests and benchmarks that need to know exactly
+    what sounds when.
+    """
+    if voice == "drums":
+        step = round(sample_rate * 60 / tempo / 4)
+        bars = int(np.ceil(seconds * sample_rate / (16 * step))) + 1
+        buf = np.zeros(bars * 16 * step + sample_rate)
+        _drums(buf, "rock", bars, step, rng, sample_rate)
+        out = buf[: int(seconds * sample_rate)]
+        peak = float(np.max(np.abs(out))) or 1.0
+        return (0.8 * out / peak).astype(np.float32)
+    style = Style(voice, (tempo, tempo), "either", voice, "arpeggio", None, None, None, (voice,))
+    return render(style, tempo, seconds, rng, sample_rate)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from slapdesk.library import playlists
 from slapdesk.library.search.index_cache import IndexCache
 from slapdesk.library.search.match import MatchScale, match_label, nothing_close
+from slapdesk.library.search.moments import MomentIndex
 from slapdesk.library.search.query_language import ParsedQuery, QueryError, parse_query
 from slapdesk.library.search.ranking import (
     LibrarySearch,
@@ -55,6 +56,7 @@ def rank_tracks(
     model_id: str = "",
     text_encoder: Callable[[], TextEmbedder] | None = None,
     cache: IndexCache | None = None,
+    window_seconds: float | None = None,
 ) -> Ranking:
     """Rank the library for ``query`` with ``model_id``'s vectors when the library has them.
 
@@ -65,6 +67,8 @@ def rank_tracks(
         model_id: the model whose track vectors rank by sound ("" = tags only).
         text_encoder: returns the model's text embedder; called only when vectors exist.
         cache: keeps the vectors between calls (None: read them for this call).
+        window_seconds: the model's window length; with it, each track's windows are scored
+            too and results carry their best moments.
 
     Raises:
         SearchError: the library is empty, or the query needs vectors that do not exist.
@@ -75,7 +79,11 @@ def rank_tracks(
     if model_id and parsed.has_similarity:
         index = cache.get(conn, model_id) if cache is not None else load_index(conn, model_id)
     embed_text = text_encoder() if index is not None and text_encoder is not None else None
-    searcher = LibrarySearch(conn, index, embed_text)
+    moments = None
+    if index is not None and window_seconds:
+        moments = (cache.moments.get(conn, model_id, window_seconds) if cache is not None
+                   else MomentIndex.load(conn, model_id, window_seconds))
+    searcher = LibrarySearch(conn, index, embed_text, moments)
     results = searcher.search(parsed, limit=limit)
     scale = None
     if index is not None and searcher.query_vector is not None:

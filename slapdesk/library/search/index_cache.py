@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from slapdesk.library.search.moments import MomentCache
 from slapdesk.library.search.ranking import load_index
 from slapdesk.library.search.vector_index import VectorIndex
 from slapdesk.library.search.vectors import vectors_stamp
@@ -21,6 +22,7 @@ class IndexCache:
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self._index: VectorIndex | None = None
+        self.moments = MomentCache()  # the same model's window vectors
 
     def get(self, conn: sqlite3.Connection, model_id: str) -> VectorIndex | None:
         """The index for ``model_id`` (None when the library has no vectors for it)."""

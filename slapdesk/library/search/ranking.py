@@ -13,14 +13,17 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from slapdesk.library.search.moments import Moment, MomentIndex, attach_moments
 from slapdesk.library.search.query_language import (
     NumericFilter,
     ParsedQuery,
+    QueryError,
     TextFilter,
+    parse_duration,
     parse_query,
 )
 from slapdesk.library.search.vector_index import VectorIndex
@@ -39,6 +42,10 @@ PARTIAL_MATCH_WEIGHT = 0.5
 NEGATIVE_WEIGHT = 0.5
 # How many audio candidates to fuse, relative to the results asked for.
 CANDIDATE_FACTOR = 5
+# Weight of the ranking by each track's best window (its best moment) against the ranking by
+# the whole-track vector (1.0): a track with one strong passage rises, without letting a
+# single window outrank tracks that match throughout.
+MOMENT_WEIGHT = 0.5
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
 # Words that describe a sound but would match half the tags in a library ("a", "the", ...).
@@ -71,9 +78,11 @@ class SearchResult:
     score: float  # fused score: higher is better
     similarity: float | None  # cosine of the audio vector with the query vector
     metadata_match: bool  # the free text matched the track's tags
+    moments: tuple[Moment, ...] = ()  # where in the track the query matches best, best first
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dictionary (paths with undecodable bytes keep their escapes)."""
+        extra = {"moments": [m.to_json() for m in self.moments]} if self.moments else {}
         return {
             "id": self.track_id,
             "path": self.path,
@@ -83,6 +92,7 @@ class SearchResult:
             "artist": self.artist,
             "album": self.album,
             "duration": self.duration,
+            **extra,
         }
 
 
@@ -104,6 +114,7 @@ class LibrarySearch:
         conn: sqlite3.Connection,
         index: VectorIndex | None = None,
         embed_text: TextEmbedder | None = None,
+        moments: MomentIndex | None = None,
     ) -> None:
         """Create a searcher.
 
@@ -111,12 +122,14 @@ class LibrarySearch:
             conn: a (read-only) connection to the library.
             index: the model's track vectors; None searches metadata only.
             embed_text: turns strings into unit-norm vectors of the index's size.
+            moments: the model's window vectors; with them, results say where they match.
         """
         self.conn = conn
         self.index = index
         self.embed_text = embed_text
         # The last search's query vector (None: it did not rank by sound), for calibration.
         self.query_vector: np.ndarray | None = None
+        self.moments = moments
 
     # -- public ----------------------------------------------------------------------------
 
@@ -142,13 +155,20 @@ class LibrarySearch:
             not parsed.text and not parsed.like and not self._can_embed
         ):
             return self._browse(allowed, limit)
-        audio = self._audio_ranking(parsed, allowed, limit * CANDIDATE_FACTOR)
+        vector = self._query_vector(parsed) if self.index is not None else None
+        self.query_vector = vector if self.index is not None and len(self.index) else None
+        audio = self._audio_ranking(vector, allowed, limit * CANDIDATE_FACTOR)
         metadata = self._metadata_ranking(parsed.words, allowed, limit * CANDIDATE_FACTOR)
         if not audio and not metadata and self.index is None:
             raise SearchError(
                 "No track's tags match, and search by sound needs vectors: run slapdesk embed."
             )
-        return self._fuse(audio, metadata, limit)
+        best = self._moment_ranking(vector, allowed, limit * CANDIDATE_FACTOR)
+        results = self._fuse(audio, metadata, limit, best)
+        if vector is None or self.moments is None:
+            return results
+        found = attach_moments(self.moments, vector, [r.track_id for r in results])
+        return [replace(r, moments=found.get(r.track_id, ())) for r in results]
 
     # -- filters ---------------------------------------------------------------------------
 
@@ -212,6 +232,11 @@ class LibrarySearch:
 
     # -- rankings --------------------------------------------------------------------------
 
+    def vector_for(self, query: str | ParsedQuery) -> np.ndarray | None:
+        """The unit vector a query is ranked by (None without vectors or similarity terms)."""
+        parsed = parse_query(query) if isinstance(query, str) else query
+        return self._query_vector(parsed) if self.index is not None else None
+
     def _query_vector(self, parsed: ParsedQuery) -> np.ndarray | None:
         assert self.index is not None
         parts: list[np.ndarray] = []
@@ -235,10 +260,26 @@ class LibrarySearch:
 
     def _track_vector(self, reference: str) -> np.ndarray:
         assert self.index is not None
+        track, at, seconds = reference.rpartition("@")
+        if at and track:
+            try:
+                return self._moment_vector(track, parse_duration(seconds))
+            except QueryError:
+                pass  # not a time: an "@" in a file name
         track_id = self._resolve_track(reference)
         vector = self.index.vector(track_id)
         if vector is None:
             raise SearchError(f"like:{reference}: that track has no vector; run slapdesk embed.")
+        return vector
+
+    def _moment_vector(self, reference: str, seconds: float) -> np.ndarray:
+        """``like:#12@1:30``: the window of that track playing at that time."""
+        track_id = self._resolve_track(reference)
+        vector = None if self.moments is None else self.moments.vector_at(track_id, seconds)
+        if vector is None:
+            raise SearchError(
+                f"like:{reference}@...: that track has no window vectors; run slapdesk embed."
+            )
         return vector
 
     def _resolve_track(self, reference: str) -> int:
@@ -255,19 +296,33 @@ class LibrarySearch:
         return int(found[0])
 
     def _audio_ranking(
-        self, parsed: ParsedQuery, allowed: set[int] | None, count: int
+        self, vector: np.ndarray | None, allowed: set[int] | None, count: int
     ) -> list[tuple[int, float]]:
-        if self.index is None or len(self.index) == 0:
-            return []
-        vector = self._query_vector(parsed)
-        self.query_vector = vector
-        if vector is None:
+        if self.index is None or len(self.index) == 0 or vector is None:
             return []
         mask = None
         if allowed is not None:
             mask = np.isin(self.index.ids, np.fromiter(allowed, dtype=np.int64))
         ids, scores = self.index.top_k(vector, count, allowed=mask)
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def _moment_ranking(
+        self, vector: np.ndarray | None, allowed: set[int] | None, count: int
+    ) -> list[tuple[int, float | None]]:
+        """(track id, whole-track similarity) by the best window's similarity, best first."""
+        if vector is None or self.moments is None or not len(self.moments):
+            return []
+        ids, best = self.moments.best_per_track(vector)
+        if allowed is not None:
+            keep = np.isin(ids, np.fromiter(allowed, dtype=np.int64))
+            ids, best = ids[keep], best[keep]
+        order = np.argsort(-best, kind="stable")[:count]
+        ranked = []
+        for track_id in ids[order].tolist():
+            track_vector = None if self.index is None else self.index.vector(track_id)
+            similarity = None if track_vector is None else float(track_vector @ vector)
+            ranked.append((track_id, similarity))
+        return ranked
 
     def _metadata_ranking(
         self, words: Sequence[str], allowed: set[int] | None, count: int
@@ -296,7 +351,11 @@ class LibrarySearch:
         return [int(r[0]) for r in rows]
 
     def _fuse(
-        self, audio: list[tuple[int, float]], metadata: list[tuple[int, bool]], limit: int
+        self,
+        audio: list[tuple[int, float]],
+        metadata: list[tuple[int, bool]],
+        limit: int,
+        moments: Sequence[tuple[int, float | None]] = (),
     ) -> list[SearchResult]:
         # A track marked as silence, noise or a test tone has no sound to match: it loses
         # its audio rank and comes last, unless its tags match the words typed.
@@ -305,6 +364,9 @@ class LibrarySearch:
         similarity: float | None
         for rank, (track_id, similarity) in enumerate(i for i in audio if i[0] not in quiet):
             fused[track_id] = (1.0 / (RRF_K + rank + 1), similarity, False)
+        for rank, (track_id, track_similarity) in enumerate(moments):
+            score, similarity, matched = fused.get(track_id, (0.0, track_similarity, False))
+            fused[track_id] = (score + MOMENT_WEIGHT / (RRF_K + rank + 1), similarity, matched)
         for rank, (track_id, whole) in enumerate(metadata):
             weight = FULL_MATCH_WEIGHT if whole else PARTIAL_MATCH_WEIGHT
             score, similarity, _ = fused.get(track_id, (0.0, None, False))

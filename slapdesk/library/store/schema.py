@@ -217,9 +217,37 @@ def _migrate_2(conn: sqlite3.Connection) -> None:
     )
 
 
+_MOMENTS = """
+-- Dense per-window vectors of the moment pass: one row per (track, model), a window every few
+-- seconds. ``vectors`` is int8 [count, dim] row-major; window k is vectors[k] * scales[k]
+-- (float32 [count]), starting at starts[k] (float32 seconds) and lasting clip_s seconds.
+CREATE TABLE moment_vectors (
+    track_id INTEGER NOT NULL REFERENCES tracks (id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+    clip_s REAL NOT NULL,
+    hop_s REAL NOT NULL,
+    count INTEGER NOT NULL,
+    dim INTEGER NOT NULL,
+    starts BLOB NOT NULL,
+    scales BLOB NOT NULL,
+    vectors BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (track_id, model_id)
+);
+CREATE INDEX moment_vectors_model ON moment_vectors (model_id);
+"""
+
+
+def _migrate_3(conn: sqlite3.Connection) -> None:
+    """Add the moment pass's compact window vectors."""
+    for statement in _split_sql(_MOMENTS):
+        conn.execute(statement)
+
+
 # version -> function that brings a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
+    3: _migrate_3,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
