@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 found = run_query(args.library, args.query, 1_000_000, args.model, args.device)
                 selected = [r.track_id for r in found]
             rows = audit_library(
-                db, embedder.model_id, embedder.embed_text, field=args.field.strip().lower(),
+                db.conn, embedder.model_id, embedder.embed_text, field=args.field.strip().lower(),
                 terms=terms, method=args.method, track_ids=selected,
             )
     except (*expected_errors(), AuditError) as error:

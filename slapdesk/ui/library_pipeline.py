@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from slapdesk.library.jobs import active_model
 from slapdesk.library.jobs.control import JobResult
+from slapdesk.library.jobs.moments import moment_pass_job
 from slapdesk.library.jobs.scan import scan_folders
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
@@ -73,6 +74,17 @@ class LibraryPipeline(QObject):
             self.failed.emit(f"Some tracks could not be listened to: {result.errors[0]}"
                              + (f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1
                                 else ""))
+        if not result.cancelled and not result.note:
+            # Search works now; the moments inside tracks follow in the background.
+            QTimer.singleShot(0, self, self.start_moment_pass)
+
+    @Slot()
+    def start_moment_pass(self) -> None:
+        """Add window vectors every few seconds to embedded tracks (model worker, resumable)."""
+        if self.ctx.database is None or self.jobs.busy:
+            return
+        job = partial(moment_pass_job, self.ctx.models, self.ctx.database)
+        self.jobs.start("Finding moments", job, lambda _result: None, pool="model")
 
     def load_model(self) -> None:
         """Load the active model in the background, then search by sound too."""

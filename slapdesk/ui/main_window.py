@@ -258,13 +258,19 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def play_track(self, track_id: int) -> None:
-        """Preview a track."""
+        """Preview a track from its start."""
+        self.play_from(track_id, 0.0)
+
+    @Slot(int, float)
+    def play_from(self, track_id: int, seconds: float) -> None:
+        """Preview a track from ``seconds`` (a moment of it)."""
         track = queries.fetch_row(self._reader, track_id) if self._reader is not None else None
         if track is None:
             return
         if self.details.track_id != track_id:
             self.show_track(track_id)
-        self.player.load(track.path, f"{track.artist} – {track.display_title}".strip(" –"))
+        self.player.load(track.path, f"{track.artist} – {track.display_title}".strip(" –"),
+                         start_s=seconds)
 
     @Slot(int)
     def more_like_this(self, track_id: int) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from slapdesk.library.jobs.active_model import ModelHolder
 from slapdesk.library.jobs.search import Scope, SearchAnswer, run_search
 from slapdesk.library.search.index_cache import IndexCache
+from slapdesk.ui.moments_controller import MomentsController
 from slapdesk.ui.playlist_actions import choose_playlist_file, save_current_search
 from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskRunner
@@ -43,6 +44,7 @@ class SearchController(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self.run_now)
+        self.moments: MomentsController | None = None  # the strip under the results
 
     @property
     def query(self) -> str:
@@ -109,12 +111,25 @@ def library_tab(window: MainWindow) -> Tab:
     search = SearchController(window.ctx.runner, window.ctx.library_path,
                               settings.search_debounce_ms, settings.result_limit,
                               window.ctx.models, window)
+    moments = MomentsController(window.ctx.runner, window.ctx.library_path, window.ctx.models,
+                                view.moment_strip, window)
     view.query_edited.connect(search.set_query)
     view.query_submitted.connect(search.run_now)
     view.current_track_changed.connect(window.show_track)
-    view.track_activated.connect(window.play_track)
+    view.current_track_changed.connect(lambda track: moments.show(track, search.query))
+    search.results_ready.connect(lambda _answer: _refresh_moments(window, moments, search))
+    # Enter on a result starts at its best moment; a click on the strip, where it points.
+    view.track_activated.connect(lambda track: window.play_from(track, moments.best_start(track)))
+    moments.seek_requested.connect(window.play_from)
     view.save_playlist_button.clicked.connect(partial(choose_playlist_file, window))
     view.save_search_button.clicked.connect(partial(save_current_search, window))
     search.results_ready.connect(window.show_results)
     search.failed.connect(window.show_error)
+    search.moments = moments
     return Tab(view, search)
+
+
+def _refresh_moments(window: MainWindow, moments: MomentsController,
+                     search: SearchController) -> None:
+    if window.details.track_id is not None:
+        moments.show(window.details.track_id, search.query)

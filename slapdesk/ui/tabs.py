@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 TAB_MODULES = (
     "slapdesk.ui.search_controller",
     "slapdesk.ui.tagging_controller",
+    "slapdesk.ui.audit_controller",
     "slapdesk.ui.map_controller",
     "slapdesk.ui.training_controller",
     "slapdesk.ui.models_controller",

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -28,9 +29,6 @@ from slapdesk.library.autotag.scoring import Calibration, TextEmbedder, build_cl
 from slapdesk.library.autotag.vocabulary import Vocabulary
 from slapdesk.library.search.vectors import load_vectors
 from slapdesk.library.tags.plan import PlannedChange, split_values
-
-if TYPE_CHECKING:
-    from slapdesk.library.store.database import Database
 
 Method = Literal["both", "text", "library"]
 METHODS: tuple[str, ...] = ("both", "text", "library")
@@ -203,10 +201,10 @@ def suspicion_order(probs: np.ndarray, carries: np.ndarray) -> list[tuple[int, i
     return found
 
 
-def _stored_labels(db: Database, field: str, ids: np.ndarray) -> list[list[str]]:
+def _stored_labels(conn: sqlite3.Connection, field: str, ids: np.ndarray) -> list[list[str]]:
     """The field's values per track id (genre/mood columns, else the file's tag of that name)."""
     column = field if field in ("genre", "mood") else "tags"
-    stored = dict(db.execute(f"SELECT id, {column} FROM tracks").fetchall())
+    stored = dict(conn.execute(f"SELECT id, {column} FROM tracks").fetchall())
     labels = []
     for track_id in ids.tolist():
         raw = stored.get(track_id)
@@ -218,7 +216,7 @@ def _stored_labels(db: Database, field: str, ids: np.ndarray) -> list[list[str]]
 
 
 def audit_library(
-    db: Database,
+    conn: sqlite3.Connection,
     model_id: str,
     embed_text: TextEmbedder | None,
     *,
@@ -234,10 +232,10 @@ def audit_library(
     Raises:
         AuditError: no vectors, or fewer than two values to compare.
     """
-    ids, vectors = load_vectors(db.conn, model_id)
+    ids, vectors = load_vectors(conn, model_id)
     if not len(ids):
         raise AuditError("No track has a vector for this model yet: run slapdesk embed first.")
-    labels = _stored_labels(db, field, ids)
+    labels = _stored_labels(conn, field, ids)
     if terms:
         vocabulary = Vocabulary(name=field, field=field, terms=tuple(dict.fromkeys(terms)))
     else:
@@ -245,7 +243,7 @@ def audit_library(
     carries = label_matrix(labels, vocabulary.terms)
     probs = combined_probs(vectors, carries, vocabulary, embed_text, method)
     wanted = None if track_ids is None else set(track_ids)
-    rows = db.execute("SELECT id, path, title, artist FROM tracks").fetchall()
+    rows = conn.execute("SELECT id, path, title, artist FROM tracks").fetchall()
     meta = {int(r[0]): r for r in rows}
     out = []
     for row, best, suspicion in suspicion_order(probs, carries):

@@ -22,11 +22,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.audio import load_audio, load_windows, window_starts
+from slapdesk.library.jobs.control import JobControl, JobResult
+from slapdesk.library.models import ModelChoiceError
 from slapdesk.library.progress import Progress, ProgressCallback
 from slapdesk.library.search.moments import quantize
 
 if TYPE_CHECKING:
     from engine.config import AudioFrontendCfg
+    from slapdesk.library.jobs.active_model import ModelHolder
     from slapdesk.library.jobs.embed import WindowEmbedder
     from slapdesk.library.store.database import Database
 
@@ -204,3 +207,16 @@ def run_moment_pass(
             eta = (len(todo) - done) / rate
             progress(Progress(done, len(todo), os.path.basename(path), eta))
     return summary
+
+
+def moment_pass_job(holder: ModelHolder, database: Database, control: JobControl) -> JobResult:
+    """The window's background moment pass (model worker), after the first pass."""
+    control.report(Progress(0, None, "Loading the model…"), force=True)
+    try:
+        embedder = holder.register(database)
+    except ModelChoiceError as exc:
+        return JobResult("Moments", note=f"Moments are off: {exc}")
+    summary = run_moment_pass(database, embedder, cancel=control.cancel, progress=control.report)
+    return JobResult("Moments", counts={"tracks": summary.tracks, "windows": summary.windows},
+                     errors=[f"{path}: {reason}" for path, reason in summary.errors],
+                     cancelled=summary.cancelled)

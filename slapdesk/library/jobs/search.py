@@ -136,12 +136,26 @@ def _text_side(holder: ModelHolder | None) -> Any:
         return None
 
 
+def window_seconds(holder: ModelHolder | None) -> float | None:
+    """The active model's window length, from its configuration (None before it is chosen)."""
+    path = holder.bundle if holder is not None else None
+    if path is None:
+        return None
+    from engine.bundle_info import BundleError, read_bundle_info
+
+    try:
+        return read_bundle_info(path).cfg.frontend.clip_seconds
+    except BundleError:
+        return None
+
+
 def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCache,
             query: str, limit: int) -> tuple[Ranking, str]:
     embedder = _text_side(holder)
     model_id = embedder.model_id if embedder is not None else ""
     text_encoder = (lambda: embedder.embed_text) if embedder is not None else None
-    ranking = rank_tracks(conn, query, limit, model_id, text_encoder, cache)
+    ranking = rank_tracks(conn, query, limit, model_id, text_encoder, cache,
+                          window_seconds=window_seconds(holder))
     mode = "sound" if ranking.by_sound else "metadata"
     if query.startswith("like:"):
         mode = "like"

@@ -90,15 +90,17 @@ def read_moment_rows(
         clip_seconds: the model's window length (the first pass stores only start times).
         track_ids: only these tracks (default all).
     """
-    wanted = None if track_ids is None else {int(t) for t in track_ids}
+    wanted = None if track_ids is None else sorted({int(t) for t in track_ids})
+    only, params = "", [model_id]
+    if wanted is not None:
+        only = f" AND track_id IN ({','.join('?' * len(wanted))})"
+        params += wanted
     found: dict[int, TrackWindows] = {}
     for track_id, clip, dim, starts, scales, rows in conn.execute(
         "SELECT track_id, clip_s, dim, starts, scales, vectors FROM moment_vectors "
-        "WHERE model_id = ?",
-        (model_id,),
+        f"WHERE model_id = ?{only}",
+        params,
     ):
-        if wanted is not None and track_id not in wanted:
-            continue
         found[int(track_id)] = TrackWindows(
             np.frombuffer(starts, "<f4"), float(clip),
             np.frombuffer(rows, np.int8).reshape(-1, int(dim)), np.frombuffer(scales, "<f4"),
@@ -106,10 +108,10 @@ def read_moment_rows(
     first_pass: dict[int, tuple[list[float], list[np.ndarray]]] = {}
     for track_id, start, blob in conn.execute(
         "SELECT track_id, coalesce(start_s, 0), vector FROM window_embeddings "
-        "WHERE model_id = ? ORDER BY track_id, window",
-        (model_id,),
+        f"WHERE model_id = ?{only} ORDER BY track_id, window",
+        params,
     ):
-        if track_id in found or (wanted is not None and track_id not in wanted):
+        if track_id in found:
             continue
         starts, vectors = first_pass.setdefault(int(track_id), ([], []))
         starts.append(float(start))
@@ -155,6 +157,10 @@ class MomentIndex:
     def window_count(self) -> int:
         """Windows held, over all tracks."""
         return len(self._scales)
+
+    def clip_of(self, track_id: int) -> float:
+        """Window length of one track's windows, seconds."""
+        return self._windows[int(track_id)].clip
 
     def _window_scores(self, query: np.ndarray) -> np.ndarray:
         query = np.asarray(query, dtype=np.float32).reshape(-1)

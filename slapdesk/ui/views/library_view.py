@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
+from slapdesk.ui.views.moment_strip import MomentStrip
 
 _WIDTHS = {"title": 190, "artist": 130, "album": 130, "genre": 90, "year": 48,
            "duration": 56, "format": 84, "score": 56}  # fmt: skip
@@ -100,6 +101,8 @@ class LibraryView(QWidget):
         for column, spec in enumerate(COLUMNS):
             self.table.setColumnWidth(column, _WIDTHS.get(spec.key, 200))
         layout.addWidget(self.table, 1)
+        self.moment_strip = MomentStrip()
+        layout.addWidget(self.moment_strip)
         self.search.textEdited.connect(self.query_edited)
         self.search.returnPressed.connect(self._submit)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)

@@ -49,12 +49,17 @@ class PlayerView(QWidget):
         self.player.durationChanged.connect(self._on_duration)
         self.player.playbackStateChanged.connect(self._on_state)
         self.player.errorOccurred.connect(self._on_error)
+        self.player.mediaStatusChanged.connect(self._on_media_status)
         self._title = ""
+        self._pending_ms = 0  # where to start once the file is loaded
 
-    def load(self, path: str, title: str, autoplay: bool = True) -> None:
-        """Open a file (and start playing it)."""
+    def load(self, path: str, title: str, autoplay: bool = True, start_s: float = 0.0) -> None:
+        """Open a file (and start playing it, from ``start_s`` seconds)."""
         self._title = title or Path(path).name
+        self._pending_ms = max(0, round(start_s * 1000))
         self.player.setSource(QUrl.fromLocalFile(path))
+        if self._pending_ms:
+            self.player.setPosition(self._pending_ms)
         self.now_playing.setText(self._title)
         self.play_button.setEnabled(True)
         self.slider.setEnabled(True)
@@ -80,6 +85,18 @@ class PlayerView(QWidget):
     def stop(self) -> None:
         """Stop playback."""
         self.player.stop()
+
+    @property
+    def pending_start_ms(self) -> int:
+        """The start position still to apply once the file is loaded (0: none)."""
+        return self._pending_ms
+
+    def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        # A position set before the file is loaded may be dropped: set it again once loaded.
+        loaded = (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia)
+        if status in loaded and self._pending_ms:
+            self.player.setPosition(self._pending_ms)
+            self._pending_ms = 0
 
     def _on_position(self, position_ms: int) -> None:
         if not self.slider.isSliderDown():

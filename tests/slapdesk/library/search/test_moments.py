@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -86,7 +87,9 @@ def test_best_moments_and_best_window_per_track(library: Database) -> None:
     assert (moments[0].start, moments[0].end) == (15.0, 20.0)
     assert len(moments) == 3
     # Non-overlapping, best first.
-    assert all(a.score >= b.score for a, b in zip(moments, moments[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(moments))
+    assert all(a.end <= b.start or b.end <= a.start
+               for a, b in itertools.combinations(moments, 2))
     assert index.moments(2, query)[0].start == 40.0
     assert index.moments(99, query) == ()
 
