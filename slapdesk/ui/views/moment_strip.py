@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from slapdesk.library.search.moments import clock
+from slapdesk.library.search.moments import clock, span_label
 
 _LOW = QColor(70, 110, 160)
 _HIGH = QColor(255, 170, 40)
@@ -124,9 +124,10 @@ class MomentStrip(QWidget):
             painter.drawRect(QRectF(_LABEL_WIDTH + lo * scale, top - 1, (hi - lo) * scale,
                                     height + 2))
         painter.setPen(palette.text().color())
-        for t in (0.0, self._duration / 2, self._duration):
-            x = _LABEL_WIDTH + t * scale
-            align = (Qt.AlignmentFlag.AlignLeft if t == 0 else Qt.AlignmentFlag.AlignRight
-                     if t == self._duration else Qt.AlignmentFlag.AlignHCenter)
-            box = QRectF(x - (0 if t == 0 else 60 if t == self._duration else 30), 31, 60, 14)
-            painter.drawText(box, align, clock(t))
+        painter.drawText(QRectF(_LABEL_WIDTH, 31, 60, 14), Qt.AlignmentFlag.AlignLeft, clock(0))
+        painter.drawText(QRectF(self.width() - 60, 31, 60, 14), Qt.AlignmentFlag.AlignRight,
+                         clock(self._duration))
+        if self._best is not None:
+            text = f"best {span_label(*self._best)} · click to play from there"
+            painter.drawText(QRectF(_LABEL_WIDTH + 60, 31, width - 120, 14),
+                             Qt.AlignmentFlag.AlignHCenter, text)
