@@ -4,7 +4,9 @@ Audio similarity (the model's text vector against every track vector, exact top-
 fused with the metadata full-text rank (FTS5 bm25) by reciprocal-rank fusion, so typing
 an artist's name finds their tracks and typing a sound finds tracks that sound like it.
 Field filters restrict the candidates first; ``-term`` pushes the query vector away from
-a description; ``like:`` starts from a track's own vector.
+a description; ``like:`` starts from a track's own vector (``like:#12@1:30``: from the
+window playing at 1:30). With window vectors (``MomentIndex``), each track's best window is
+a third ranking in the fusion, and results carry their best moments.
 """
 
 from __future__ import annotations
