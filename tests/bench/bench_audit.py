@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from engine.inference import Embedder  # noqa: E402
 from slapdesk.library.autotag.audit import (  # noqa: E402
     METHODS,
+    TEXT_WEIGHT,
     combined_probs,
     label_matrix,
     suspicion_order,
@@ -101,13 +102,14 @@ def plant(labels: list[str], fraction: float, seed: int) -> tuple[list[str], np.
     return planted, rows
 
 
-def evaluate(vectors, labels, embedder, method: str, fraction: float, seed: int) -> dict:
+def evaluate(vectors, labels, embedder, method: str, fraction: float, seed: int,
+             text_weight: float = TEXT_WEIGHT) -> dict:
     """Mean rank and precision@k of the planted errors for one method and one seed."""
     planted_labels, rows = plant(labels, fraction, seed)
     terms = tuple(sorted(set(labels)))
     carries = label_matrix([[v] for v in planted_labels], terms)
     vocabulary = Vocabulary(name="label", field="label", terms=terms)
-    probs = combined_probs(vectors, carries, vocabulary, embedder.embed_text, method)
+    probs = combined_probs(vectors, carries, vocabulary, embedder.embed_text, method, text_weight)
     order = [row for row, _, _ in suspicion_order(probs, carries)]
     rank_of = {row: rank for rank, row in enumerate(order, start=1)}
     ranks = [rank_of[int(r)] for r in rows]
@@ -132,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-class", type=int, default=40)
     parser.add_argument("--fraction", type=float, default=0.10)
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--text-weight", type=float, default=TEXT_WEIGHT,
+                        help="weight of the text expert in 'both'")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/slapdesk-bench-cache"))
     args = parser.parse_args(argv)
     embedder = Embedder.from_bundle(args.bundle, device="cpu")
@@ -152,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| method | k | mean rank | precision@k (min-max) | suggestion = true label |")
     print("|---|---:|---:|---:|---:|")
     for method in METHODS:
-        runs = [evaluate(vectors, labels, embedder, method, args.fraction, s)
+        runs = [evaluate(vectors, labels, embedder, method, args.fraction, s, args.text_weight)
                 for s in range(args.seeds)]
         precision = [r["precision_at_k"] for r in runs]
         print(f"| {method} | {runs[0]['k']} | {np.mean([r['mean_rank'] for r in runs]):.1f} | "

@@ -35,6 +35,11 @@ METHODS: tuple[str, ...] = ("both", "text", "library")
 # A value carried by fewer other tracks than this has no trustworthy centroid: the library
 # expert abstains for it (uniform), and only the text expert speaks.
 MIN_CENTROID_TRACKS = 2
+# Weight of the text expert's log-probabilities against the library expert's (1.0) in "both":
+# chosen on the training corpus's validation split (24 generated styles, 10 % planted errors:
+# precision@k 0.60 at 1.0, 0.64 at 0.5, 0.66 at 0.3, library alone 0.66), so the user's own
+# labels lead and the text reading mostly decides where a value has too few tracks.
+TEXT_WEIGHT = 0.3
 _FLOOR = 1e-9
 
 
@@ -173,6 +178,7 @@ def combined_probs(
     vocabulary: Vocabulary,
     embed_text: TextEmbedder | None,
     method: Method = "both",
+    text_weight: float = TEXT_WEIGHT,
 ) -> np.ndarray:
     """Calibrated probabilities [N, T] of every term for every track."""
     if method not in METHODS:
@@ -181,7 +187,8 @@ def combined_probs(
     if method in ("both", "text"):
         if embed_text is None:
             raise AuditError("the text expert needs a model's text encoder")
-        parts.append(text_log_probs(vectors, vocabulary, embed_text))
+        weight = text_weight if method == "both" else 1.0
+        parts.append(weight * text_log_probs(vectors, vocabulary, embed_text))
     if method in ("both", "library"):
         parts.append(library_log_probs(vectors, carries))
     return np.exp(_log_softmax(np.sum(parts, axis=0))).astype(np.float32)
