@@ -11,9 +11,9 @@ from slapdesk.ui import tabs
 def test_the_window_builds_the_registered_tabs_in_order(make_window) -> None:
     window = make_window()
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert titles == ["Library", "Auto-tag", "Map", "Training", "Models"]
+    assert titles == ["Library", "Auto-tag", "Audit", "Map", "Training", "Models"]
     assert [spec.name for spec in tabs.registered_tabs()] == [
-        "library", "tagging", "map", "training", "models"
+        "library", "tagging", "audit", "map", "training", "models"
     ]
     assert window.tab("library").view is window.library_view
     assert window.tab("library").controller is window.search
@@ -29,7 +29,7 @@ def test_a_new_tab_is_one_registration(make_window, monkeypatch: pytest.MonkeyPa
 
     window = make_window()
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert titles == ["Library", "Auto-tag", "Map", "Notes", "Training", "Models"]
+    assert titles == ["Library", "Auto-tag", "Audit", "Map", "Notes", "Training", "Models"]
     window.show_tab("notes")
     assert shown == ["notes"]
     assert window.details.isHidden()  # a tab that shows no tracks gives the details' room
