@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -28,9 +28,8 @@ from slapdesk.library.progress import Progress, ProgressCallback
 from slapdesk.library.search.moments import quantize
 
 if TYPE_CHECKING:
-    from engine.config import AudioFrontendCfg
+    from engine.config import AudioFrontendCfg, SlapCfg
     from slapdesk.library.jobs.active_model import ModelHolder
-    from slapdesk.library.jobs.embed import WindowEmbedder
     from slapdesk.library.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -41,6 +40,17 @@ MAX_WINDOWS = 400
 WHOLE_DECODE_MAX_SECONDS = 3600.0
 # Windows per model call.
 WINDOWS_PER_CALL = 64
+
+
+class MomentEmbedder(Protocol):
+    """What the pass needs from ``engine.inference.Embedder``."""
+
+    model_id: str
+    cfg: SlapCfg
+
+    def embed_windows(self, windows: np.ndarray) -> np.ndarray:
+        """Embed windows [M, samples] into unit-norm float32 [M, D]."""
+        ...
 
 
 @dataclass
@@ -138,7 +148,7 @@ def windows_from_samples(
     return windows, starts
 
 
-def _embed(embedder: WindowEmbedder, windows: np.ndarray) -> np.ndarray:
+def _embed(embedder: MomentEmbedder, windows: np.ndarray) -> np.ndarray:
     parts = [
         embedder.embed_windows(windows[lo : lo + WINDOWS_PER_CALL])
         for lo in range(0, len(windows), WINDOWS_PER_CALL)
@@ -147,7 +157,7 @@ def _embed(embedder: WindowEmbedder, windows: np.ndarray) -> np.ndarray:
 
 
 def _store(
-    db: Database, embedder: WindowEmbedder, track_id: int, starts: list[float], hop: float,
+    db: Database, embedder: MomentEmbedder, track_id: int, starts: list[float], hop: float,
     vectors: np.ndarray,
 ) -> None:
     rows, scales = quantize(vectors)
@@ -163,7 +173,7 @@ def _store(
 
 def run_moment_pass(
     db: Database,
-    embedder: WindowEmbedder,
+    embedder: MomentEmbedder,
     *,
     hop: float | None = None,
     cancel: threading.Event | None = None,

@@ -94,7 +94,7 @@ def read_moment_rows(
     only, params = "", [model_id]
     if wanted is not None:
         only = f" AND track_id IN ({','.join('?' * len(wanted))})"
-        params += wanted
+        params += [str(t) for t in wanted]
     found: dict[int, TrackWindows] = {}
     for track_id, clip, dim, starts, scales, rows in conn.execute(
         "SELECT track_id, clip_s, dim, starts, scales, vectors FROM moment_vectors "

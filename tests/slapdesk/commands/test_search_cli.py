@@ -108,6 +108,7 @@ def test_text_queries_run_without_torch_and_rank_as_the_torch_path(
     tmp_path: Path, home: Path, music_folder: Path, tiny_bundle: Path
 ) -> None:
     from engine.inference import Embedder
+    from slapdesk.library.search.moments import MomentIndex
     from slapdesk.library.search.ranking import LibrarySearch, load_index
     from slapdesk.library.store.database import Database
 
@@ -124,7 +125,10 @@ def test_text_queries_run_without_torch_and_rank_as_the_torch_path(
     embedder = Embedder.from_bundle(tiny_bundle, device="cpu")
     with Database(library) as db:
         index = load_index(db.conn, embedder.model_id)
-        reference = LibrarySearch(db.conn, index, embedder.embed_text).search(query, limit=8)
+        moments = MomentIndex.load(db.conn, embedder.model_id,
+                                   embedder.cfg.frontend.clip_seconds)
+        search = LibrarySearch(db.conn, index, embedder.embed_text, moments)
+        reference = search.search(query, limit=8)
     assert [row["id"] for row in lean] == [r.track_id for r in reference]
     assert len(lean) == 8
     for row, ref in zip(lean, reference, strict=True):

@@ -13,6 +13,7 @@ from slapdesk.library.jobs.propose import propose_tags
 from slapdesk.library.jobs.search import Scope, run_search
 from slapdesk.library.scan.scanner import run_scan
 from slapdesk.library.search.index_cache import IndexCache
+from slapdesk.library.search.moments import MomentIndex
 from slapdesk.library.search.ranking import LibrarySearch, load_index
 from slapdesk.library.store.database import Database
 
@@ -36,7 +37,10 @@ def test_search_loads_only_the_text_side_and_ranks_as_the_torch_path(
     assert result.mode == "sound"
     with Database(library) as db:
         index = load_index(db.conn, embedder.model_id)
-        reference = LibrarySearch(db.conn, index, embedder.embed_text).search("high tone -drums", 8)
+        moments = MomentIndex.load(db.conn, embedder.model_id,
+                                   embedder.cfg.frontend.clip_seconds)
+        search = LibrarySearch(db.conn, index, embedder.embed_text, moments)
+        reference = search.search("high tone -drums", 8)
     assert result.ids == [r.track_id for r in reference]
     assert len(result.ids) == 8
     with Database(library) as db:
