@@ -23,7 +23,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Enter (in the results)", "Play the track"),
     ("Space (in the results)", "Pause / resume"),
     ("Ctrl+Home, Ctrl+End", "First / last result"),
-    ("Ctrl+1 … Ctrl+5", "Library, Auto-tag, Map, Training, Models"),
+    ("Ctrl+1 … Ctrl+6", "Library, Auto-tag, Audit, Map, Training, Models"),
     ("Ctrl+Tab", "Next view"),
     ("F5", "Rescan the library"),
     ("Ctrl+S", "Save the results as a playlist"),

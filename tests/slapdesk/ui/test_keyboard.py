@@ -42,6 +42,8 @@ def test_ctrl_number_switches_views(make_window, qtbot) -> None:
     window = make_window()
     window.stack.setCurrentWidget(window.splitter)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is window.tab("audit").view
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentWidget() is window.tab("map").view
     qtbot.keyClick(window, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentWidget() is window.tab("training").view
