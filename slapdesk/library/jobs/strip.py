@@ -2,7 +2,7 @@
 
 Computed on a fresh read-only connection from the stored window vectors only (the dense moment
 pass where it ran, the first pass's windows otherwise). The query vector comes from
-``LibrarySearch.query_vector``, so the strip reads the query exactly as search ranks it (text,
+``LibrarySearch.vector_for``, so the strip reads the query exactly as search ranks it (text,
 ``-negatives``, ``like:#ID`` and ``like:#ID@1:30``), with only the vectors it needs in memory.
 """
 
@@ -93,7 +93,7 @@ def track_strip(library_path: Path, holder: ModelHolder, track_id: int, query: s
     conn = open_readonly(library_path)
     try:
         searcher = _searcher(conn, embedder, clip, parsed, track_id)
-        vector = searcher.query_vector(parsed)
+        vector = searcher.vector_for(parsed)
         moments = searcher.moments
         if vector is None or moments is None or track_id not in moments:
             return empty

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slapdesk.library.search.vector_index import VectorIndex
+
 # Rows scored per chunk: bounds the float32 temporary to ~64 MB at 512 dimensions.
 _CHUNK_ROWS = 32_768
 # At most this many moments are reported per track (non-overlapping, best first).
@@ -212,6 +214,25 @@ class MomentIndex:
         k = int(np.argmin(np.abs(centres - seconds)))
         vector = dequantize(windows.rows[k : k + 1], windows.scales[k : k + 1])[0]
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def rank_by_best_window(
+    moments: MomentIndex,
+    index: VectorIndex | None,
+    vector: np.ndarray,
+    allowed: set[int] | None,
+    count: int,
+) -> list[tuple[int, float | None]]:
+    """(track id, whole-track similarity) by each track's best window, best first."""
+    ids, best = moments.best_per_track(vector)
+    if allowed is not None:
+        keep = np.isin(ids, np.fromiter(allowed, dtype=np.int64))
+        ids, best = ids[keep], best[keep]
+    ranked = []
+    for track_id in ids[np.argsort(-best, kind="stable")[:count]].tolist():
+        track_vector = None if index is None else index.vector(track_id)
+        ranked.append((track_id, None if track_vector is None else float(track_vector @ vector)))
+    return ranked
 
 
 def attach_moments(

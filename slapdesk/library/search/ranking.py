@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from slapdesk.library.search.moments import Moment, MomentIndex, attach_moments
+from slapdesk.library.search import moments as windows
+from slapdesk.library.search.moments import Moment, MomentIndex
 from slapdesk.library.search.query_language import (
     NumericFilter,
     ParsedQuery,
@@ -44,9 +45,8 @@ PARTIAL_MATCH_WEIGHT = 0.5
 NEGATIVE_WEIGHT = 0.5
 # How many audio candidates to fuse, relative to the results asked for.
 CANDIDATE_FACTOR = 5
-# Weight of the ranking by each track's best window (its best moment) against the ranking by
-# the whole-track vector (1.0): a track with one strong passage rises, without letting a
-# single window outrank tracks that match throughout.
+# Weight of the ranking by each track's best window against the whole-track ranking (1.0): a
+# track with one strong passage rises, but one window does not outrank a track-wide match.
 MOMENT_WEIGHT = 0.5
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)
@@ -165,11 +165,12 @@ class LibrarySearch:
             raise SearchError(
                 "No track's tags match, and search by sound needs vectors: run slapdesk embed."
             )
-        best = self._moment_ranking(vector, allowed, limit * CANDIDATE_FACTOR)
-        results = self._fuse(audio, metadata, limit, best)
         if vector is None or self.moments is None:
-            return results
-        found = attach_moments(self.moments, vector, [r.track_id for r in results])
+            return self._fuse(audio, metadata, limit)
+        count = limit * CANDIDATE_FACTOR
+        best = windows.rank_by_best_window(self.moments, self.index, vector, allowed, count)
+        results = self._fuse(audio, metadata, limit, best)
+        found = windows.attach_moments(self.moments, vector, [r.track_id for r in results])
         return [replace(r, moments=found.get(r.track_id, ())) for r in results]
 
     # -- filters ---------------------------------------------------------------------------
@@ -279,9 +280,7 @@ class LibrarySearch:
         track_id = self._resolve_track(reference)
         vector = None if self.moments is None else self.moments.vector_at(track_id, seconds)
         if vector is None:
-            raise SearchError(
-                f"like:{reference}@...: that track has no window vectors; run slapdesk embed."
-            )
+            raise SearchError(f"like:{reference}@…: that track has no window vectors yet.")
         return vector
 
     def _resolve_track(self, reference: str) -> int:
@@ -307,24 +306,6 @@ class LibrarySearch:
             mask = np.isin(self.index.ids, np.fromiter(allowed, dtype=np.int64))
         ids, scores = self.index.top_k(vector, count, allowed=mask)
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
-
-    def _moment_ranking(
-        self, vector: np.ndarray | None, allowed: set[int] | None, count: int
-    ) -> list[tuple[int, float | None]]:
-        """(track id, whole-track similarity) by the best window's similarity, best first."""
-        if vector is None or self.moments is None or not len(self.moments):
-            return []
-        ids, best = self.moments.best_per_track(vector)
-        if allowed is not None:
-            keep = np.isin(ids, np.fromiter(allowed, dtype=np.int64))
-            ids, best = ids[keep], best[keep]
-        order = np.argsort(-best, kind="stable")[:count]
-        ranked = []
-        for track_id in ids[order].tolist():
-            track_vector = None if self.index is None else self.index.vector(track_id)
-            similarity = None if track_vector is None else float(track_vector @ vector)
-            ranked.append((track_id, similarity))
-        return ranked
 
     def _metadata_ranking(
         self, words: Sequence[str], allowed: set[int] | None, count: int
@@ -352,13 +333,8 @@ class LibrarySearch:
         )
         return [int(r[0]) for r in rows]
 
-    def _fuse(
-        self,
-        audio: list[tuple[int, float]],
-        metadata: list[tuple[int, bool]],
-        limit: int,
-        moments: Sequence[tuple[int, float | None]] = (),
-    ) -> list[SearchResult]:
+    def _fuse(self, audio: list[tuple[int, float]], metadata: list[tuple[int, bool]], limit: int,
+              moments: Sequence[tuple[int, float | None]] = ()) -> list[SearchResult]:
         # A track marked as silence, noise or a test tone has no sound to match: it loses
         # its audio rank and comes last, unless its tags match the words typed.
         quiet = abstaining_tracks(self.conn, among=[i for i, _ in audio])
