@@ -88,6 +88,21 @@ def gui_folders(argv: Sequence[str]) -> tuple[str | None, list[str], bool] | Non
     return library, positional, verbose
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; a query's ``-term`` words (``search -drums``) stay part of the query.
+
+    argparse takes any word that starts with "-" for an option it does not know; for commands
+    with a query such words are the query language's negatives.
+    """
+    args, extra = parser.parse_known_args(argv)
+    negatives = [w for w in extra if len(w) > 1 and w[0] == "-" and w[1] != "-"]
+    if extra and getattr(args, "query", None) is not None and negatives == extra:
+        args.query = [*args.query, *extra]
+    elif extra:
+        parser.parse_args(argv)  # says which arguments it does not know, and exits
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -100,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_gui(library, folders)
     parser = build_parser(named_command(argv))
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

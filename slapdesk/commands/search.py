@@ -54,7 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def add_query_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared with ``export``: the query, --limit, --model, --device."""
-    parser.add_argument("query", nargs="+", help="what to look for (quote it or not)")
+    # "*", not "+": a query may be only "-terms", which the command line hands over itself.
+    parser.add_argument("query", nargs="*", help="what to look for (quote it or not)")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="results (default 20)")
     parser.add_argument("--model", metavar="NAME", help="bundle to use (default: the active one)")
     parser.add_argument("--device", help="cpu, cuda, mps (default: best available)")

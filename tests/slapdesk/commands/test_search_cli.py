@@ -140,3 +140,17 @@ def test_text_queries_run_without_torch_and_rank_as_the_torch_path(
     _, imported = _watched_cli(home, library, "export", "--m3u8", str(playlist), "high tone")
     assert imported == []
     assert playlist.read_text(encoding="utf-8").count("#EXTINF:") == 8
+
+
+def test_a_query_of_only_negative_terms_is_a_query(tmp_path: Path, home: Path,
+                                                   music_folder: Path) -> None:
+    library = tmp_path / "lib.sqlite"
+    _cli(home, library, "scan", str(music_folder))
+    found = _cli(home, library, "search", "-flac", "--json")
+    assert found.returncode == 0, found.stderr
+    paths = [json.loads(line)["path"] for line in found.stdout.splitlines()]
+    assert len(paths) == 7
+    assert not any(p.endswith(".flac") for p in paths)
+    unknown = _cli(home, library, "search", "piano", "--bogus")
+    assert unknown.returncode == 2
+    assert "unrecognized arguments: --bogus" in unknown.stderr
