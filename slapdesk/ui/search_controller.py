@@ -15,6 +15,7 @@ from slapdesk.ui.moments_controller import MomentsController
 from slapdesk.ui.playlist_actions import choose_playlist_file, save_current_search
 from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskRunner
+from slapdesk.ui.track_menu import install_track_menu
 from slapdesk.ui.views.library_view import LibraryView
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ def library_tab(window: MainWindow) -> Tab:
     # Enter on a result starts at its best moment; a click on the strip, where it points.
     view.track_activated.connect(lambda track: window.play_from(track, moments.best_start(track)))
     moments.seek_requested.connect(window.play_from)
+    install_track_menu(window, view)
     view.save_playlist_button.clicked.connect(partial(choose_playlist_file, window))
     view.save_search_button.clicked.connect(partial(save_current_search, window))
     search.results_ready.connect(window.show_results)
