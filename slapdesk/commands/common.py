@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from slapdesk.library.store.paths import data_dir_for, resolve_library_path
 
@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from engine.inference import Embedder
     from engine.textquery import TextEmbedder
     from slapdesk.library.models import ModelBundle
-    from slapdesk.library.store.database import Database
+    from slapdesk.library.store.database import Database, Reader
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+T = TypeVar("T")
 
 
 def fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
@@ -35,6 +36,33 @@ def expected_errors() -> tuple[type[Exception], ...]:
     from slapdesk.library.store.database import LibraryError
 
     return (LibraryError, ModelChoiceError, BundleError, SearchError, QueryError)
+
+
+class ReportedError(Exception):
+    """The command already told the user what went wrong; exit with ``code``."""
+
+    def __init__(self, code: int) -> None:
+        """Remember the exit code."""
+        super().__init__(code)
+        self.code = code
+
+
+def read_library(command: str, library: str | None, read: Callable[[Reader], T]) -> T:
+    """Run ``read`` on a read-only connection to the library, closed afterwards.
+
+    Raises:
+        ReportedError: the library cannot be opened (the reason is printed, exit code 2).
+    """
+    from slapdesk.library.store.database import LibraryError, open_readonly
+
+    try:
+        conn = open_readonly(resolve_library_path(library))
+    except LibraryError as error:
+        raise ReportedError(fail(command, str(error))) from error
+    try:
+        return read(conn)
+    finally:
+        conn.close()
 
 
 def open_library(library: str | None, *, must_exist: bool = True) -> Database:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from slapdesk.library.store.database import LibraryError, open_readonly
+from slapdesk.commands.common import ReportedError, read_library
 from slapdesk.library.store.paths import resolve_library_path
 from slapdesk.library.store.stats import LibrarySummary, display, format_duration, summarise
 
@@ -38,14 +38,10 @@ def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk library`` from parsed arguments."""
     library = resolve_library_path(args.library)
     try:
-        conn = open_readonly(library)
-    except LibraryError as error:
-        sys.stderr.write(f"slapdesk library: {error}\n")
-        return 2
-    try:
-        summary = summarise(conn, max_problems=max(args.problems, 0))
-    finally:
-        conn.close()
+        summary = read_library("library", args.library,
+                               lambda conn: summarise(conn, max_problems=max(args.problems, 0)))
+    except ReportedError as reported:
+        return reported.code
     if args.json:
         sys.stdout.write(json.dumps(_as_json(summary, library), ensure_ascii=False) + "\n")
     else:

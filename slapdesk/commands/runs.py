@@ -7,8 +7,7 @@ import datetime as dt
 import json
 import sys
 
-from slapdesk.library.store.database import LibraryError, open_readonly
-from slapdesk.library.store.paths import resolve_library_path
+from slapdesk.commands.common import ReportedError, read_library
 from slapdesk.library.tags.runs import RunInfo, list_runs
 
 _DESCRIPTION = """\
@@ -34,16 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk runs`` from parsed arguments."""
-    library = resolve_library_path(args.library)
     try:
-        conn = open_readonly(library)
-    except LibraryError as error:
-        sys.stderr.write(f"slapdesk runs: {error}\n")
-        return 2
-    try:
-        runs = list_runs(conn, limit=max(args.limit, 0))
-    finally:
-        conn.close()
+        runs = read_library("runs", args.library, lambda conn: list_runs(conn, max(args.limit, 0)))
+    except ReportedError as reported:
+        return reported.code
     if args.json:
         for info in runs:
             sys.stdout.write(json.dumps(_as_json(info), ensure_ascii=False) + "\n")
