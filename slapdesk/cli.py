@@ -11,10 +11,12 @@ import argparse
 import importlib
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from slapdesk import __version__
+from slapdesk.commands.output import safe_output
 
 # Command modules, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -116,18 +118,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(library, folders)
     parser = build_parser(named_command(argv))
     args = _parse(parser, argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
     if args.command is None:  # only reached with arguments gui_folders() declined
         parser.print_help()
         return 0
+    # Names and tags come from anyone's files: nothing printed may drive the terminal.
+    with safe_output():
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         return 130
+    except sqlite3.Error as error:  # a full disk, an I/O error, a read-only library file
+        from slapdesk.commands.common import EXIT_USAGE, database_error_line, fail
+
+        return fail(args.command, database_error_line(args.library, error), EXIT_USAGE)
 
 
 if __name__ == "__main__":

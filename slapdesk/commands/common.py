@@ -1,7 +1,15 @@
-"""What several commands share: opening the library and the active model, reporting."""
+"""What several commands share: opening the library and the active model, reporting.
+
+Every command that opens the library for writing first recovers what a crash left
+(``recover_writes``; two indexed lookups when there is nothing to do), and a database error
+(full disk, I/O error, read-only file) becomes one line naming the library
+(``database_error_line``), never a traceback.
+"""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +24,8 @@ if TYPE_CHECKING:
     from engine.textquery import TextEmbedder
     from slapdesk.library.models import ModelBundle
     from slapdesk.library.store.database import Database, Reader
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 T = TypeVar("T")
@@ -66,7 +76,7 @@ def read_library(command: str, library: str | None, read: Callable[[Reader], T])
 
 
 def open_library(library: str | None, *, must_exist: bool = True) -> Database:
-    """Open the library named by ``--library`` / $SLAPDESK_LIBRARY / the default.
+    """Open the library named by ``--library`` / $SLAPDESK_LIBRARY / the default, recovered.
 
     Raises:
         LibraryError: when it is missing (and ``must_exist``) or unusable.
@@ -78,7 +88,64 @@ def open_library(library: str | None, *, must_exist: bool = True) -> Database:
         raise LibraryError(
             f"There is no library at {path}. Scan a folder first: slapdesk scan ~/Music"
         )
-    return Database(path)
+    db = Database(path)
+    try:
+        recover_writes(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def recover_writes(db: Database) -> None:
+    """Reconcile what a crash left (pending tag writes, temp files, half-done undos).
+
+    Costs two indexed lookups when there is nothing to do. A run in progress in another
+    process holds the writer lock; its rows are not stale, so they are left to it.
+    """
+    from slapdesk.library.tags.runs import needs_recovery
+
+    if not needs_recovery(db):
+        return
+    from slapdesk.library.tags.journal import JournalBusyError, recover
+
+    try:
+        recover(db)
+    except JournalBusyError:
+        log.info("another process is writing tags; recovery left to it")
+
+
+def recover_before_reading(path: Path) -> None:
+    """For commands that only read (``runs``, ``library``): recover first when needed.
+
+    The check uses a read-only connection; a writer is opened only when a crash left work.
+    A library that cannot be opened for writing (read-only media) is still shown as it is.
+    """
+    from slapdesk.library.store.database import Database, LibraryError, open_readonly
+    from slapdesk.library.tags.runs import needs_recovery
+
+    try:
+        conn = open_readonly(path)
+    except LibraryError:
+        return  # the command reports it when it opens the library itself
+    try:
+        needed = needs_recovery(conn)
+    finally:
+        conn.close()
+    if not needed:
+        return
+    try:
+        with Database(path) as db:
+            recover_writes(db)
+    except LibraryError as error:
+        log.warning("cannot recover interrupted tag writes: %s", error)
+
+
+def database_error_line(library: str | None, error: sqlite3.Error) -> str:
+    """One line for a database error: which library file, what happened, what to do."""
+    from slapdesk.library.store.database import explain_write_error
+
+    return explain_write_error(resolve_library_path(library), error)
 
 
 def model_dirs(library: str | None) -> tuple[Path, Path]:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from slapdesk.commands.common import ReportedError, read_library
+from slapdesk.commands.common import ReportedError, read_library, recover_before_reading
 from slapdesk.library.store.paths import resolve_library_path
 from slapdesk.library.store.stats import LibrarySummary, display, format_duration, summarise
 
@@ -37,6 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk library`` from parsed arguments."""
     library = resolve_library_path(args.library)
+    recover_before_reading(library)
     try:
         summary = read_library("library", args.library,
                                lambda conn: summarise(conn, max_problems=max(args.problems, 0)))

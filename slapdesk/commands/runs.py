@@ -7,7 +7,8 @@ import datetime as dt
 import json
 import sys
 
-from slapdesk.commands.common import ReportedError, read_library
+from slapdesk.commands.common import ReportedError, read_library, recover_before_reading
+from slapdesk.library.store.paths import resolve_library_path
 from slapdesk.library.tags.runs import RunInfo, list_runs
 
 _DESCRIPTION = """\
@@ -33,6 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk runs`` from parsed arguments."""
+    recover_before_reading(resolve_library_path(args.library))
     try:
         runs = read_library("runs", args.library, lambda conn: list_runs(conn, max(args.limit, 0)))
     except ReportedError as reported:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from slapdesk.commands.common import recover_writes
 from slapdesk.commands.terminal_job import terminal_job
 from slapdesk.library.scan.report import ScanReport
 from slapdesk.library.scan.scanner import ScanCfg, run_scan
@@ -105,6 +106,7 @@ def scan_command(library: Path, paths: list[str], *, as_json: bool, cfg: ScanCfg
         sys.stderr.write(f"slapdesk scan: {error}\n")
         return EXIT_USAGE
     with db:
+        recover_writes(db)
         if not paths:
             paths = [display(row[0]) for row in db.execute("SELECT path FROM folders")]
             if not paths:

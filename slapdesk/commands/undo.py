@@ -16,7 +16,13 @@ from slapdesk.commands.common import (
 )
 from slapdesk.library.store.database import LibraryError
 from slapdesk.library.store.stats import display
-from slapdesk.library.tags.journal import JournalBusyError, NothingToUndoError, RunResult, undo
+from slapdesk.library.tags.journal import (
+    JournalBusyError,
+    NothingLeftToUndoError,
+    NothingToUndoError,
+    RunResult,
+    undo,
+)
 
 _DESCRIPTION = """\
 Put back the tags a tagging run changed, exactly as they were. Without RUN, the most recent
@@ -28,8 +34,9 @@ A file changed on disk since the run (by size or modification time, or whose tag
 something else now) is skipped and named, never overwritten."""
 
 _EPILOG = """\
-exit status: 0 restored; 1 some files skipped or failed (listed); 2 nothing to undo or
-unusable library; 130 interrupted (the rest of the run stays applied; undo it again)."""
+exit status: 0 restored (or RUN was undone already); 1 some files skipped or failed
+(listed); 2 no run to undo or unusable library; 130 interrupted (the rest of the run stays
+applied; undo it again)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -50,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_library(args.library) as db, cancel_on_interrupt() as cancel:
             result = undo(db, args.run_id, cancel=cancel)
+    except NothingLeftToUndoError as done:
+        # Undoing a named run twice (say, again after a crash) leaves it undone: success.
+        sys.stdout.write(f"Nothing to do: {done}.\n")
+        return EXIT_OK
     except (LibraryError, NothingToUndoError, JournalBusyError) as error:
         return fail("undo", str(error))
     sys.stdout.write(format_result(result))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -32,6 +33,37 @@ _BUSY_TIMEOUT_MS = 10_000
 
 class LibraryError(Exception):
     """The library file cannot be used; the message says what to do."""
+
+
+# Less free space than this beside the library makes an I/O error a full disk: SQLite
+# reports ENOSPC on its shared-memory and WAL files as "disk I/O error".
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def explain_write_error(path: Path, error: sqlite3.Error) -> str:
+    """One line for a database error: which library file, what happened, what to do."""
+    text = str(error)
+    lowered = text.lower()
+    try:
+        nearly_full = shutil.disk_usage(path.parent).free < _NEARLY_FULL_BYTES
+    except OSError:
+        nearly_full = False
+    kept = "the change in progress was rolled back, everything saved before it is intact"
+    if "full" in lowered or ("i/o" in lowered and nearly_full):
+        what = "the disk holding it is full"
+        todo = "free some space, then run the command again"
+    elif "readonly" in lowered or "read-only" in lowered:
+        what = "it cannot be written (read-only file, folder or disk)"
+        todo = "check the permissions, or choose another library with --library PATH"
+    elif "i/o" in lowered:
+        what = "the disk reported an I/O error"
+        todo = "check the disk, then run the command again"
+    elif "locked" in lowered or "busy" in lowered:
+        what = "another program kept it locked"
+        todo = "close the other program, then run the command again"
+    else:
+        what, todo = "SQLite failed", "run the command again; if it persists, restore a backup"
+    return f"cannot use the library {path}: {what} (SQLite: {text}); {kept}; {todo}"
 
 
 def _sqlite_says_not_a_database(error: sqlite3.Error) -> bool:
@@ -131,7 +163,7 @@ class Database:
                 f"Cannot write the library {self.path} ({error}). Check the permissions of the "
                 "file and its folder, or choose another one with --library PATH."
             )
-        return LibraryError(f"Cannot use the library {self.path}: {error}")
+        return LibraryError(explain_write_error(self.path, error))
 
     def _migrate(self) -> None:
         with self.transaction():

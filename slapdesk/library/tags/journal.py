@@ -2,13 +2,18 @@
 
 For every file, so that any crash can be undone: the old value of every field about to change
 is stored in ``tag_changes`` in state ``pending`` and committed *before* the file is touched;
-then the file is written through ``tagwrite.write_fields``; then the rows become ``applied`` or
-``failed`` and the track's size / mtime_ns are updated so the next scan skips the file. A kill
-at any point leaves rows ``pending``; ``recover`` (run at start-up and before every run)
-reconciles them with the file.
+then the file is written through ``tagwrite.write_fields``; then, in one transaction, the rows
+become ``applied`` and the track's identity (size, mtime_ns, inode, content fingerprint) is
+updated, so the next scan skips the file and a later move keeps its row. A kill at any point
+leaves rows ``pending``; ``recover`` (run by every command that opens the library for writing,
+and before every run) reconciles them with the file.
 
 ``undo`` restores the old values of a run through the same path; it is itself a run (policy
-``undo``), so an undo can be undone. Every function runs on the caller's thread, which must be
+``undo``), so an undo can be undone. A file's restore, its stamp and the original rows'
+``undone`` mark commit together: no crash leaves a file restored but its run still applied.
+
+Writes go only to files inside the library's folders: a symlink is resolved first and a target
+outside is reported, never followed. Every function runs on the caller's thread, which must be
 the app's single writer thread, takes a cancel ``threading.Event`` and reports ``Progress``.
 """
 
@@ -17,49 +22,102 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slapdesk.library.progress import Progress
 from slapdesk.library.tags import write as tagwrite
-from slapdesk.library.tags.journal_rows import (
+from slapdesk.library.tags.journal_store import (
     UNDO_POLICY,
+    FileJob,
     JournalBusyError,
-    NothingToUndoError,
     ProgressFn,
     RunResult,
-    _FileJob,
-    _finish_run,
-    _indexed_stamp,
-    _mark,
-    _new_run,
-    _report,
-    _track_id,
-    _write_job,
+    finish_run,
+    indexed_stamp,
+    journal_job,
+    library_roots,
+    mark,
+    new_run,
+    outside_library,
+    store_track,
+    track_id_for,
+    track_update,
     writer_lock,
 )
 from slapdesk.library.tags.plan import PlannedChange, check_policy, fields_for, plan_fields
-from slapdesk.library.tags.recovery import Recovery, _recover_locked, recover
+from slapdesk.library.tags.recovery import Recovery, recover, recover_locked
 from slapdesk.library.tags.write import FileStamp, TagWriteError
 
 if TYPE_CHECKING:
     from slapdesk.library.store.database import Database
 
-
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "JournalBusyError",
-    "NothingToUndoError",
-    "Progress",
-    "Recovery",
-    "RunResult",
-    "apply_changes",
-    "recover",
-    "undo",
-]
+    "UNDO_POLICY", "JournalBusyError", "NothingLeftToUndoError", "NothingToUndoError",
+    "Progress", "Recovery", "RunResult", "apply_changes", "recover", "undo",
+]  # fmt: skip
+
+# The names tests and the window's start-up path used before the journal was split.
+_FileJob = FileJob
+_new_run = new_run
+_journal = journal_job
+
+
+class NothingToUndoError(Exception):
+    """There is no applied run (or the given run has nothing left to undo)."""
+
+
+class NothingLeftToUndoError(NothingToUndoError):
+    """The run exists and nothing of it is applied any more (undone already, or never written)."""
+
+
+def _write_job(
+    db: Database,
+    run_id: int,
+    job: FileJob,
+    result: RunResult,
+    then: Callable[[sqlite3.Connection], None] | None = None,
+) -> bool:
+    """Journal, write, mark; ``then`` joins the marking transaction. True when written."""
+    ids = journal_job(db, run_id, job)
+    try:
+        tagwrite.write_fields(job.target, job.new, expect=job.expect)
+    except TagWriteError as exc:
+        with db.transaction() as conn:
+            mark(conn, ids, "failed", exc.reason)
+        result.failed.append((job.path, exc.reason))
+        log.warning("%s", exc)
+        return False
+    track = track_update(job.track_id, job.target)
+    with db.transaction() as conn:
+        mark(conn, ids, "applied")
+        store_track(conn, job.track_id, track)
+        if then is not None:
+            then(conn)
+    result.written.append(job.path)
+    return True
+
+
+def _report(progress: ProgressFn | None, done: int, total: int, message: str) -> None:
+    if progress is not None:
+        progress(Progress(done, total, message))
+
+
+def _checked_real(path: Path, roots: Sequence[str]) -> tuple[Path, FileStamp] | str:
+    """The real file behind ``path`` and its stamp, or why it must not be written."""
+    real = os.path.realpath(path)
+    why = outside_library(path, real, roots)
+    if why is not None:
+        return why
+    try:
+        return Path(real), FileStamp.of(real)
+    except OSError as exc:
+        raise TagWriteError(path, exc) from exc
 
 
 # ------------------------------------------------------------------------------------- apply
@@ -73,19 +131,19 @@ def _group(changes: Sequence[PlannedChange]) -> dict[Path, list[PlannedChange]]:
 
 
 def _plan_file(
-    db: Database, path: Path, changes: list[PlannedChange], policy: str
-) -> _FileJob | str | None:
+    db: Database, path: Path, changes: list[PlannedChange], policy: str, roots: Sequence[str]
+) -> FileJob | str | None:
     """Read the file and plan its writes: a job, a reason to skip it (str), or None (no change)."""
-    track_id = _track_id(db, path, changes[0].track_id)
-    try:
-        stamp = FileStamp.of(os.path.realpath(path))
-    except OSError as exc:
-        raise TagWriteError(path, exc) from exc
-    indexed = _indexed_stamp(db, path, track_id)
+    track_id = track_id_for(db, path, changes[0].track_id)
+    checked = _checked_real(path, roots)
+    if isinstance(checked, str):
+        return checked
+    real, stamp = checked
+    indexed = indexed_stamp(db, path, track_id)
     if indexed is not None and indexed != (stamp.size, stamp.mtime_ns):
         return "changed on disk since it was indexed; rescan it, then tag again"
     fields = list(dict.fromkeys(f for c in changes for f in fields_for(c.vocab, policy)))
-    state = tagwrite.read_tags(path, fields)
+    state = tagwrite.read_tags(real, fields)
     new: dict[str, list[str]] = {}
     for change in changes:
         current = {**state.values, **new}
@@ -95,7 +153,7 @@ def _plan_file(
     if not new:
         return None
     old = {k: state.values.get(k, []) for k in new}
-    return _FileJob(path, track_id, new, old, stamp)
+    return FileJob(path, track_id, new, old, stamp, real)
 
 
 def apply_changes(
@@ -120,7 +178,8 @@ def apply_changes(
         progress: called after every file.
 
     Returns:
-        The run's id and what happened to every file. Per-file problems never raise.
+        The run's id and what happened to every file. Per-file problems never raise; a file
+        outside the library's folders (through a symlink) is skipped with the reason.
 
     Raises:
         JournalBusyError: another process is writing tags to this library.
@@ -131,29 +190,40 @@ def apply_changes(
     if vocab is None:
         vocab = ",".join(dict.fromkeys(c.vocab for c in changes))
     with writer_lock(db):
-        _recover_locked(db)
-        result = RunResult(_new_run(db, vocab, policy, model_id, {}))
+        recover_locked(db)
+        roots = library_roots(db)
+        result = RunResult(new_run(db, vocab, policy, model_id, {}))
         for done, (path, file_changes) in enumerate(grouped.items()):
             if cancel is not None and cancel.is_set():
                 result.cancelled = True
                 break
-            try:
-                job = _plan_file(db, path, file_changes, policy)
-            except TagWriteError as exc:
-                result.failed.append((path, exc.reason))
-                log.warning("%s", exc)
-                job = None
-            if isinstance(job, str):
-                result.skipped.append((path, job))
-                log.warning("%s: skipped: %s", path, job)
-            elif job is None:
-                if not any(p == path for p, _ in result.failed):
-                    result.unchanged.append(path)
-            else:
-                _write_job(db, result.run_id, job, result)
+            _apply_file(db, result, path, file_changes, policy, roots)
             _report(progress, done + 1, len(grouped), os.fsdecode(path.name))
-        _finish_run(db, result, {})
+        finish_run(db, result, {})
     return result
+
+
+def _apply_file(
+    db: Database,
+    result: RunResult,
+    path: Path,
+    changes: list[PlannedChange],
+    policy: str,
+    roots: Sequence[str],
+) -> None:
+    try:
+        job = _plan_file(db, path, changes, policy, roots)
+    except TagWriteError as exc:
+        result.failed.append((path, exc.reason))
+        log.warning("%s", exc)
+        return
+    if isinstance(job, str):
+        result.skipped.append((path, job))
+        log.warning("%s: skipped: %s", path, job)
+    elif job is None:
+        result.unchanged.append(path)
+    else:
+        _write_job(db, result.run_id, job, result)
 
 
 # ----------------------------------------------------------------------------------- undo
@@ -171,25 +241,49 @@ def _undo_target(db: Database, run_id: int | None) -> int:
         "SELECT 1 FROM tag_changes WHERE run_id = ? AND state = 'applied' LIMIT 1", (run_id,)
     ).fetchone()
     if row is None:
-        raise NothingToUndoError(f"run {run_id} has no applied changes left to undo")
+        raise NothingLeftToUndoError(f"run {run_id} has no applied changes left to undo")
     return run_id
 
 
-def _undo_plan(db: Database, path: Path, rows: list[tuple]) -> _FileJob | str:
-    """Plan restoring one file: a job, or why it is skipped (it changed since the run)."""
+def _undo_rows(db: Database, target: int) -> dict[Path, list[tuple]]:
+    """The run's applied rows by file: where the file is now (it may have moved since)."""
+    rows = db.execute(
+        "SELECT c.id, c.track_id, c.field, c.old, c.new, COALESCE(t.path, c.path) "
+        "FROM tag_changes c LEFT JOIN tracks t ON t.id = c.track_id "
+        "WHERE c.run_id = ? AND c.state = 'applied' ORDER BY c.id",
+        (target,),
+    ).fetchall()
+    by_file: dict[Path, list[tuple]] = {}
+    for row in rows:
+        by_file.setdefault(Path(os.fsdecode(row[5])), []).append(tuple(row[:5]))
+    return by_file
+
+
+def _undo_plan(db: Database, path: Path, rows: list[tuple], roots: Sequence[str]) -> FileJob | str:
+    """Plan restoring one file: a job, or why it is skipped (it changed since the run).
+
+    A job with nothing to write means the file holds the old values already (a restore whose
+    marking a crash cut off): the rows only need marking.
+    """
     track_id = rows[0][1]
-    stamp = FileStamp.of(os.path.realpath(path))
-    indexed = _indexed_stamp(db, path, track_id)
+    checked = _checked_real(path, roots)
+    if isinstance(checked, str):
+        return checked
+    real, stamp = checked
+    indexed = indexed_stamp(db, path, track_id)
     if indexed is not None and indexed != (stamp.size, stamp.mtime_ns):
         return "changed on disk since it was indexed; not overwritten (rescan it first)"
-    state = tagwrite.read_tags(path, [r[2] for r in rows])
+    state = tagwrite.read_tags(real, [r[2] for r in rows])
     new, old = {}, {}
     for _row_id, _track, name, old_json, new_json in rows:
-        if state.values[name] != state.encode(json.loads(new_json)):
+        now_in_file = state.values[name]
+        if now_in_file == state.encode(json.loads(old_json)):
+            continue  # restored already
+        if now_in_file != state.encode(json.loads(new_json)):
             return f"its {name} changed since the run wrote it; not overwritten"
         new[name] = json.loads(old_json)
-        old[name] = state.values[name]
-    return _FileJob(path, track_id, new, old, stamp)
+        old[name] = now_in_file
+    return FileJob(path, track_id, new, old, stamp, real)
 
 
 def undo(
@@ -202,7 +296,8 @@ def undo(
     """Restore the previous tags written by a run (default: the last run with applied changes).
 
     The restore is itself a run (policy ``undo``), so it can be undone in turn. Files changed
-    on disk since they were indexed, or whose fields changed since the run, are skipped.
+    on disk since they were indexed, or whose fields changed since the run, are skipped; a
+    file that moved within the library is found through its track.
 
     Args:
         db: the library.
@@ -214,37 +309,34 @@ def undo(
         The undo run's id and what happened to every file.
 
     Raises:
-        NothingToUndoError: no such run, or nothing of it left to undo.
+        NothingToUndoError: no such run, or nothing of it left to undo
+            (``NothingLeftToUndoError`` when the run exists).
         JournalBusyError: another process is writing tags to this library.
     """
     with writer_lock(db):
-        _recover_locked(db)
+        recover_locked(db)
         target = _undo_target(db, run_id)
         vocab_row = db.execute("SELECT vocab FROM tag_runs WHERE id = ?", (target,)).fetchone()
-        rows = db.execute(
-            "SELECT id, track_id, field, old, new, path FROM tag_changes "
-            "WHERE run_id = ? AND state = 'applied' ORDER BY id",
-            (target,),
-        ).fetchall()
-        by_file: dict[Path, list[tuple]] = {}
-        for row in rows:
-            by_file.setdefault(Path(os.fsdecode(row[5])), []).append(tuple(row[:5]))
+        by_file = _undo_rows(db, target)
+        roots = library_roots(db)
         extra = {"undo_of": target}
-        result = RunResult(_new_run(db, vocab_row[0] if vocab_row else None, UNDO_POLICY, None,
-                                    extra))  # fmt: skip
+        result = RunResult(new_run(db, vocab_row[0] if vocab_row else None, UNDO_POLICY, None,
+                                   extra))  # fmt: skip
         for done, (path, file_rows) in enumerate(by_file.items()):
             if cancel is not None and cancel.is_set():
                 result.cancelled = True
                 break
-            _undo_file(db, result, path, file_rows)
+            _undo_file(db, result, path, file_rows, roots)
             _report(progress, done + 1, len(by_file), os.fsdecode(path.name))
-        _finish_run(db, result, extra)
+        finish_run(db, result, extra)
     return result
 
 
-def _undo_file(db: Database, result: RunResult, path: Path, rows: list[tuple]) -> None:
+def _undo_file(
+    db: Database, result: RunResult, path: Path, rows: list[tuple], roots: Sequence[str]
+) -> None:
     try:
-        job = _undo_plan(db, path, rows)
+        job = _undo_plan(db, path, rows, roots)
     except TagWriteError as exc:
         result.failed.append((path, exc.reason))
         return
@@ -255,6 +347,15 @@ def _undo_file(db: Database, result: RunResult, path: Path, rows: list[tuple]) -
         result.skipped.append((path, job))
         log.warning("%s: skipped: %s", path, job)
         return
-    if _write_job(db, result.run_id, job, result) is not None:
+
+    def mark_original(conn: sqlite3.Connection) -> None:
+        mark(conn, [r[0] for r in rows], "undone")
+
+    if not job.new:  # the file holds the old values: only the marks were missing
         with db.transaction() as conn:
-            _mark(conn, [r[0] for r in rows], "undone")
+            store_track(conn, job.track_id, track_update(job.track_id, job.target))
+            mark_original(conn)
+        result.unchanged.append(path)
+        return
+    _write_job(db, result.run_id, job, result, then=mark_original)
+

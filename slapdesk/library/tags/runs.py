@@ -1,4 +1,8 @@
-"""The tagging runs in the journal, for ``slapdesk runs`` and the review panel (read-only)."""
+"""The tagging runs in the journal, for ``slapdesk runs`` and the review panel (read-only).
+
+Also the one cheap question every command asks before it uses a library: did a crash leave
+anything for recovery to do? (Light on purpose: no tag library is imported to answer it.)
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,18 @@ class RunInfo:
     counts: dict[str, int]  # tag_changes state -> number of changed fields
     files: int  # distinct files touched
     undo_of: int | None  # for undo runs: the run they undid
+
+
+def needs_recovery(conn: Database | sqlite3.Connection) -> bool:
+    """Whether a crash left anything to reconcile: a ``pending`` change or a ``running`` run.
+
+    Two indexed lookups; what every command pays when there is nothing to do.
+    """
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM tag_changes WHERE state = 'pending') "
+        "OR EXISTS (SELECT 1 FROM tag_runs WHERE status = 'running')"
+    ).fetchone()
+    return bool(row[0])
 
 
 def list_runs(db: Database | sqlite3.Connection, limit: int | None = None) -> list[RunInfo]:
