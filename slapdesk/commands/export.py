@@ -7,9 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from slapdesk.commands.common import EXIT_OK, expected_errors, fail
+from slapdesk.commands.common import EXIT_ERRORS, EXIT_OK, expected_errors, fail
+from slapdesk.commands.output import neutralise
 from slapdesk.commands.search import QUERY_HELP, add_query_arguments, run_query
-from slapdesk.library.playlists import PlaylistEntry, write_m3u8
+from slapdesk.library.playlists import PlaylistEntry, PlaylistReport, export_m3u8
 from slapdesk.library.search.ranking import SearchResult
 
 
@@ -27,8 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def write_playlist(path: Path, results: Sequence[SearchResult]) -> int:
-    """Write the results as an M3U8 playlist; returns the number of entries."""
+def write_playlist(path: Path, results: Sequence[SearchResult]) -> PlaylistReport:
+    """Write the results as an M3U8 playlist; says what was written and what left out."""
     entries = [
         PlaylistEntry(
             path=result.path,
@@ -37,7 +38,7 @@ def write_playlist(path: Path, results: Sequence[SearchResult]) -> int:
         )
         for result in results
     ]
-    return write_m3u8(path.expanduser().resolve(), entries)
+    return export_m3u8(path.expanduser().resolve(), entries)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,10 +46,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         results = run_query(args.library, " ".join(args.query), args.limit, args.model,
                             args.device)
-        write_playlist(Path(args.m3u8), results)
+        report = write_playlist(Path(args.m3u8), results)
     except expected_errors() as error:
         return fail("export", str(error))
     except OSError as error:
         return fail("export", f"cannot write {args.m3u8}: {error.strerror or error}")
-    sys.stdout.write(f"Wrote {len(results)} track(s) to {args.m3u8}\n")
-    return EXIT_OK
+    sys.stdout.write(f"Wrote {report.written} track(s) to {args.m3u8}\n")
+    if not report.left_out:
+        return EXIT_OK
+    sys.stdout.write(f"Left out {len(report.left_out)} whose names a player would misread:\n")
+    for path, why in report.left_out:
+        sys.stdout.write(f"  {neutralise(path, newlines=False)}: {why}\n")
+    return EXIT_ERRORS
