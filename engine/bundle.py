@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from engine.atomic_files import fsync_dir, fsync_tree
@@ -38,10 +39,12 @@ from engine.bundle_info import (
     CARD_FILE,
     CONFIG_FILE,
     FORMAT_VERSION,
+    PACKAGED_PREFIX,
     TEXT_DIR,
     WEIGHTS_FILE,
     BundleError,
     BundleInfo,
+    local_weights_path,
     read_bundle_info,
 )
 from engine.bundle_weights import read_safetensors, split_shared, weights_hash
@@ -283,6 +286,19 @@ def _check_weights(
         raise BundleError(f"{path} does not fit config.json: " + "; ".join(problems))
 
 
+def _build_cfg(info: BundleInfo) -> SlapCfg:
+    """The configuration to build from: audio weights named in the bundle read from it.
+
+    ``read_bundle_info`` has checked that such a file lies inside the bundle folder; the
+    path is made absolute so it does not depend on the working directory.
+    """
+    weights = info.cfg.audio.params.get("weights")
+    if not isinstance(weights, str) or weights.startswith(PACKAGED_PREFIX):
+        return info.cfg
+    params = {**info.cfg.audio.params, "weights": str(local_weights_path(info.folder, weights))}
+    return dataclasses.replace(info.cfg, audio=dataclasses.replace(info.cfg.audio, params=params))
+
+
 def load_bundle(
     folder: str | os.PathLike[str],
     device: str | torch.device | None = None,
@@ -314,9 +330,11 @@ def load_bundle(
     try:
         # A tower stored by reference is built with the packaged weights; others as skeletons.
         text = None if "text_encoder." in external else _text_skeleton(info.cfg.text)
-        model = build_model(info.cfg, with_target=with_target, text_encoder=text)
-    except (ValueError, KeyError, TypeError, OSError, MissingModelError) as exc:
-        raise BundleError(f"{info.folder / CONFIG_FILE}: cannot build the model: {exc}") from exc
+        model = build_model(_build_cfg(info), with_target=with_target, text_encoder=text)
+    except (ValueError, KeyError, TypeError, OSError, MissingModelError, SafetensorError) as exc:
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BundleError(f"{info.folder / CONFIG_FILE}: cannot build the model: {detail}") from exc
+    model.cfg = info.cfg  # the configuration as stored: the model id is computed from it
     expected = model.online_state_dict()
     from_package = {k: v for k, v in expected.items() if k.startswith(tuple(external))}
     _check_weights({k: v for k, v in expected.items() if k not in from_package}, state,

@@ -77,6 +77,7 @@ def read_bundle_info(folder: str | os.PathLike[str]) -> BundleInfo:
         raise BundleError(f"{path}: bad or missing model configuration: {exc!r}") from exc
     # The weights come from model.safetensors, never from an initial checkpoint.
     cfg = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, init_from=None))
+    _check_references(folder, cfg, path)
     if cfg.text.source == BUNDLED_TEXT_SOURCE and cfg.text.random_init is None:
         text_dir = folder / TEXT_DIR
         if not text_dir.is_dir():
@@ -93,6 +94,48 @@ def read_bundle_info(folder: str | os.PathLike[str]) -> BundleInfo:
         text_encoder=str(config.get("text_encoder", cfg.text.source)),
         external_weights=_external_weights(config),
     )
+
+
+PACKAGED_PREFIX = "packaged:"
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def local_weights_path(folder: Path, spec: str) -> Path:
+    """The file a bundle's ``audio.params.weights`` names: relative to the bundle folder."""
+    return (folder / Path(spec).expanduser()).resolve()
+
+
+def _check_references(folder: Path, cfg: SlapCfg, path: Path) -> None:
+    """A bundle may read only its own files and packaged resources, never any other file.
+
+    Raises:
+        BundleError: the text encoder's source or the audio tower's ``weights`` lies outside
+            the bundle folder (symlinks resolved).
+    """
+    text = cfg.text.source
+    if cfg.text.random_init is None and not (
+        text.startswith(PACKAGED_PREFIX) or text == BUNDLED_TEXT_SOURCE
+    ):
+        raise BundleError(
+            f"{path}: the text encoder source {text!r} is not allowed: a bundle uses a packaged "
+            f"model or its own {TEXT_DIR}/ folder"
+        )
+    if text == BUNDLED_TEXT_SOURCE and not _inside(folder, folder / TEXT_DIR):
+        raise BundleError(f"{path}: {TEXT_DIR}/ points outside the bundle folder")
+    weights = cfg.audio.params.get("weights")
+    local = isinstance(weights, str) and not weights.startswith(PACKAGED_PREFIX)
+    if local and not _inside(folder, local_weights_path(folder, weights)):
+        raise BundleError(
+            f"{path}: the audio weights {weights!r} lie outside the bundle folder; a bundle "
+            "may only name its own files or packaged resources"
+        )
 
 
 def _external_weights(config: dict[str, Any]) -> dict[str, str]:

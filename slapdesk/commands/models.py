@@ -52,23 +52,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _import(library: str | None, folder: Path, name: str | None) -> int:
-    import shutil
-    import tempfile
-
-    from engine.bundle import load_bundle
     from slapdesk.library.models import import_bundle
 
-    # Load it fully once (every shape, the weights' hash) before anything is copied.
-    load_bundle(folder, device="cpu", with_target=False)
     models_dir, _ = model_dirs(library)
-    if name and name != folder.name:
-        # import_bundle keeps the folder's name: stage a renamed link to import under `name`.
-        with tempfile.TemporaryDirectory() as stage:
-            staged = Path(stage) / name
-            shutil.copytree(folder, staged)
-            bundle = import_bundle(staged, models_dir)
-    else:
-        bundle = import_bundle(folder, models_dir)
+    bundle = import_bundle(folder, models_dir, name)
     sys.stdout.write(f"Imported {bundle.name} ({bundle.model_id[:12]}) into {bundle.path}.\n")
     return EXIT_OK
 
@@ -76,9 +63,11 @@ def _import(library: str | None, folder: Path, name: str | None) -> int:
 def _use(library: str | None, name: str) -> int:
     import dataclasses
 
+    from engine.bundle import load_bundle
     from slapdesk.settings import load_settings, save_settings, settings_path
 
     bundle = choose_model(library, name)
+    load_bundle(bundle.path, device="cpu", with_target=False)  # a bundle that cannot load: no
     path = settings_path()
     save_settings(dataclasses.replace(load_settings(path), active_model=str(bundle.path)), path)
     sys.stdout.write(f"Active model: {bundle.name}.\n")

@@ -1,13 +1,14 @@
 """The model bundles a user has: the bundled default, imported ones, and trained runs.
 
 Listing reads only each bundle's ``config.json`` and ``model_card.md`` (cheap, no torch);
-importing checks the bundle with the engine (``engine.bundle.read_bundle_info``) and copies it
-into the user's models folder.
+importing copies the bundle into the user's models folder and loads the copy completely before
+it is listed; a bundle with a symbolic link is refused.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,27 +85,63 @@ def list_bundles(models_dir: Path, runs_dir: Path) -> list[ModelBundle]:
     return found
 
 
-def import_bundle(source: Path, models_dir: Path) -> ModelBundle:
-    """Check ``source`` with the engine and copy it into ``models_dir``; returns the copy.
+def _links_in(source: Path) -> list[Path]:
+    """Symbolic links in a folder tree (the folder itself included), without following any."""
+    found = [source] if source.is_symlink() else []
+    for root, dirs, files in os.walk(source):
+        found += [Path(root, n) for n in (*dirs, *files) if Path(root, n).is_symlink()]
+    return found
+
+
+def import_bundle(source: Path, models_dir: Path, name: str | None = None) -> ModelBundle:
+    """Copy a bundle folder into ``models_dir`` once it loads completely; returns the copy.
+
+    The copy is checked, not the source: it is loaded with the engine (every file, every tensor
+    shape, the weights' hash) in a hidden folder, and only then renamed into the list. A bundle
+    holding a symbolic link is refused: a link could make the copy read any file on the disk.
+
+    Args:
+        source: the bundle folder.
+        models_dir: the user's imported models.
+        name: the name to list it under (default: the folder's name).
 
     Raises:
-        ValueError: the folder is not a usable bundle (the message says why), or a bundle of
-            that name is already imported.
+        ValueError: the folder is not a usable bundle (the message says why), holds a symbolic
+            link, or a bundle of that name is already imported.
     """
-    from engine.bundle import BundleError, read_bundle_info
+    from engine.bundle import BundleError, load_bundle, read_bundle_info
 
     source = Path(source)
+    name = name or source.name
+    links = _links_in(source)
+    if links:
+        raise ValueError(
+            f"{links[0]} is a symbolic link; a model bundle to import must hold only its own "
+            "files (copy the real files in, then import again)"
+        )
     try:
         read_bundle_info(source)
     except BundleError as exc:
         raise ValueError(str(exc)) from exc
-    target = models_dir / source.name
+    target = models_dir / name
+    if name.startswith(".") or Path(name).name != name:
+        raise ValueError(f"{name!r} cannot be a model name (a plain folder name is needed)")
     if target.exists():
-        raise ValueError(f"a model named {source.name!r} is already imported ({target})")
+        raise ValueError(f"a model named {name!r} is already imported ({target})")
     models_dir.mkdir(parents=True, exist_ok=True)
-    partial = models_dir / f".{source.name}.importing"
+    partial = models_dir / f".{name}.importing"
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial)
+    try:
+        shutil.copytree(source, partial, symlinks=True)
+        if _links_in(partial):
+            raise ValueError(f"{source} gained a symbolic link while it was copied")
+        load_bundle(partial, device="cpu", with_target=False)
+    except BundleError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise ValueError(str(exc).replace(str(partial), str(source))) from exc
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     partial.rename(target)
     return describe_bundle(target, "imported")
 
