@@ -33,11 +33,13 @@ class RunInfo:
 def needs_recovery(conn: Database | sqlite3.Connection) -> bool:
     """Whether a crash left anything to reconcile: a ``pending`` change or a ``running`` run.
 
-    Two indexed lookups; what every command pays when there is nothing to do.
+    Two indexed lookups; what every command pays when there is nothing to do. Only the
+    newest run can be left ``running``: every run starts by recovering, which ends the
+    ``running`` state of any run before it.
     """
     row = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM tag_changes WHERE state = 'pending') "
-        "OR EXISTS (SELECT 1 FROM tag_runs WHERE status = 'running')"
+        "OR (SELECT status FROM tag_runs ORDER BY id DESC LIMIT 1) = 'running'"
     ).fetchone()
     return bool(row[0])
 
