@@ -17,6 +17,7 @@ from slapdesk.commands.common import (
     load_embedder,
     open_library,
 )
+from slapdesk.commands.output import one_line
 
 if TYPE_CHECKING:
     from slapdesk.library.jobs.control import JobControl
@@ -122,7 +123,7 @@ def _report(summary: EmbedSummary, *, as_json: bool) -> None:
                      "they get no tags and rank last in search.")  # fmt: skip
     if summary.errors:
         lines.append(f"{len(summary.errors)} file(s) could not be embedded:")
-        lines += [f"  {path}: {error}" for path, error in summary.errors]
+        lines += [f"  {one_line(str(path))}: {error}" for path, error in summary.errors]
     if summary.cancelled:
         lines.append("Stopped early; run slapdesk embed again to continue.")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from slapdesk.commands.common import EXIT_ERRORS, EXIT_OK, expected_errors, fail
-from slapdesk.commands.output import neutralise
+from slapdesk.commands.output import one_line
 from slapdesk.commands.search import QUERY_HELP, add_query_arguments, run_query
 from slapdesk.library.playlists import PlaylistEntry, PlaylistReport, export_m3u8
 from slapdesk.library.search.ranking import SearchResult
@@ -56,5 +56,5 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     sys.stdout.write(f"Left out {len(report.left_out)} whose names a player would misread:\n")
     for path, why in report.left_out:
-        sys.stdout.write(f"  {neutralise(path, newlines=False)}: {why}\n")
+        sys.stdout.write(f"  {one_line(path)}: {why}\n")
     return EXIT_ERRORS

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from slapdesk.commands.common import ReportedError, read_library, recover_before_reading
+from slapdesk.commands.output import one_line
 from slapdesk.library.store.paths import resolve_library_path
 from slapdesk.library.store.stats import LibrarySummary, display, format_duration, summarise
 
@@ -81,10 +82,11 @@ def _as_text(summary: LibrarySummary, library: Path) -> str:
             if folder.last_scan_at
             else "never finished"
         )
-        lines.append(f"  {display(folder.path)}  ({folder.tracks:,} tracks, scanned {when})")
+        name = one_line(display(folder.path))
+        lines.append(f"  {name}  ({folder.tracks:,} tracks, scanned {when})")
     lines.append(f"Files with errors: {summary.problem_count:,}")
     for path, status, error in summary.problems:
-        lines.append(f"  {display(path)}: {error or status}")
+        lines.append(f"  {one_line(display(path))}: {error or status}")
     if summary.problem_count > len(summary.problems):
         lines.append(f"  ... and {summary.problem_count - len(summary.problems):,} more")
     return "\n".join(lines) + "\n"

@@ -42,6 +42,11 @@ def neutralise(text: str, *, newlines: bool = True, carriage_return: bool = Fals
     return text.translate(_TTY_TABLE if carriage_return else _LINE_TABLE)
 
 
+def one_line(name: str) -> str:
+    """A file name or title that stays on its line: newlines and tabs are escaped too."""
+    return neutralise(name, newlines=False)
+
+
 class SafeStream:
     """A text stream that neutralises everything written to it, then passes it on."""
 

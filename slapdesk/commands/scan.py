@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from slapdesk.commands.common import recover_writes
+from slapdesk.commands.output import one_line
 from slapdesk.commands.terminal_job import terminal_job
 from slapdesk.library.scan.report import ScanReport
 from slapdesk.library.scan.scanner import ScanCfg, run_scan
@@ -139,7 +140,7 @@ def _print_summary(report: ScanReport, library: Path) -> None:
         noun = "file or folder" if len(report.errors) == 1 else "files or folders"
         out.write(f"{len(report.errors):,} {noun} could not be indexed fully:\n")
         for error in report.errors:
-            out.write(f"  {display(error.path)}: {error.error}\n")
+            out.write(f"  {one_line(display(error.path))}: {error.error}\n")
     if report.cancelled:
         out.write("Interrupted: run the same command again to finish the scan.\n")
     out.write(f"Library: {library}\n")

@@ -16,6 +16,7 @@ from slapdesk.commands.common import (
     open_library,
 )
 from slapdesk.commands.moments import moment_text
+from slapdesk.commands.output import one_line
 from slapdesk.library.search.query_language import parse_query
 from slapdesk.library.search.ranking import SearchError, SearchResult
 
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         name = " - ".join(x for x in (result.artist, result.title) if x) or result.path
         label = ranking.labels.get(result.track_id, "")
         match = f"  [{label}]" if label else ""
-        sys.stdout.write(f"{rank:3d}. {name}{match}\n     {result.path}\n")
+        sys.stdout.write(f"{rank:3d}. {one_line(name)}{match}\n     {one_line(result.path)}\n")
         if args.moments:
             sys.stdout.write(moment_text(result))
     return EXIT_OK

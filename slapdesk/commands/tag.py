@@ -18,6 +18,7 @@ from slapdesk.commands.common import (
     load_text_model,
     open_library,
 )
+from slapdesk.commands.output import one_line
 
 if TYPE_CHECKING:
     from slapdesk.library.autotag.proposals import TrackProposals
@@ -158,7 +159,8 @@ def _show(found: list[TrackProposals], field: str, *, as_json: bool) -> None:
     for item in with_proposals:
         current = "; ".join(item.current) or "-"
         proposed = ", ".join(f"{p.term} ({p.score:.2f})" for p in item.proposals)
-        sys.stdout.write(f"  {item.path.name}\n    now: {current}\n    proposed: {proposed}\n")
+        name = one_line(item.path.name)
+        sys.stdout.write(f"  {name}\n    now: {current}\n    proposed: {proposed}\n")
 
 
 def _report(result: RunResult) -> None:
@@ -167,9 +169,9 @@ def _report(result: RunResult) -> None:
         f"{len(result.unchanged)} already had these tags."
     ]
     for path, reason in result.skipped:
-        lines.append(f"  skipped {path}: {reason}")
+        lines.append(f"  skipped {one_line(str(path))}: {reason}")
     for path, reason in result.failed:
-        lines.append(f"  FAILED {path}: {reason}")
+        lines.append(f"  FAILED {one_line(str(path))}: {reason}")
     if result.written:
         lines.append(f"Undo with: slapdesk undo {result.run_id}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -14,6 +14,7 @@ from slapdesk.commands.common import (
     fail,
     open_library,
 )
+from slapdesk.commands.output import one_line
 from slapdesk.library.store.database import LibraryError
 from slapdesk.library.store.stats import display
 from slapdesk.library.tags.journal import (
@@ -78,7 +79,7 @@ def format_result(result: RunResult) -> str:
         + (" (interrupted)" if result.cancelled else "")
     ]
     for path, reason in result.skipped:
-        lines.append(f"  skipped {display(os.fsencode(path))}: {reason}")
+        lines.append(f"  skipped {one_line(display(os.fsencode(path)))}: {reason}")
     for path, reason in result.failed:
-        lines.append(f"  failed  {display(os.fsencode(path))}: {reason}")
+        lines.append(f"  failed  {one_line(display(os.fsencode(path)))}: {reason}")
     return "\n".join(lines) + "\n"

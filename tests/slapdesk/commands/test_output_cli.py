@@ -12,7 +12,7 @@ from slapdesk.library.demo.audio_files import make_track
 
 # An OSC that sets the window title, a screen clear, a C1 CSI, a right-to-left override.
 TITLE = "Song\x1b]0;owned\x07\x1b[2J\x9b31m\u202eevil"
-NAME = "file\x1b[1A\r"
+NAME = "file\x1b[1A\r\nfake"
 
 
 def test_neutralise_shows_every_control_character() -> None:
@@ -41,7 +41,8 @@ def test_search_output_cannot_reach_the_terminal(tmp_path: Path, capsys) -> None
     assert cli.main(["--library", library, "search", "artist:band"]) == 0
     out = capsys.readouterr().out
     assert not any(c in out for c in "\x1b\x07\x9b\r\u202e")
-    assert "Song\\u001b]0;owned\\u0007" in out and "file\\u001b[1A\\u000d.flac" in out
+    assert "Song\\u001b]0;owned\\u0007" in out and "file\\u001b[1A\\u000d\\u000afake.flac" in out
+    assert len(out.splitlines()) == 2  # one result: its name line and its path line
     assert cli.main(["--library", library, "search", "--json", "artist:band"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out
