@@ -130,8 +130,11 @@ def _check_references(folder: Path, cfg: SlapCfg, path: Path) -> None:
     if text == BUNDLED_TEXT_SOURCE and not _inside(folder, folder / TEXT_DIR):
         raise BundleError(f"{path}: {TEXT_DIR}/ points outside the bundle folder")
     weights = cfg.audio.params.get("weights")
-    local = isinstance(weights, str) and not weights.startswith(PACKAGED_PREFIX)
-    if local and not _inside(folder, local_weights_path(folder, weights)):
+    if (
+        isinstance(weights, str)
+        and not weights.startswith(PACKAGED_PREFIX)
+        and not _inside(folder, local_weights_path(folder, weights))
+    ):
         raise BundleError(
             f"{path}: the audio weights {weights!r} lie outside the bundle folder; a bundle "
             "may only name its own files or packaged resources"

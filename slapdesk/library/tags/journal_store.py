@@ -201,6 +201,12 @@ def store_track(conn: sqlite3.Connection, track_id: int | None, sets: dict | Non
 # ----------------------------------------------------------------------------- run rows
 
 
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    if cursor.lastrowid is None:  # an INSERT always sets it; this keeps the type exact
+        raise sqlite3.DatabaseError("INSERT returned no row id")
+    return cursor.lastrowid
+
+
 def new_run(db: Database, vocab: str | None, policy: str, model_id: str | None,
             extra: dict) -> int:  # fmt: skip
     """Insert a run in state ``running``; returns its id."""
@@ -210,7 +216,7 @@ def new_run(db: Database, vocab: str | None, policy: str, model_id: str | None,
             "VALUES (?, ?, ?, ?, 'running', ?)",
             (now(), model_id, vocab, policy, json.dumps(extra)),
         )
-        return int(cursor.lastrowid)
+        return _row_id(cursor)
 
 
 def finish_run(db: Database, result: RunResult, extra: dict) -> None:
@@ -236,7 +242,7 @@ def journal_job(db: Database, run_id: int, job: FileJob) -> list[int]:
                     json.dumps(job.old.get(name, [])), json.dumps(new), now(),
                 ),
             )  # fmt: skip
-            ids.append(int(cursor.lastrowid))
+            ids.append(_row_id(cursor))
     return ids
 
 
