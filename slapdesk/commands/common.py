@@ -108,6 +108,10 @@ def recover_writes(db: Database) -> None:
     if not needs_recovery(db):
         return
     from slapdesk.library.tags.journal import JournalBusyError, recover
+    from slapdesk.library.tags.journal_store import CAN_LOCK
+
+    if not CAN_LOCK:
+        return  # a run in another process would look crashed: tag, undo and the window recover
 
     try:
         recover(db)

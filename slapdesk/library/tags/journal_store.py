@@ -83,6 +83,16 @@ def blob(path: str | os.PathLike[str]) -> bytes:
     return os.fsencode(os.path.abspath(path))
 
 
+try:
+    import fcntl
+except ImportError:  # Windows: the single writer thread is all we have
+    fcntl = None  # type: ignore[assignment]
+
+# Whether another process's run in progress can be told apart from a crashed one: only then
+# may a command that writes no tags recover (elsewhere tag, undo and the window do).
+CAN_LOCK = fcntl is not None
+
+
 @contextlib.contextmanager
 def writer_lock(db: Database) -> Iterator[None]:
     """Hold the library's tag-writer lock (one tag-writing process per library at a time).
@@ -90,9 +100,7 @@ def writer_lock(db: Database) -> Iterator[None]:
     Raises:
         JournalBusyError: another process holds it.
     """
-    try:
-        import fcntl
-    except ImportError:  # Windows: the single writer thread is all we have
+    if fcntl is None:
         yield
         return
     lock_path = Path(f"{db.path}-tagwrite.lock")
