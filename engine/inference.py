@@ -17,6 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +88,20 @@ def _fit(samples: np.ndarray, length: int) -> np.ndarray:
     if samples.size == 0:
         return np.zeros(length, dtype=np.float32)
     return np.tile(samples, -(-length // samples.size))[:length]
+
+
+@contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    """Run torch's intra-op work on ``count`` threads inside the block, then restore."""
+    before = torch.get_num_threads()
+    if before == count:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _one_line(error: BaseException) -> str:
@@ -218,11 +233,10 @@ class Embedder:
         Args:
             items: File paths, mono float32 waveforms at the model's sample rate, or arrays
                 of ready-made windows [K, clip_samples].
-            batch_size: Tracks per model call (each brings K windows). The same inputs with
-                the same ``batch_size`` give bit-identical vectors on the CPU; batches of other
-                sizes may differ in the last bit (BLAS kernels depend on the matrix size),
-                except with ``batch_size=1``, where a track's vector never depends on the
-                other inputs.
+            batch_size: Tracks decoded per step and, on a GPU, per model call (each brings
+                K windows). On the CPU every track is its own model call on one thread, so
+                its vectors are bit-identical whatever ``batch_size`` and the other inputs;
+                on a GPU other batch sizes may round differently in the last bit.
             n_windows: Windows per track (default: the model's ``frontend.n_windows``).
             cancel: Set it to stop; inputs already decoded are still embedded and yielded.
             decode_workers: Decoding threads (default: up to 4, one per CPU core).
@@ -250,7 +264,7 @@ class Embedder:
         """Embed the windows of a batch of inputs in one model call; yield them in order."""
         decoded = [d for _, d in batch if not isinstance(d, str)]
         if decoded:
-            vectors = self.embed_windows(np.concatenate([d.windows for d in decoded]))
+            vectors = self._embed_tracks([d.windows for d in decoded])
         offset = 0
         for index, item in batch:
             source = self._label(items, index)
@@ -267,6 +281,17 @@ class Embedder:
             yield TrackEmbedding(
                 index, source, track, per_window.copy(), item.starts, item.abstain
             )
+
+    def _embed_tracks(self, windows: list[np.ndarray]) -> np.ndarray:
+        """Window vectors of several tracks' windows, concatenated in order."""
+        if self.device.type != "cpu":
+            return self.embed_windows(np.concatenate(windows))
+        # On a CPU, one track per model call on one intra-op thread cost a third of the CPU
+        # time per track of 8-track calls on two threads (tests/bench/bench_embed_library.py):
+        # small activations stay in cache and no threads wait on each other; the decode
+        # threads keep the other cores busy. A track's vector then never depends on its batch.
+        with _torch_threads(1):
+            return np.concatenate([self.embed_windows(w) for w in windows])
 
     def embed_audio(
         self,

@@ -185,3 +185,18 @@ def test_iter_audio_yields_every_input_in_order_with_starts_and_marks(
     assert collected.indices.tolist() == [0, 2, 3]
     assert collected.abstain == [None, "silence", None]
     assert np.array_equal(collected.tracks, np.stack([results[i].track for i in (0, 2, 3)]))
+
+
+def test_cpu_vectors_do_not_depend_on_the_batch_size_and_threads_are_restored(
+    embedder: Embedder, tracks: dict[str, Path]
+) -> None:
+    paths = [tracks["flac"], tracks["other"], tracks["mp3"], tracks["wav"], tracks["other"]]
+    threads = torch.get_num_threads()
+    reference = embedder.embed_audio(paths, batch_size=1)
+    for batch_size in (2, 3, 5, 16):
+        other = embedder.embed_audio(paths, batch_size=batch_size)
+        np.testing.assert_allclose(other.tracks, reference.tracks, rtol=0, atol=1e-5)
+        for mine, theirs in zip(other.windows, reference.windows, strict=True):
+            np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-5)
+    # The model loop runs on one intra-op thread but leaves the caller's setting alone.
+    assert torch.get_num_threads() == threads
