@@ -17,6 +17,9 @@ from slapdesk.library.jobs.scan import scan_folders
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 
+# The embedding job's title: the status line tells partial results from it.
+EMBEDDING_TITLE = "Listening to tracks"
+
 
 class LibraryPipeline(QObject):
     """Starts the chain's jobs and says what came of them.
@@ -66,7 +69,7 @@ class LibraryPipeline(QObject):
         if self.ctx.database is None or self.jobs.busy:
             return
         job = partial(active_model.embed_new_tracks, self.ctx.models, self.ctx.database)
-        self.jobs.start("Listening to tracks", job, self._after_embedding, pool="model")
+        self.jobs.start(EMBEDDING_TITLE, job, self._after_embedding, pool="model")
 
     def _after_embedding(self, result: JobResult) -> None:
         self.vectors_changed.emit()

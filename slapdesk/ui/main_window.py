@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from slapdesk.library import playlists
-from slapdesk.library.jobs.search import Scope, SearchAnswer
+from slapdesk.library.jobs.search import Scope, SearchAnswer, status_line
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import LibraryError, Reader, ReadError, open_readonly
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
-from slapdesk.ui.library_pipeline import LibraryPipeline
+from slapdesk.ui.library_pipeline import EMBEDDING_TITLE, LibraryPipeline
 from slapdesk.ui.playlist_actions import choose_playlist_file
 from slapdesk.ui.shortcuts import install_shortcuts
 from slapdesk.ui.tabs import Tab, TabSpec, registered_tabs
@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel()
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.job_bar)
+        self.model_label = QLabel()
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.show_model()
 
     def _build_tabs(self) -> None:
         for spec in registered_tabs():
@@ -163,6 +166,7 @@ class MainWindow(QMainWindow):
         self.pipeline.info.connect(self.show_info)
         self.pipeline.status.connect(self.status_label.setText)
         self.pipeline.model_ready.connect(self.search.run_now)
+        self.pipeline.model_ready.connect(self.show_model)
         self.pipeline.vectors_changed.connect(self.vectors_changed)
 
     # ---- library state -----------------------------------------------------------------------
@@ -205,6 +209,11 @@ class MainWindow(QMainWindow):
         if not empty:
             self.search.run_now()
 
+    @Slot()
+    def show_model(self) -> None:
+        """Name the active model in the status bar (searches and embedding use it)."""
+        self.model_label.setText(f"Model: {self.ctx.models.describe()}")
+
     # ---- search and results ------------------------------------------------------------------
     @Slot(object)
     def show_results(self, result: SearchAnswer) -> None:
@@ -222,14 +231,7 @@ class MainWindow(QMainWindow):
         else:
             self.model.refresh()
         self.results_changed.emit(result)
-        what = {"like": "that sound alike", "sound": "by sound and tags",
-                "metadata": "by tags"}.get(result.mode, "")
-        count = f"{len(result.ids):,} track{'s' if len(result.ids) != 1 else ''}"
-        status = f"{count} {what}".strip()
-        if result.mode != "browse":
-            status += f" · {result.elapsed_ms:.0f} ms"
-        if result.message:
-            status += f" — {result.message}"
+        status = status_line(result, embedding=self.jobs.title == EMBEDDING_TITLE)
         self.library_view.set_status(status)
 
     @Slot(str, str)
@@ -314,6 +316,7 @@ class MainWindow(QMainWindow):
     def use_model(self, path: str) -> None:
         """The active model changed: use it from the next job on and embed what it lacks."""
         self.ctx.models.switch(path)
+        self.show_model()
         self.vectors_changed.emit()
         self.pipeline.start_embedding()
 

@@ -85,6 +85,14 @@ class ModelHolder:
             except (ModelChoiceError, BundleError):
                 return ""
 
+    def describe(self) -> str:
+        """The active model as the status bar names it: "default (musicnn)", or "none"."""
+        try:
+            bundle = choose_model(self._models_dir, self._runs_dir, self._active)
+        except ModelChoiceError:
+            return "none (tags only)"
+        return f"{bundle.name} ({bundle.architecture})" if bundle.architecture else bundle.name
+
     def switch(self, active_model: str) -> None:
         """Use another bundle from the next job on."""
         with self._lock, self._text_lock:

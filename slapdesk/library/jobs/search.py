@@ -29,6 +29,7 @@ from slapdesk.library.search.ranking import (
     TextEmbedder,
     load_index,
 )
+from slapdesk.library.search.vectors import vectors_stamp
 from slapdesk.library.store import track_rows
 from slapdesk.library.store.database import open_readonly
 
@@ -115,6 +116,37 @@ class SearchAnswer:
     elapsed_ms: float = 0.0
     mode: str = "metadata"  # metadata | sound | like | browse
     message: str = ""  # why there are no (or only tag) results, for the status line
+    embedded: int = -1  # tracks with a vector of the model searched with (-1: no model)
+    total: int = 0  # tracks in the library
+
+
+def status_line(answer: SearchAnswer, embedding: bool) -> str:
+    """The line above the results: how many, how found, how fast, and what is missing."""
+    what = {"like": "that sound alike", "sound": "by sound and tags",
+            "metadata": "by tags"}.get(answer.mode, "")
+    count = f"{len(answer.ids):,} track{'s' if len(answer.ids) != 1 else ''}"
+    status = f"{count} {what}".strip()
+    if answer.mode != "browse":
+        status += f" · {answer.elapsed_ms:.0f} ms"
+    note = coverage_note(answer, embedding)
+    if answer.message and not (embedding and note):  # not "run slapdesk embed" meanwhile
+        status += f" — {answer.message}"
+    return status + (f" — {note}" if note else "")
+
+
+def coverage_note(answer: SearchAnswer, embedding: bool) -> str:
+    """What the status line says when only part of the library has vectors yet ("" if all).
+
+    The window says it is embedding the rest instead of advising a command it is running.
+    """
+    if answer.mode == "browse" or not 0 <= answer.embedded < answer.total:
+        return ""
+    if embedding:
+        if answer.embedded == 0:
+            return "listening to the tracks: searching tags only until the first are done"
+        return (f"searching {answer.embedded:,} of {answer.total:,} tracks by sound — "
+                "embedding the rest")
+    return f"{answer.embedded:,} of {answer.total:,} tracks can be searched by sound"
 
 
 def _browse(conn: sqlite3.Connection, scope: Scope) -> list[int]:
@@ -149,6 +181,12 @@ def window_seconds(holder: ModelHolder | None) -> float | None:
         return None
 
 
+def _embedded(conn: sqlite3.Connection, holder: ModelHolder | None) -> int:
+    """How many tracks have a vector of the active model (-1 when no model can search)."""
+    embedder = _text_side(holder)
+    return -1 if embedder is None else vectors_stamp(conn, embedder.model_id)[0]
+
+
 def _ranked(conn: sqlite3.Connection, holder: ModelHolder | None, cache: IndexCache,
             query: str, limit: int) -> tuple[Ranking, str]:
     embedder = _text_side(holder)
@@ -172,11 +210,13 @@ def run_search(
     scores: dict[int, float] = {}
     labels: dict[int, str] = {}
     message, mode = "", "browse"
+    embedded, total = -1, 0
     try:
         if like_track is None and not query.strip():
             ids = _browse(conn, scope)
         else:
             text = f"like:#{like_track}" if like_track is not None else query
+            embedded, total = _embedded(conn, holder), track_rows.count_tracks(conn)
             try:
                 ranking, mode = _ranked(conn, holder, cache, text, limit)
                 ids = [r.track_id for r in ranking.results]
@@ -194,4 +234,5 @@ def run_search(
     finally:
         conn.close()
     elapsed = (time.perf_counter() - started) * 1000
-    return SearchAnswer(generation, query, ids, scores, labels, elapsed, mode, message)
+    return SearchAnswer(generation, query, ids, scores, labels, elapsed, mode, message,
+                        embedded, total)

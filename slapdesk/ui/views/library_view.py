@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
 from slapdesk.ui.views.moment_strip import MomentStrip
 
-_WIDTHS = {"title": 190, "artist": 130, "album": 130, "genre": 90, "year": 48,
-           "duration": 56, "format": 84, "score": 56}  # fmt: skip
+_WIDTHS = {"title": 170, "artist": 130, "album": 130, "genre": 90, "year": 48,
+           "duration": 56, "format": 84, "score": 96}  # fmt: skip
 
 
 class TrackTable(QTableView):

@@ -73,3 +73,10 @@ def test_add_to_playlist_appends_and_keeps_the_entries(make_window, music_folder
     second = window.model.track(1).path
     assert playlists.read_m3u8(target) == [first, "/elsewhere/x.flac", second]
     assert "Added 1 track to mix" in window.messages.text
+
+
+def test_status_bar_names_the_active_model(make_window, tiny_bundle: Path) -> None:
+    window = make_window()
+    assert window.model_label.text() == "Model: none (tags only)"
+    window.use_model(str(tiny_bundle))
+    assert window.model_label.text().startswith(f"Model: {tiny_bundle.name} (")
