@@ -140,7 +140,7 @@ def _print_summary(report: ScanReport, library: Path) -> None:
         noun = "file or folder" if len(report.errors) == 1 else "files or folders"
         out.write(f"{len(report.errors):,} {noun} could not be indexed fully:\n")
         for error in report.errors:
-            out.write(f"  {one_line(display(error.path))}: {error.error}\n")
+            out.write(f"  {one_line(display(error.path))}: {error.reason}\n")
     if report.cancelled:
         out.write("Interrupted: run the same command again to finish the scan.\n")
     out.write(f"Library: {library}\n")

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QUrl,
 )
 
+from slapdesk.library.plain_errors import plain_reason
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import Reader, ReadError
 from slapdesk.library.store.track_rows import TrackRow
@@ -205,7 +206,7 @@ class TrackTableModel(QAbstractTableModel):
         if row is None:
             return ""
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.error or row.path
+            return plain_reason(row.error) or row.path
         return _cell(row, key, self._labels.get(track_id, ""))
 
     def headerData(  # noqa: N802

@@ -23,6 +23,6 @@ def scan_folders(database: Database, folders: Sequence[str], control: JobControl
         "Scan",
         counts={"added": report.added, "updated": report.updated, "removed": report.removed,
                 "unchanged": report.unchanged},
-        errors=[f"{e.display_path}: {e.error}" for e in report.errors],
+        errors=[f"{e.display_path}: {e.reason}" for e in report.errors],
         cancelled=report.cancelled,
     )

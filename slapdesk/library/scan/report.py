@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from slapdesk.library.plain_errors import plain_reason
+
 
 @dataclass(frozen=True)
 class ScanError:
@@ -12,6 +14,11 @@ class ScanError:
 
     path: bytes
     error: str
+
+    @property
+    def reason(self) -> str:
+        """Why, as a sentence for people (the raw ``error`` stays for logs and bug reports)."""
+        return plain_reason(self.error)
 
     @property
     def display_path(self) -> str:

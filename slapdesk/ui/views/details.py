@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from slapdesk.library.plain_errors import plain_reason
 from slapdesk.library.store.track_rows import TrackRow
 from slapdesk.ui.track_table_model import format_duration
 
@@ -111,7 +112,7 @@ class DetailsView(QWidget):
             self.title.setText(f"<h3>{_escape(track.display_title)}{_escape(artist)}</h3>")
             for key, label in self._values.items():
                 label.setText(_value(track, key))
-            self.error.setText(track.error)
+            self.error.setText(plain_reason(track.error))
             self.error.setVisible(bool(track.error))
         self.set_scores(scores)
 

@@ -60,6 +60,9 @@ def test_scan_lists_failures_and_exits_1(tmp_path: Path, music_folder: Path) -> 
     assert text.returncode == 1
     assert "2 files or folders could not be indexed fully:" in text.stdout
     assert f"{music_folder / 'empty.mp3'}: empty file (0 bytes)" in text.stdout
+    # Raw reasons stay in --json; people read sentences.
+    broken = music_folder / "b" / "caf\u00e9.ogg"
+    assert f"{broken}: not a readable audio file" in text.stdout
     listing = _slapdesk("library", "--json", library=library).stdout
     assert json.loads(listing)["problem_count"] == 2
 
