@@ -135,18 +135,18 @@ def status_line(answer: SearchAnswer, embedding: bool) -> str:
 
 
 def coverage_note(answer: SearchAnswer, embedding: bool) -> str:
-    """What the status line says when only part of the library has vectors yet ("" if all).
+    """While the window embeds, that the results cover only part of the library ("" else).
 
-    The window says it is embedding the rest instead of advising a command it is running.
+    Said instead of advising a command the window is running. When no embedding runs, the
+    tracks still without a vector are ones that cannot be listened to (the problem files),
+    which the status line need not repeat on every query.
     """
-    if answer.mode == "browse" or not 0 <= answer.embedded < answer.total:
+    if not embedding or answer.mode == "browse" or not 0 <= answer.embedded < answer.total:
         return ""
-    if embedding:
-        if answer.embedded == 0:
-            return "listening to the tracks: searching tags only until the first are done"
-        return (f"searching {answer.embedded:,} of {answer.total:,} tracks by sound — "
-                "embedding the rest")
-    return f"{answer.embedded:,} of {answer.total:,} tracks can be searched by sound"
+    if answer.embedded == 0:
+        return "listening to the tracks: searching tags only until the first are done"
+    return (f"searching {answer.embedded:,} of {answer.total:,} tracks by sound — "
+            "embedding the rest")
 
 
 def _browse(conn: sqlite3.Connection, scope: Scope) -> list[int]:
