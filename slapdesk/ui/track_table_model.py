@@ -21,11 +21,11 @@ from PySide6.QtCore import (
     QUrl,
 )
 
-from slapdesk.library.plain_errors import plain_reason
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import Reader, ReadError
 from slapdesk.library.store.track_rows import TrackRow
 from slapdesk.library.tags.formats import display_name
+from slapdesk.library.tags.reasons import plain_reason
 
 _Index = QModelIndex | QPersistentModelIndex
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from slapdesk.library.plain_errors import plain_reason
+from slapdesk.library.tags.reasons import plain_reason
 
 
 @dataclass(frozen=True)

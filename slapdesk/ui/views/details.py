@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slapdesk.library.plain_errors import plain_reason
 from slapdesk.library.store.track_rows import TrackRow
+from slapdesk.library.tags.reasons import plain_reason
 from slapdesk.ui.track_table_model import format_duration
 
 _FIELDS = (

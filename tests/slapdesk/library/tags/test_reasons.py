@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slapdesk.library.plain_errors import plain_reason
+from slapdesk.library.tags.reasons import plain_reason
 
 
 @pytest.mark.parametrize(
