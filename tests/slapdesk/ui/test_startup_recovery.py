@@ -7,7 +7,7 @@ from pathlib import Path
 
 from slapdesk.library.demo.audio_files import make_track
 from slapdesk.library.store.database import Database
-from slapdesk.library.tags import journal_rows
+from slapdesk.library.tags import journal_store
 from slapdesk.library.tags import write as tagwrite
 
 
@@ -19,10 +19,10 @@ def test_build_context_recovers_interrupted_tag_writes(qtbot, tmp_path: Path) ->
     (tmp_path / "music").mkdir()
     song = make_track(tmp_path / "music" / "song", "flac")
     with Database(library) as db:
-        run_id = journal_rows._new_run(db, "genre", "own-fields", None, {})
+        run_id = journal_store.new_run(db, "genre", "own-fields", None, {})
         stamp = tagwrite.FileStamp.of(song)
-        job = journal_rows._FileJob(song, None, {"slapdesk_genre": ["X"]}, {}, stamp)
-        journal_rows._journal(db, run_id, job)  # journaled, then the app was killed
+        job = journal_store.FileJob(song, None, {"slapdesk_genre": ["X"]}, {}, stamp)
+        journal_store.journal_job(db, run_id, job)  # journaled, then the app was killed
     stale = song.parent / f"{tagwrite.TEMP_PREFIX}killed{tagwrite.TEMP_SUFFIX}"
     stale.write_bytes(b"half a copy")
 

@@ -13,7 +13,7 @@ import pytest
 
 from slapdesk.library.demo.audio_files import make_track
 from slapdesk.library.store.database import Database
-from slapdesk.library.tags import journal_rows
+from slapdesk.library.tags import journal_store
 from slapdesk.library.tags import runs as tagruns
 from slapdesk.library.tags import write as tagwrite
 from slapdesk.library.tags.journal import NothingToUndoError, Progress, apply_changes, recover, undo
@@ -197,12 +197,12 @@ def test_recovery_reconciles_pending_rows_and_removes_temp_files(
     written = make_track(tmp_path / "written", "mp3")
     untouched = make_track(tmp_path / "untouched", "m4a-aac")
     track_id = index(db, written)
-    run_id = journal_rows._new_run(db, "genre", "own-fields", None, {})
+    run_id = journal_store.new_run(db, "genre", "own-fields", None, {})
     for path, tid in ((written, track_id), (untouched, None)):
         stamp = tagwrite.FileStamp.of(path)
         new, old = {"slapdesk_genre": ["X"]}, {"slapdesk_genre": []}
-        job = journal_rows._FileJob(path, tid, new, old, stamp)
-        journal_rows._journal(db, run_id, job)  # journaled, then "killed" before marking
+        job = journal_store.FileJob(path, tid, new, old, stamp)
+        journal_store.journal_job(db, run_id, job)  # journaled, then "killed" before marking
     tagwrite.write_fields(written, {"slapdesk_genre": ["X"]})
     stale = tmp_path / f"{tagwrite.TEMP_PREFIX}dead{tagwrite.TEMP_SUFFIX}"
     stale.write_bytes(b"partial copy")
