@@ -33,6 +33,8 @@ query language:
   like:PATH  like:#ID          more like this track (combine with text:
                                like:song.mp3 more acoustic)
   like:#ID@1:30                more like the moment at 1:30 of that track
+  is:broken  is:silent         the tracks with a problem (also is:unreadable,
+                               is:damaged; is:problem lists them all)
 Free text also matches your tags (artist, album, title, ...); both ranks are fused."""
 
 

@@ -58,7 +58,8 @@ class LibraryPipeline(QObject):
         if result.errors:
             shown = "\n".join(result.errors[:5])
             more = f"\n… and {len(result.errors) - 5:,} more" if len(result.errors) > 5 else ""
-            self.failed.emit(f"Some files could not be read:\n{shown}{more}")
+            self.failed.emit(f"Some files could not be read:\n{shown}{more}\n"
+                             "Type is:broken in the search box to list them all.")
         if not result.cancelled:
             # Started after the scan job has been cleared, from the event loop.
             QTimer.singleShot(0, self, self.start_embedding)

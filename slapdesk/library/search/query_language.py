@@ -7,7 +7,9 @@ One box takes everything a user types:
 - field filters: ``artist:miles``, ``genre:"hip hop"``, ``year>1990``, ``bpm<=100``,
   ``duration<5m`` (units s, m, h; ``3:30`` also works),
 - ``like:PATH`` or ``like:#ID``: more like this track, combinable with text
-  (``like:song.mp3 more acoustic``).
+  (``like:song.mp3 more acoustic``),
+- ``is:STATE``: the tracks with a problem: ``is:unreadable``, ``is:damaged``, ``is:broken``
+  (either), ``is:silent`` (silence, noise or a test tone) or ``is:problem`` (any of them).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Literal, cast
 
 TEXT_FIELDS = ("artist", "album", "albumartist", "title", "genre", "mood", "comment", "path")
 NUMERIC_FIELDS = ("year", "bpm", "duration", "track")
+# What ``is:`` can ask for; each names a problem a user may want to list in full.
+TRACK_STATES = ("unreadable", "damaged", "broken", "silent", "problem")
 Comparison = Literal["<", "<=", ">", ">=", "="]
 
 _NUMERIC_RE = re.compile(r"^(?P<field>[a-z]+)(?P<op><=|>=|<|>|=|:)(?P<value>.+)$")
@@ -70,6 +74,7 @@ class ParsedQuery:
     text_filters: tuple[TextFilter, ...] = ()
     numeric_filters: tuple[NumericFilter, ...] = ()
     like: tuple[str, ...] = ()  # paths or "#id" references for query-by-example
+    states: tuple[str, ...] = ()  # ``is:`` filters, each one of TRACK_STATES
     words: tuple[str, ...] = field(default=())  # free-text words, for metadata full-text rank
 
     @property
@@ -84,7 +89,7 @@ class ParsedQuery:
     def is_empty(self) -> bool:
         """True when nothing at all was asked."""
         return not (self.has_similarity or self.negatives or self.text_filters
-                    or self.numeric_filters)
+                    or self.numeric_filters or self.states)
 
 
 def parse_duration(text: str) -> float:
@@ -106,6 +111,13 @@ def _parse_number(field_name: str, text: str) -> float:
         raise QueryError(f"{field_name} needs a number, not {text!r}") from None
 
 
+def _parse_state(text: str) -> str:
+    state = text.lower()
+    if state not in TRACK_STATES:
+        raise QueryError(f"is:{text} is not a track state: use is:" + ", is:".join(TRACK_STATES))
+    return state
+
+
 def _split(query: str) -> list[str]:
     try:
         return shlex.split(query, posix=True)
@@ -125,6 +137,7 @@ def parse_query(query: str) -> ParsedQuery:
     text_filters: list[TextFilter] = []
     numeric_filters: list[NumericFilter] = []
     like: list[str] = []
+    states: list[str] = []
     for token in _split(query):
         lowered = token.lower()
         if lowered.startswith("like:") and len(token) > 5:
@@ -140,6 +153,9 @@ def parse_query(query: str) -> ParsedQuery:
             numeric_filters.append(NumericFilter(match["field"], op, value))
             continue
         name, sep, text = token.partition(":")
+        if sep and name.lower() == "is":
+            states.append(_parse_state(text))
+            continue
         if sep and name.lower() in TEXT_FIELDS and text:
             text_filters.append(TextFilter(name.lower(), text))
             continue
@@ -150,5 +166,6 @@ def parse_query(query: str) -> ParsedQuery:
         text_filters=tuple(text_filters),
         numeric_filters=tuple(numeric_filters),
         like=tuple(like),
+        states=tuple(states),
         words=tuple(words),
     )

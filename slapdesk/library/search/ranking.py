@@ -20,12 +20,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from slapdesk.library.search import moments as windows
+from slapdesk.library.search.filters import filtered_track_ids
 from slapdesk.library.search.moments import Moment, MomentIndex
 from slapdesk.library.search.query_language import (
-    NumericFilter,
     ParsedQuery,
     QueryError,
-    TextFilter,
     parse_duration,
     parse_query,
 )
@@ -56,11 +55,6 @@ _STOP_WORDS = frozenset({
     "of", "on", "or", "that", "the", "this", "to", "with", "some", "something", "music",
     "song", "songs", "track", "tracks", "sound", "sounds", "like",
 })  # fmt: skip
-_NUMERIC_COLUMNS = {"year": "year", "bpm": "bpm", "duration": "duration", "track": "track_number"}
-_TEXT_COLUMNS = {
-    "artist": "artist", "album": "album", "albumartist": "albumartist", "title": "title",
-    "genre": "genre", "mood": "mood", "comment": "comment",
-}  # fmt: skip
 
 
 class SearchError(Exception):
@@ -146,7 +140,7 @@ class LibrarySearch:
         total = self.conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
         if total == 0:
             raise SearchError("The library is empty: scan a folder first (slapdesk scan ~/Music).")
-        allowed = self._filtered_ids(parsed.text_filters, parsed.numeric_filters)
+        allowed = filtered_track_ids(self.conn, parsed)
         allowed = self._without_negative_tags(parsed.negatives, allowed)
         if parsed.like and self.index is None:
             raise SearchError(
@@ -174,26 +168,6 @@ class LibrarySearch:
         return [replace(r, moments=found.get(r.track_id, ())) for r in results]
 
     # -- filters ---------------------------------------------------------------------------
-
-    def _filtered_ids(
-        self, text_filters: Sequence[TextFilter], numeric_filters: Sequence[NumericFilter]
-    ) -> set[int] | None:
-        if not text_filters and not numeric_filters:
-            return None
-        clauses: list[str] = []
-        params: list[object] = []
-        for text_filter in text_filters:
-            if text_filter.field == "path":
-                # Paths are BLOBs; compare on their decoded text.
-                clauses.append("CAST(path AS TEXT) LIKE ? ESCAPE '\\'")
-            else:
-                clauses.append(f"{_TEXT_COLUMNS[text_filter.field]} LIKE ? ESCAPE '\\'")
-            params.append(f"%{_escape_like(text_filter.value)}%")
-        for numeric in numeric_filters:
-            clauses.append(f"{_NUMERIC_COLUMNS[numeric.field]} {numeric.op} ?")
-            params.append(numeric.value)
-        sql = "SELECT id FROM tracks WHERE " + " AND ".join(clauses)
-        return {int(row[0]) for row in self.conn.execute(sql, params)}
 
     @property
     def _can_embed(self) -> bool:
@@ -390,7 +364,3 @@ class LibrarySearch:
                 )
             )
         return results
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -67,3 +67,17 @@ def test_numeric_filter_rejects_missing_values() -> None:
     assert not NumericFilter("year", ">", 1990).accepts(None)
     assert NumericFilter("year", ">", 1990).accepts(1991)
     assert not NumericFilter("year", ">", 1990).accepts(1990)
+
+
+def test_is_states_are_filters_not_words() -> None:
+    parsed = parse_query("is:broken IS:Silent piano")
+    assert parsed.states == ("broken", "silent")
+    assert parsed.text == "piano"
+    assert not parse_query("is:problem").is_empty
+    assert not parse_query("is:problem").has_similarity
+
+
+def test_an_unknown_state_names_the_ones_there_are() -> None:
+    with pytest.raises(QueryError, match=r"is:loud is not a track state: use is:unreadable, "
+                                         r"is:damaged, is:broken, is:silent, is:problem"):
+        parse_query("is:loud")

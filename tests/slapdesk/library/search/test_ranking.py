@@ -146,3 +146,29 @@ def test_a_negative_drops_tracks_tagged_with_it(library: Database) -> None:
     tags_only = [r.track_id for r in LibrarySearch(library.conn).search("-flac", limit=8)]
     assert flac not in with_vectors and flac not in tags_only
     assert len(with_vectors) == len(tags_only) == 7
+
+
+def test_is_states_list_every_problem_track(tmp_path: Path, music_folder: Path) -> None:
+    (music_folder / "a" / "garbage.mp3").write_bytes(b"not audio at all" * 64)
+    with Database(tmp_path / "states.sqlite") as db:
+        run_scan(db, [music_folder])
+        ids = {r[1].rsplit("/", 1)[-1]: int(r[0])
+               for r in db.execute("SELECT id, CAST(path AS TEXT) FROM tracks")}
+        register_model(db, "m1", "tiny", None, 3)
+        with db.conn:
+            db.execute("INSERT INTO embeddings (track_id, model_id, dim, vector, created_at, "
+                       "abstain) VALUES (?, 'm1', 3, zeroblob(12), 0, 'silence')",
+                       (ids["tone_wav.wav"],))
+        search = LibrarySearch(db.conn)
+
+        def found(query: str) -> set[int]:
+            return {r.track_id for r in search.search(query, limit=50)}
+
+        assert found("is:unreadable") == found("is:broken") == {ids["garbage.mp3"]}
+        assert found("is:damaged") == set()
+        assert found("is:silent") == {ids["tone_wav.wav"]}
+        assert found("is:problem") == {ids["garbage.mp3"], ids["tone_wav.wav"]}
+        wav_folder = next(music_folder.rglob("tone_wav.wav")).parent.name
+        other = "a" if wav_folder == "b" else "b"
+        assert found(f"is:problem path:/{wav_folder}/") >= {ids["tone_wav.wav"]}
+        assert ids["tone_wav.wav"] not in found(f"is:problem path:/{other}/")
