@@ -87,6 +87,7 @@ def run_gui(library: str | None = None, folders: Sequence[str] = ()) -> int:
     """Open the window on the library (scanning ``folders`` first) and run until it closes."""
     from slapdesk.ui.application import (
         ErrorReporter,
+        exit_abandoning_workers,
         qapplication,
         quit_when_shown,
         run_event_loop,
@@ -102,8 +103,12 @@ def run_gui(library: str | None = None, folders: Sequence[str] = ()) -> int:
     window.show()
     if os.environ.get(SMOKE_TEST_ENV):
         quit_when_shown(window)
+    code = 1
     try:
-        return run_event_loop(app)
+        code = run_event_loop(app)
     finally:
+        if not ctx.runner.shutdown(0):  # closing the window waited QUIT_GRACE_MS already
+            exit_abandoning_workers(code)  # a worker may still use the database: leave it open
         if ctx.database is not None:
             ctx.database.close()
+    return code

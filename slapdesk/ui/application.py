@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from types import TracebackType
+from typing import NoReturn
 
 from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtGui import QIcon
@@ -18,6 +20,10 @@ log = logging.getLogger(__name__)
 
 # The freedesktop application id: names the .desktop file, the icon and the AppStream data.
 APP_ID = "io.github.slapdesk.SlapDesk"
+# How long quitting waits for background jobs to honour their cancel. Waiting longer buys
+# nothing: the database survives being cut off (SQLite's journal) and so do tag writes
+# (all-or-nothing after a crash, recovered at the next start).
+QUIT_GRACE_MS = 1000
 
 
 def qapplication(argv: Sequence[str] = ()) -> QApplication:
@@ -90,3 +96,16 @@ class ErrorReporter(QObject):
 def run_event_loop(app: QApplication) -> int:
     """Run Qt until the last window closes; returns the exit code."""
     return int(app.exec())
+
+
+def exit_abandoning_workers(code: int) -> NoReturn:
+    """Leave the process now although a worker thread is still inside a call it cannot stop.
+
+    Qt's thread pools wait for their threads without a limit when they are destroyed, so a
+    normal exit would hang until, say, a model finished loading.
+    """
+    log.warning("a background job did not stop within %d ms; quitting without it", QUIT_GRACE_MS)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from slapdesk.library.progress import Progress
+from slapdesk.library.tags.reasons import plain_reason
 from slapdesk.ui.tasks import TaskContext, TaskHandle, TaskRunner
 from slapdesk.ui.views.job_bar import JobBarView
 
@@ -16,13 +17,14 @@ log = logging.getLogger(__name__)
 
 
 def describe_error(error: BaseException) -> str:
-    """A one-line, readable account of an exception (no traceback)."""
+    """A one-line sentence for an exception: no traceback, exception name or errno number."""
+    if isinstance(error, MemoryError):
+        return "there was not enough memory"
     if isinstance(error, OSError) and error.filename:
-        reason = error.strerror or str(error)
-        return f"{error.filename}: {reason}"
-    text = str(error).strip()
+        return f"{error.filename}: {plain_reason(error.strerror or str(error))}"
+    text = plain_reason(" ".join(str(error).split()))
     if not text:
-        return type(error).__name__
+        return "an unexpected error (the details are in the log)"
     return text if len(text) < 600 else text[:600] + "…"
 
 

@@ -22,6 +22,7 @@ from slapdesk.library import playlists
 from slapdesk.library.jobs.search import Scope, SearchAnswer, status_line
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import LibraryError, Reader, ReadError, open_readonly
+from slapdesk.ui.application import QUIT_GRACE_MS
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 from slapdesk.ui.library_pipeline import EMBEDDING_TITLE, LibraryPipeline
@@ -140,8 +141,9 @@ class MainWindow(QMainWindow):
         self.rescan_action.setShortcut(QKeySequence("F5"))
         self.save_playlist_action = QAction("&Save results as playlist…", self)
         self.save_playlist_action.setShortcut(QKeySequence.StandardKey.Save)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action = self.quit_action = QAction("&Quit", self)
+        # Ctrl+Q by name: the platform's Quit key is empty on Windows and some Linux desktops.
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         for action in (self.add_folder_action, self.rescan_action, self.save_playlist_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
@@ -387,7 +389,7 @@ class MainWindow(QMainWindow):
         self.player.stop()
         self._live_timer.stop()
         self.closing.emit()
-        self.ctx.runner.shutdown(3000)
+        self.ctx.runner.shutdown(QUIT_GRACE_MS)
         if self._reader is not None:
             self._reader.close()
             self._reader = None

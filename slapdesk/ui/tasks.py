@@ -218,11 +218,15 @@ class TaskRunner(QObject):
         """Cancel everything, wait for the workers, and accept no new task (window closing).
 
         Returns:
-            True if every pool drained within ``timeout_ms`` each.
+            True if every pool drained within ``timeout_ms`` (for all pools together).
         """
         self._closed = True
         self.cancel_all()
-        drained = all(pool.waitForDone(timeout_ms) for pool in self._pools.values())
+        deadline = time.monotonic() + timeout_ms / 1000
+        drained = True
+        for pool in self._pools.values():
+            left_ms = max(0, round((deadline - time.monotonic()) * 1000))
+            drained = pool.waitForDone(left_ms) and drained
         # Outcomes still queued in the event loop must not reach callbacks of closed windows.
         self._tasks.clear()
         self.busy_changed.emit(0)

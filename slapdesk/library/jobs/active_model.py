@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slapdesk.library.jobs.control import JobControl, JobResult
 from slapdesk.library.models import ModelBundle, ModelChoiceError, active_bundle, find_bundle
 from slapdesk.library.progress import Progress
+from slapdesk.library.tags.reasons import plain_reason
 
 if TYPE_CHECKING:
     from slapdesk.library.store.database import Database
@@ -163,5 +164,5 @@ def embed_new_tracks(holder: ModelHolder, database: Database, control: JobContro
         return JobResult("Embed", note=f"Search by sound is off: {exc}")
     summary = embed_library(database, embedder, cancel=control.cancel, progress=control.report)
     return JobResult("Embed", counts={"embedded": summary.embedded},
-                     errors=[f"{path}: {reason}" for path, reason in summary.errors],
+                     errors=[f"{path}: {plain_reason(reason)}" for path, reason in summary.errors],
                      cancelled=summary.cancelled)
