@@ -18,8 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.distill.compose import choose_threshold, compose_row, confident
-from tools.distill.teachers import teacher_tags
+from engine.towers.musicnn import tag_names
+from tools.distill.compose import (
+    Limits,
+    choose_threshold,
+    compose_row,
+    confident,
+    per_tag_thresholds,
+)
+from tools.distill.teachers import WEIGHTS, teacher_tags
 from tools.distill.wording import FAMILY_OF, concept, kind
 
 DEFAULTS = {"model": "slapdesk-distil", "feature_cache": "runs/feature-cache", "windows": 1}
@@ -55,32 +62,60 @@ def _truth(name: str, labels: dict) -> bool | None:
     return None
 
 
+def _checkable(manifests: list[Path], teacher: str, args: argparse.Namespace
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(probability, truth, tag index) of every pair the grounded labels decide."""
+    probs, truth, tags_of = [], [], []
+    for manifest in manifests:
+        rows = _rows(manifest)
+        tags = teacher_tags(manifest, args.model, args.feature_cache, args.windows)
+        for path, row_probs in zip(tags.paths, tags.probs[teacher], strict=True):
+            labels = rows[str(Path(path).resolve())].get("labels", {})
+            for index, (tag, p) in enumerate(zip(tags.names[teacher], row_probs, strict=True)):
+                t = _truth(concept(tag), labels)
+                if t is not None:
+                    probs.append(p)
+                    truth.append(t)
+                    tags_of.append(index)
+    return np.array(probs), np.array(truth, dtype=bool), np.array(tags_of)
+
+
 def thresholds(manifests: list[Path], args: argparse.Namespace) -> dict:
-    """Per teacher: the threshold whose checkable tags reach the target precision."""
+    """Per teacher: one threshold over its checkable tags, and one per well-checked tag.
+
+    A tag with at least ``--min-positive`` true checkable pairs gets its own threshold (the
+    lowest reaching the target, or never said when none does); the others use the teacher's.
+    """
     out: dict = {"target_precision": args.target, "sources": [str(m) for m in manifests]}
     for teacher in ("msd", "mtt"):
-        probs, truth = [], []
-        for manifest in manifests:
-            rows = _rows(manifest)
-            tags = teacher_tags(manifest, args.model, args.feature_cache, args.windows)
-            for path, row_probs in zip(tags.paths, tags.probs[teacher], strict=True):
-                labels = rows[str(Path(path).resolve())].get("labels", {})
-                for tag, p in zip(tags.names[teacher], row_probs, strict=True):
-                    t = _truth(concept(tag), labels)
-                    if t is not None:
-                        probs.append(p)
-                        truth.append(t)
-        chosen = choose_threshold(np.array(probs)[:, None], np.array(truth)[:, None],
-                                  args.target)
+        probs, truth, tags_of = _checkable(manifests, teacher, args)
+        chosen = choose_threshold(probs[:, None], truth[:, None], args.target)
         chosen["checkable_pairs"] = len(probs)
+        if args.per_tag:
+            chosen["per_tag"] = per_tag_thresholds(probs, truth, tags_of,
+                                                   tag_names(WEIGHTS[teacher]), args.target,
+                                                   args.min_positive)
         out[teacher] = chosen
+    return out
+
+
+def limits_of(chosen: dict) -> Limits:
+    """The caption thresholds a ``thresholds`` JSON states (per tag where it has them)."""
+    out: Limits = {}
+    for teacher in ("msd", "mtt"):
+        per_tag = chosen[teacher].get("per_tag")
+        if per_tag:
+            out[teacher] = {"*": chosen[teacher]["threshold"],
+                            **{tag: v["threshold"] for tag, v in per_tag.items()}}
+        else:
+            out[teacher] = chosen[teacher]["threshold"]
     return out
 
 
 def captions(args: argparse.Namespace) -> dict:
     """Write the teacher-captioned manifest; return counts of the concepts used."""
     chosen = json.loads(Path(args.thresholds).read_text(encoding="utf-8"))
-    limits = {t: chosen[t]["threshold"] for t in ("msd", "mtt")}
+    limits = limits_of(chosen)
     manifest = Path(args.manifest[0])
     rows = _rows(manifest)
     tags = teacher_tags(manifest, args.model, args.feature_cache, args.windows)
@@ -111,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--thresholds", help="the JSON `thresholds` wrote (for `captions`)")
     p.add_argument("--target", type=float, default=0.7, help="precision a caption tag needs")
+    p.add_argument("--per-tag", action="store_true",
+                   help="also choose a threshold per tag the labels check often enough")
+    p.add_argument("--min-positive", type=int, default=10,
+                   help="true checkable pairs a tag needs for its own threshold")
     p.add_argument("--model", default=DEFAULTS["model"])
     p.add_argument("--feature-cache", default=DEFAULTS["feature_cache"])
     p.add_argument("--windows", type=int, default=DEFAULTS["windows"],

@@ -21,17 +21,31 @@ import numpy as np
 from tools.distill.wording import FAMILY_OF, concept, kind, wordings
 
 MAX_CONCEPTS = 5
-GROUNDED_KEEP = 2  # grounded captions kept per clip beside the teacher captions
+GROUNDED_KEEP = 2  # grounded captions of a recording kept beside the teacher captions
+
+
+Limits = dict[str, float | dict[str, float]]  # teacher -> one threshold, or one per tag
+
+
+def limit(thresholds: Limits, teacher: str, tag: str) -> float:
+    """A tag's threshold: its own where it has one, else its teacher's."""
+    chosen = thresholds[teacher]
+    return chosen.get(tag, chosen.get("*", 1.01)) if isinstance(chosen, dict) else chosen
 
 
 def confident(probs: dict[str, np.ndarray], names: dict[str, list[str]],
-              thresholds: dict[str, float]) -> list[str]:
-    """Concepts of one clip's confident tags, strongest first, without repeats."""
+              thresholds: Limits) -> list[str]:
+    """Concepts of one clip's confident tags, strongest first, without repeats.
+
+    Strength is the probability over the tag's threshold, so tags with different
+    thresholds compare fairly.
+    """
     scored = []
     for teacher, row in probs.items():
         for tag, p in zip(names[teacher], row, strict=True):
-            if p >= thresholds[teacher]:
-                scored.append((float(p) / thresholds[teacher], concept(tag)))
+            t = limit(thresholds, teacher, tag)
+            if p >= t:
+                scored.append((float(p) / t, concept(tag)))
     out: list[str] = []
     for _, name in sorted(scored, reverse=True):
         if name not in out:
@@ -81,8 +95,12 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def teacher_captions(names: list[str], seed_text: str, grounded: str) -> list[str]:
-    """Three captions saying ``names`` in varied wordings (none when nothing is confident)."""
+def teacher_captions(names: list[str], seed_text: str, grounded: str,
+                     noun: str = "music") -> list[str]:
+    """Three captions saying ``names`` in varied wordings (none when nothing is confident).
+
+    ``noun`` ends the first caption's genre words ("electronic ambient game soundtrack").
+    """
     if not names:
         return []
     rng = np.random.default_rng(zlib.crc32(seed_text.encode()))
@@ -92,8 +110,9 @@ def teacher_captions(names: list[str], seed_text: str, grounded: str) -> list[st
         words = [w for ws in s.values() for w in ws]
         if template == 0:
             adjectives = [*s.get("tempo", ()), *s.get("mood", ()), *s.get("era", ())]
-            noun = " ".join(s.get("genre", ())) or "music"
-            text = " ".join([*adjectives, noun])
+            genre = " ".join(s.get("genre", ()))
+            said = f"{genre} {noun}" if genre and noun != "music" else genre or noun
+            text = " ".join([*adjectives, said])
             extras = [*s.get("instrument", ()), *s.get("vocals", ())]
             text += f" with {_join(extras)}" if extras else ""
             text += f", {s['bare'][0]}" if "bare" in s else ""
@@ -109,16 +128,27 @@ def compose_row(row: dict, names: list[str]) -> dict:
     """The manifest row with grounded captions first, then the teachers' captions."""
     grounded = list(dict.fromkeys([row["caption"], *row.get("captions", ())]))
     kept = consistent(names, row.get("labels", {}))
-    extra = teacher_captions(kept, row["audio"], grounded[0])
+    # Game music is what the app calls "soundtrack": say it where the teachers' genres go.
+    noun = "game soundtrack" if row.get("labels", {}).get("kind") == "game soundtrack" else "music"
+    extra = teacher_captions(kept, row["audio"], grounded[0], noun)
     out = dict(row)
-    out["captions"] = grounded[:GROUNDED_KEEP] + extra
+    if "style" in row.get("labels", {}):
+        # A generated row's own captions already say its instruments, style and tempo:
+        # keep them all, and only the teacher caption that extends them with two or more
+        # concepts (a bare "instrumental" would teach every clip the same words).
+        extra = extra[-1:] if len(kept) >= 2 else []
+        out["captions"] = grounded + extra
+    else:
+        out["captions"] = grounded[:GROUNDED_KEEP] + extra
     out["teacher_concepts"] = kept
     return out
 
 
+GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.951, 0.05), 2))
+
+
 def choose_threshold(probs: np.ndarray, truth: np.ndarray, target: float = 0.7,
-                     grid: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
-                     ) -> dict:
+                     grid: tuple[float, ...] = GRID, min_on: int = 20) -> dict:
     """The lowest threshold whose checkable tags reach ``target`` precision.
 
     Args:
@@ -126,10 +156,11 @@ def choose_threshold(probs: np.ndarray, truth: np.ndarray, target: float = 0.7,
         truth: [N, T] bool, whether the grounded labels make each tag true.
         target: precision wanted for a tag to be written into a caption.
         grid: thresholds tried.
+        min_on: tags a threshold must turn on to count.
 
     Returns:
         ``threshold`` and, per threshold tried, precision, tags on and their share; when no
-        threshold reaches ``target``, the most precise one (with at least 20 tags).
+        threshold reaches ``target``, the most precise one (with at least ``min_on`` tags).
     """
     curve = []
     for t in grid:
@@ -138,10 +169,39 @@ def choose_threshold(probs: np.ndarray, truth: np.ndarray, target: float = 0.7,
         curve.append({"threshold": float(t), "tags": n,
                       "precision": float(truth[on].mean()) if n else float("nan"),
                       "share_on": n / max(1, probs.size)})
-    good = [c for c in curve if c["tags"] >= 20 and c["precision"] >= target]
+    good = [c for c in curve if c["tags"] >= min_on and c["precision"] >= target]
     if good:
         chosen = good[0]["threshold"]
     else:
-        ok = [c for c in curve if c["tags"] >= 20]
+        ok = [c for c in curve if c["tags"] >= min_on]
         chosen = max(ok, key=lambda c: c["precision"])["threshold"] if ok else grid[-1]
     return {"threshold": chosen, "curve": curve}
+
+
+def per_tag_thresholds(probs: np.ndarray, truth: np.ndarray, tags: np.ndarray,
+                       names: list[str], target: float, min_positive: int = 10) -> dict:
+    """One threshold per tag the grounded labels can check often enough.
+
+    Args:
+        probs: the teacher's probability of each checkable (clip, tag) pair.
+        truth: whether the grounded labels make that pair's tag true.
+        tags: the pair's tag index into ``names``.
+        names: the teacher's tag names (``tags`` indexes them).
+        target: precision a tag needs to be written into captions.
+        min_positive: true pairs a tag needs before its own threshold is trusted.
+
+    Returns:
+        tag -> {threshold, precision, tags on, pairs}; a tag that never reaches ``target``
+        gets threshold 1.01 (never said). Tags left out fall back to the teacher's one.
+    """
+    out = {}
+    for index, name in enumerate(names):
+        mine = tags == index
+        if int(truth[mine].sum()) < min_positive:
+            continue
+        chosen = choose_threshold(probs[mine][:, None], truth[mine][:, None], target, min_on=5)
+        at = next(c for c in chosen["curve"] if c["threshold"] == chosen["threshold"])
+        reached = at["tags"] >= 5 and at["precision"] >= target
+        out[name] = {"threshold": chosen["threshold"] if reached else 1.01,
+                     "precision": at["precision"], "on": at["tags"], "pairs": int(mine.sum())}
+    return out

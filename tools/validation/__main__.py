@@ -67,7 +67,8 @@ def evaluate(bundle: str, folder: Path, device: str = "cpu") -> dict:
         "zero_shot": metrics.zero_shot(vectors, rows, embedder.embed_text),
         "queries": queries,
         "query_precision_at_5": float(np.mean(scored)),
-        "autotag": metrics.autotag(vectors, rows, embedder.embed_text),
+        "autotag": metrics.autotag(vectors, rows, embedder.embed_text,
+                                   abstain=list(result.abstain)),
     }
 
 
@@ -91,7 +92,9 @@ def report_text(report: dict) -> str:
                      f"recall {t['recall']:.3f} ({t['clips']} labelled clips)")
     lines += [f"- non-music controls tagged: "
               f"{sum(bool(v) for v in tags['nonmusic'].values())} of {len(tags['nonmusic'])} "
-              f"{json.dumps(tags['nonmusic'])}"]
+              f"{json.dumps(tags['nonmusic'])}",
+              f"- marked at embedding time (never tagged): {len(tags.get('abstained', {}))} "
+              f"{json.dumps(tags.get('abstained', {}))}"]
     return "\n".join(lines) + "\n"
 
 

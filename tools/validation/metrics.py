@@ -91,18 +91,35 @@ def query_precision(vectors: np.ndarray, rows: list[dict], embed_text: TextEmbed
     return out
 
 
+def _app_proposals(vectors: np.ndarray, heard: np.ndarray, embed_text: TextEmbedder,
+                   threshold: float, top_k: int) -> dict[str, list[list]]:
+    """Per vocabulary, the proposals of every clip as the app makes them for a library.
+
+    As ``slapdesk.library.autotag.proposals``: clips marked at embedding time as holding
+    nothing to describe get none and stay out of the calibration statistics.
+    """
+    out: dict[str, list[list]] = {}
+    for name in ("genre", "instrument", "mood"):
+        found = iter(propose(build_classifier(load_vocabulary(name), embed_text),
+                             vectors[heard], top_k=top_k, threshold=threshold))
+        out[name] = [next(found) if h else [] for h in heard]
+    return out
+
+
 def autotag(vectors: np.ndarray, rows: list[dict], embed_text: TextEmbedder,
-            threshold: float = DEFAULT_THRESHOLD, top_k: int = DEFAULT_TOP_K) -> dict:
+            threshold: float = DEFAULT_THRESHOLD, top_k: int = DEFAULT_TOP_K,
+            abstain: list[str | None] | None = None) -> dict:
     """The app's auto-tag proposals at ``threshold`` against the grounded labels.
 
-    Calibration is fitted on the whole pool, as the app fits it on a library. Precision
-    counts a proposal right only when the labels state it, so it is a lower bound (labels are
+    Calibration is fitted on the pool, as the app fits it on a library. Precision counts a
+    proposal right only when the labels state it, so it is a lower bound (labels are
     incomplete: a game track proposed "orchestral" may well be orchestral). ``nonmusic``
-    counts the proposals made for the silence / noise / tone controls (should be 0).
+    lists the proposals made for the silence / noise / tone controls (should be none) and
+    ``abstained`` what the embedder marked (``abstain``: per clip, None for music).
     """
-    proposals = {name: propose(build_classifier(load_vocabulary(name), embed_text), vectors,
-                               top_k=top_k, threshold=threshold)
-                 for name in ("genre", "instrument", "mood")}
+    abstain = abstain or [None] * len(rows)
+    heard = np.array([a is None for a in abstain], dtype=bool)
+    proposals = _app_proposals(vectors, heard, embed_text, threshold, top_k)
     report: dict = {"threshold": threshold, "top_k": top_k}
     for name, truth_of in (("genre", _genre_truth), ("instrument", _instrument_truth)):
         proposed = right = clips = recalled = 0
@@ -123,6 +140,7 @@ def autotag(vectors: np.ndarray, rows: list[dict], embed_text: TextEmbedder,
         rows[i]["labels"]["control"]: [p.term for name in proposals for p in proposals[name][i]]
         for i in controls
     }
+    report["abstained"] = {rows[i]["audio"]: a for i, a in enumerate(abstain) if a}
     return report
 
 
