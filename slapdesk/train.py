@@ -8,7 +8,10 @@ is: the engine reads manifests and never the app's database, and this module is 
 Examples::
 
     slapdesk-train --library ~/.local/share/SlapDesk/library.sqlite --freeze-text --out runs/mine
-    slapdesk-train --init resources/models/default --library LIB --manifest extra.csv --steps 500
+    slapdesk-train --init default --library LIB --manifest extra.csv --steps 500
+
+``--init`` takes a model's name as ``slapdesk models`` lists it (beside ``--library``'s
+library, or the default one) as well as a bundle folder.
 
 A resumed run (``--resume``) trains on the manifest written when it started; give
 ``--library`` again to rewrite it from the library as it is now. Under ``torchrun`` every rank
@@ -18,6 +21,7 @@ writes the same manifest atomically, so each one reads a whole file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -25,6 +29,8 @@ from pathlib import Path
 
 from engine import train as engine_train
 from slapdesk.library.jobs.training_manifest import MANIFEST_NAME, write_training_manifest
+from slapdesk.library.jobs.training_progress import evaluation_cadence, evaluation_plan
+from slapdesk.library.models import ModelChoiceError
 from slapdesk.library.store.database import LibraryError
 
 log = logging.getLogger("slapdesk.train")
@@ -43,7 +49,50 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=f"SlapDesk library file: its tagged tracks become OUT/{MANIFEST_NAME}",
     )
+    parser.add_argument(
+        "--auto-eval",
+        action="store_true",
+        help="choose --val-fraction and --eval-every from the number of clips: about 10%% "
+        "held out (20 to 500 clips), evaluated 10 times; no held-out set below 60 clips",
+    )
     return parser
+
+
+def _clip_count(ns: argparse.Namespace) -> int:
+    """Usable clips in the run's data (the manifests' rows, or the generated clips)."""
+    from engine.data import ManifestError, read_manifest
+
+    count = 0
+    for manifest in ns.manifest or []:
+        # A manifest that cannot be read counts nothing: the trainer reports it when it reads it.
+        with contextlib.suppress(ManifestError):
+            count += len(read_manifest(manifest, check_files=False).clips)
+    return count
+
+
+def apply_evaluation_plan(ns: argparse.Namespace) -> None:
+    """``--auto-eval``: set the held-out share and evaluation cadence from the data's size."""
+    if ns.synthetic or ns.val_manifest:  # these bring their own held-out clips
+        ns.eval_every = evaluation_cadence(ns.steps or 0)
+        log.info("evaluation: on the separate held-out clips every %d steps", ns.eval_every)
+        return
+    plan = evaluation_plan(_clip_count(ns), ns.steps or 0)
+    log.info("evaluation: %s", plan.note)
+    ns.val_fraction = plan.val_fraction
+    ns.eval_every = plan.eval_every
+
+
+def resolve_init(init: str, library: str | None) -> str:
+    """``--init``: a model's name as ``slapdesk models`` lists it, or a bundle folder.
+
+    Raises:
+        ModelChoiceError: no model of that name and no bundle folder at that path.
+    """
+    from slapdesk.library.models import find_bundle
+    from slapdesk.library.store.paths import data_dir_for, resolve_library_path
+
+    data = data_dir_for(resolve_library_path(library))
+    return str(find_bundle(init, data / "models", data / "runs").path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,6 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["eval"]:
         return engine_train.run_eval(args[1:])
     ns = build_parser().parse_args(args)
+    if ns.init and not ns.resume:
+        try:
+            ns.init = resolve_init(ns.init, ns.library)
+        except ModelChoiceError as exc:
+            log.error("--init: %s", exc)
+            return 1
     if ns.library:
         try:
             written = write_training_manifest(ns.library, Path(ns.out) / MANIFEST_NAME)
@@ -60,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.error("cannot turn the library into a training manifest: %s", exc)
             return 1
         ns.manifest = [*(ns.manifest or []), str(written.path)]
+    if ns.auto_eval and not ns.resume:
+        apply_evaluation_plan(ns)
     return engine_train.train_from_args(ns)
 
 

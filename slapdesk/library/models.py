@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ CARD_FILE = "model_card.md"
 class ModelBundle:
     """One bundle as the models panel lists it."""
 
-    name: str  # folder name
+    name: str  # unique in the list: the folder's name, a trained model's run name
     path: Path  # bundle folder
     kind: str  # default | imported | trained
     model_id: str = ""  # stable hash of the weights ("" when unreadable)
@@ -35,22 +35,27 @@ class ModelBundle:
     problem: str = ""  # why it cannot be used ("" when fine)
 
 
-def describe_bundle(folder: Path, kind: str) -> ModelBundle:
-    """Read what ``config.json`` and the card say (no weights are loaded)."""
+def describe_bundle(folder: Path, kind: str, name: str | None = None) -> ModelBundle:
+    """Read what ``config.json`` and the card say (no weights are loaded).
+
+    ``name`` defaults to the folder's name; a trained bundle (``RUN/bundle``) is named after
+    its run.
+    """
+    name = name or (folder.parent.name if kind == "trained" else folder.name)
     card_path = folder / CARD_FILE
     card = card_path.read_text(encoding="utf-8", errors="replace") if card_path.is_file() else ""
     try:
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return ModelBundle(folder.name, folder, kind, card=card,
+        return ModelBundle(name, folder, kind, card=card,
                            problem=f"{CONFIG_FILE} is missing: not a model bundle")
     except (OSError, ValueError) as exc:
-        return ModelBundle(folder.name, folder, kind, card=card,
+        return ModelBundle(name, folder, kind, card=card,
                            problem=f"{CONFIG_FILE} cannot be read: {exc}")
     model = config.get("model") if isinstance(config.get("model"), dict) else {}
     audio: Any = model.get("audio") if isinstance(model.get("audio"), dict) else {}  # JSON
     return ModelBundle(
-        name=folder.name,
+        name=name,
         path=folder,
         kind=kind,
         model_id=str(config.get("model_id", "")),
@@ -71,7 +76,11 @@ def default_bundle_dir() -> Path | None:
 
 
 def list_bundles(models_dir: Path, runs_dir: Path) -> list[ModelBundle]:
-    """Default first, then imported (by name), then trained runs (newest first)."""
+    """Default first, then imported (by name), then trained runs (newest first).
+
+    Every name in the list is distinct (``slapdesk models use NAME`` picks by name): a later
+    bundle whose name is taken gets its kind appended ("default-imported"), then a number.
+    """
     found = []
     default = default_bundle_dir()
     if default is not None:
@@ -82,7 +91,21 @@ def list_bundles(models_dir: Path, runs_dir: Path) -> list[ModelBundle]:
     if runs_dir.is_dir():
         found += [describe_bundle(p / "bundle", "trained")
                   for p in sorted(runs_dir.iterdir(), reverse=True) if (p / "bundle").is_dir()]
-    return found
+    return _distinct_names(found)
+
+
+def _distinct_names(bundles: list[ModelBundle]) -> list[ModelBundle]:
+    taken: set[str] = set()
+    named = []
+    for bundle in bundles:
+        name, number = bundle.name, 2
+        if name in taken:
+            name = base = f"{bundle.name}-{bundle.kind}"
+            while name in taken:
+                name, number = f"{base}-{number}", number + 1
+        taken.add(name)
+        named.append(bundle if name == bundle.name else replace(bundle, name=name))
+    return named
 
 
 def _links_in(source: Path) -> list[Path]:
@@ -150,21 +173,33 @@ class ModelChoiceError(Exception):
     """No usable model, or the one asked for does not exist; the message says what to do."""
 
 
+def _listed_or_folder(folder: Path, models_dir: Path, runs_dir: Path) -> ModelBundle:
+    """The bundle at ``folder`` under the name the list gives it (a folder elsewhere: its own)."""
+    resolved = folder.resolve()
+    for bundle in list_bundles(models_dir, runs_dir):
+        if bundle.path.resolve() == resolved:
+            return bundle
+    return describe_bundle(resolved, "trained" if resolved.name == "bundle" else "folder")
+
+
 def find_bundle(name: str, models_dir: Path, runs_dir: Path) -> ModelBundle:
     """The bundle listed as ``name``, or the bundle folder at that path.
+
+    A listed name wins over a folder of the same name in the working directory.
 
     Raises:
         ModelChoiceError: if there is none, or it cannot be used.
     """
+    listed = list_bundles(models_dir, runs_dir)
+    matches = [b for b in listed if b.name == name]
     path = Path(name).expanduser()
-    if (path / CONFIG_FILE).is_file():
-        found = describe_bundle(path.resolve(), "folder")
-    else:
-        matches = [b for b in list_bundles(models_dir, runs_dir) if b.name == name]
-        if not matches:
-            known = ", ".join(b.name for b in list_bundles(models_dir, runs_dir)) or "none"
-            raise ModelChoiceError(f"no model bundle named {name!r}; known: {known}")
+    if matches:
         found = matches[0]
+    elif (path / CONFIG_FILE).is_file():
+        found = _listed_or_folder(path, models_dir, runs_dir)
+    else:
+        known = ", ".join(b.name for b in listed) or "none"
+        raise ModelChoiceError(f"no model bundle named {name!r}; known: {known}")
     if found.problem:
         raise ModelChoiceError(f"{found.path}: {found.problem}")
     return found
@@ -177,7 +212,7 @@ def active_bundle(active_model: str, models_dir: Path, runs_dir: Path) -> ModelB
         ModelChoiceError: when no usable bundle exists at all.
     """
     if active_model and (Path(active_model) / CONFIG_FILE).is_file():
-        chosen = describe_bundle(Path(active_model), "active")
+        chosen = _listed_or_folder(Path(active_model), models_dir, runs_dir)
         if not chosen.problem:
             return chosen
     usable = [b for b in list_bundles(models_dir, runs_dir) if not b.problem]
@@ -187,3 +222,45 @@ def active_bundle(active_model: str, models_dir: Path, runs_dir: Path) -> ModelB
         "No model bundle is installed: import one with `slapdesk models import DIR`, or train "
         "one with `slapdesk-train`."
     )
+
+
+# What people read for the figures a trained bundle records (engine.evaluate's keys).
+METRIC_LABELS = {
+    "n_audio": "held-out tracks",
+    "t2a_R@1": "text → audio R@1",
+    "t2a_R@5": "text → audio R@5",
+    "t2a_R@10": "text → audio R@10",
+    "a2t_R@1": "audio → text R@1",
+    "a2t_R@5": "audio → text R@5",
+    "a2t_R@10": "audio → text R@10",
+    "t2a_median_rank": "text → audio median rank",
+    "a2t_median_rank": "audio → text median rank",
+    "modality_gap": "modality gap",
+    "linear_separability": "audio/text separability",
+}
+
+
+def readable_metrics(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """The figures people read, in a fixed order, as (label, value text); others are left out."""
+    shown = []
+    for key, label in METRIC_LABELS.items():
+        value = metrics.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        whole = key.startswith("n_") or key.endswith("_rank")
+        shown.append((label, f"{value:,.0f}" if whole else f"{value:.3f}"))
+    return shown
+
+
+def evaluation_summary(metrics: dict[str, Any]) -> str:
+    """How a model did on its held-out tracks, in two sentences, with what chance would do."""
+    figures = [metrics.get(k) for k in ("t2a_R@1", "t2a_R@10", "a2t_R@1", "a2t_R@10")]
+    held = metrics.get("n_audio")
+    if not all(isinstance(v, int | float) for v in figures) or not held:
+        return ("Not evaluated: too few tagged tracks to hold some out for a fair test "
+                "(about 60 are needed).")
+    t2a1, t2a10, a2t1, a2t10 = (float(v) for v in figures)  # type: ignore[arg-type]
+    return (f"Evaluated on {held:,.0f} held-out tracks. Text → audio: R@1 {t2a1:.2f}, "
+            f"R@10 {t2a10:.2f}; audio → text: R@1 {a2t1:.2f}, R@10 {a2t10:.2f}. "
+            f"Chance: R@1 {min(1.0, 1 / float(held)):.2f}, R@10 {min(1.0, 10 / float(held)):.2f}; "
+            "1.00 is perfect.")

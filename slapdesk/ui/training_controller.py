@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,8 @@ from PySide6.QtWidgets import QFileDialog
 
 from slapdesk.library.jobs import training
 from slapdesk.library.jobs.training import MetricsTail, TrainOptions
+from slapdesk.library.jobs.training_progress import StepClock
+from slapdesk.library.models import describe_bundle, evaluation_summary
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskContext
@@ -46,10 +49,13 @@ class TrainingController(QObject):
         self._tail: MetricsTail | None = None
         self._series: dict[str, tuple[list[float], list[float]]] = {}
         self._manifest: Path | None = None
+        self._clock = StepClock(1)
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
-        view.model.addItems(training.model_config_names())
+        view.model.addItem("Automatic (quick on a CPU)", "")
+        for name in training.model_config_names():
+            view.model.addItem(name, name)
         view.set_devices([training.DeviceChoice("auto", "Automatic (best available)"),
                           training.DeviceChoice("cpu", "CPU")],
                          ctx.settings.value.train_device)
@@ -83,16 +89,18 @@ class TrainingController(QObject):
     def options(self) -> TrainOptions:
         """The run the panel describes now."""
         view = self.view
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        active = self.ctx.settings.value.active_model
+        active = self.ctx.models.active() if view.fine_tune.isChecked() else None
+        model = str(view.model.currentData() or "")
+        # The run folder's name is the trained model's name in the models list.
+        what = f"from-{active.name}" if active is not None else (model or "trained")
         return TrainOptions(
-            out=self.ctx.data_dir / "runs" / stamp,
+            out=self.ctx.data_dir / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{what}",
             source=str(view.source.currentData()),
             library=self.ctx.library_path,
             manifest=self._manifest,
-            model=view.model.currentText() or "default-small",
+            model=model,
             objective=str(view.objective.currentData()),
-            init=Path(active) if view.fine_tune.isChecked() and active else None,
+            init=active.path if active is not None else None,
             batch_size=view.batch_size.value(),
             accumulate=view.accumulate.value(),
             steps=view.steps.value(),
@@ -154,12 +162,15 @@ class TrainingController(QObject):
         process.finished.connect(self._finished)
         process.errorOccurred.connect(self._process_error)
         self.process = process
-        self.view.log.appendPlainText("$ " + " ".join(argv[1:]))
+        self.view.log.appendPlainText("$ " + shlex.join(argv))
         process.start(argv[0], argv[1:])
+        self._clock = StepClock(options.steps)
+        self.view.set_progress(0, options.steps)
         self.view.start_button.setEnabled(False)
         self.view.stop_button.setEnabled(True)
         self.view.activate_button.setEnabled(False)
-        self.view.status.setText(f"Training… ({options.out})")
+        self.view.evaluation.setText("")
+        self.view.status.setText(f"Preparing the run {options.out.name}…")
         self.ctx.settings.update(train_device=options.device)
         self._timer.start()
         return True
@@ -174,6 +185,8 @@ class TrainingController(QObject):
         self.view.activate_button.setEnabled(done and not self.running)
         state = "finished; its model is ready to use" if done else "not finished"
         self.view.status.setText(f"{self.view.status.text()}\nRun {self.run_dir.name}: {state}.")
+        if done:
+            self._show_evaluation(self.run_dir / "bundle")
 
     @Slot()
     def stop(self) -> None:
@@ -190,14 +203,20 @@ class TrainingController(QObject):
         records = self._tail.read_new()
         for record in records:
             self._add_record(record)
+        now = time.monotonic()
+        for record in records:
+            if record.get("kind") == "step" and isinstance(record.get("step"), int):
+                self._clock.observe(record["step"], now)
         if records:
             for name, (xs, ys) in self._series.items():
                 self.view.set_curve(name, xs, ys)
-            last = records[-1]
-            if last.get("kind") == "step":
+            steps = [r for r in records if r.get("kind") == "step"]
+            if steps:
+                last = steps[-1]
+                self.view.set_progress(self._clock.step, self._clock.total)
                 self.view.status.setText(
-                    f"Step {last.get('step')}: loss {last.get('loss', float('nan')):.4f}, "
-                    f"{last.get('samples_per_s', 0):.1f} samples/s"
+                    f"{self._clock.describe()}\nloss {last.get('loss', float('nan')):.4f} · "
+                    f"{last.get('samples_per_s', 0):.1f} clips/s"
                 )
 
     def _add_record(self, record: dict) -> None:
@@ -232,7 +251,10 @@ class TrainingController(QObject):
         self.view.stop_button.setEnabled(False)
         bundle = self.run_dir / "bundle" if self.run_dir else None
         if code == 0 and bundle is not None and bundle.is_dir():
-            self.view.status.setText(f"Finished. The new model is in {bundle}.")
+            self.view.set_progress(self._clock.total, self._clock.total)
+            self.view.status.setText(
+                f"Finished. The new model “{bundle.parent.name}” is listed under Models.")
+            self._show_evaluation(bundle)
             self.view.activate_button.setEnabled(True)
             self.bundle_ready.emit(str(bundle))
         elif code == 130:
@@ -240,6 +262,10 @@ class TrainingController(QObject):
         else:
             self.view.status.setText(f"Training ended with an error (exit code {code}).")
             self.failed.emit(f"Training failed (exit code {code}); its log is in the panel.")
+
+    def _show_evaluation(self, bundle: Path) -> None:
+        """What the trained model scored on its held-out tracks, before the user adopts it."""
+        self.view.evaluation.setText(evaluation_summary(describe_bundle(bundle, "trained").metrics))
 
     @Slot(QProcess.ProcessError)
     def _process_error(self, error: QProcess.ProcessError) -> None:

@@ -74,3 +74,58 @@ def test_the_library_cannot_be_combined_with_generated_data(tiny_library: Path) 
     with pytest.raises(SystemExit, match="one or more --manifest, or --synthetic N"):
         main(["--library", str(tiny_library), "--synthetic", "8", "--out",
               str(tiny_library.parent / "run"), *FAST])
+
+
+def test_auto_eval_holds_out_a_tenth_of_a_large_manifest(tmp_path: Path) -> None:
+    from slapdesk.train import apply_evaluation_plan, build_parser
+
+    manifest = tmp_path / "big.csv"
+    manifest.write_text("audio,caption\n" + "".join(
+        f"clip{i}.wav,a calm piano piece number {i}\n" for i in range(240)))
+    ns = build_parser().parse_args(["--manifest", str(manifest), "--steps", "60", "--auto-eval"])
+    apply_evaluation_plan(ns)
+    assert (ns.val_fraction, ns.eval_every) == (0.1, 6)
+
+
+def test_auto_eval_on_a_small_library_trains_without_a_held_out_set(
+    tmp_path: Path, tiny_library: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "run"
+    args = ["--library", str(tiny_library), "--steps", "2", "--batch-size", "2",
+            "--auto-eval", "--out", str(out), *FAST]
+    with caplog.at_level(logging.INFO):
+        assert main(args) == 0
+    assert "4 clips are too few to hold some out" in caplog.text
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["kind"] for r in records] == ["step", "step"]  # all 4 tracks trained, none scored
+    saved = json.loads(latest_checkpoint(out / "checkpoints").read_text())["train"]
+    assert (saved["val_fraction"], saved["eval_every"]) == (0.0, 0)
+
+
+def test_auto_eval_scores_generated_data_every_tenth_of_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["--synthetic", "16", "--steps", "4", "--batch-size", "4", "--auto-eval",
+                 "--out", str(out), *FAST]) == 0
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [1, 2, 3, 4]
+
+
+def test_init_takes_a_listed_model_name(tmp_path: Path, tiny_library: Path, tiny_bundle) -> None:
+    import shutil
+
+    shutil.copytree(tiny_bundle, tmp_path / "models" / "mine")  # imported beside the library
+    out = tmp_path / "run"
+    args = ["--library", str(tiny_library), "--init", "mine", "--steps", "1", "--batch-size", "2",
+            "--val-fraction", "0", "--out", str(out), *FAST]
+    assert main(args) == 0
+    saved = json.loads(latest_checkpoint(out / "checkpoints").read_text())["train"]
+    assert saved["init"] == str(tmp_path / "models" / "mine")
+
+
+def test_init_with_an_unknown_name_says_which_exist(
+    tmp_path: Path, tiny_library: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        assert main(["--library", str(tiny_library), "--init", "nope", "--out",
+                     str(tmp_path / "run"), *FAST]) == 1
+    assert "--init: no model bundle named 'nope'; known:" in caplog.text

@@ -86,6 +86,13 @@ class ModelHolder:
             except (ModelChoiceError, BundleError):
                 return ""
 
+    def active(self) -> ModelBundle | None:
+        """The active bundle as the models list names it (None when none is usable)."""
+        try:
+            return choose_model(self._models_dir, self._runs_dir, self._active)
+        except ModelChoiceError:
+            return None
+
     def describe(self) -> str:
         """The active model as the status bar names it: "default (musicnn)", or "none"."""
         try:

@@ -28,7 +28,7 @@ class TrainOptions:
     library: Path | None = None  # library file, for source "library"
     manifest: Path | None = None  # CSV/JSONL of audio,caption, for source "manifest"
     synthetic: int = 64  # generated clips, for source "synthetic"
-    model: str = "default-small"  # config name in engine/model_configs
+    model: str = ""  # config name in engine/model_configs; "": the trainer's (heads only on CPU)
     objective: str = "slap"  # slap | clap
     init: Path | None = None  # bundle to fine-tune (None: train from the config)
     batch_size: int = 16  # micro-batch per device
@@ -36,7 +36,7 @@ class TrainOptions:
     steps: int = 200  # optimizer steps
     lr: float | None = None  # None: the trainer's default
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    eval_every: int = 0  # 0: evaluate at the end only
+    eval_every: int | None = None  # steps between evaluations; None: chosen from the data size
     freeze_text: bool = True  # cache the text tower (much faster on CPU)
     workers: int | None = None  # decode processes; None: the trainer's default, 0: in-process
 
@@ -56,11 +56,16 @@ class TrainOptions:
 
 def train_command(options: TrainOptions, python: str = sys.executable) -> list[str]:
     """The argv that runs ``slapdesk-train`` for ``options`` (as ``python -m slapdesk.train``)."""
-    argv = [python, "-m", "slapdesk.train", "--out", str(options.out), "--model", options.model,
+    argv = [python, "-m", "slapdesk.train", "--out", str(options.out),
             "--objective", options.objective, "--batch-size", str(options.batch_size),
             "--accumulate", str(options.accumulate), "--steps", str(options.steps),
-            "--device", options.device, "--eval-every", str(options.eval_every),
-            "--no-progress"]
+            "--device", options.device, "--no-progress"]
+    if options.model:
+        argv += ["--model", options.model]
+    if options.eval_every is None:
+        argv.append("--auto-eval")
+    else:
+        argv += ["--eval-every", str(options.eval_every)]
     if options.source == "library":
         argv += ["--library", str(options.library)]
     elif options.source == "manifest":

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slapdesk.library.models import ModelBundle
+from slapdesk.library.models import ModelBundle, evaluation_summary, readable_metrics
 
 _KIND_LABEL = {"default": "bundled", "imported": "imported", "trained": "trained here"}
 
@@ -128,9 +128,9 @@ class ModelsView(QWidget):
             facts.append(f"**Model id:** `{bundle.model_id[:16]}`")
         if bundle.created:
             facts.append(f"**Created:** {bundle.created}")
-        for key, value in sorted(bundle.metrics.items())[:12]:
-            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-            facts.append(f"**{key}:** {shown}")
+        if bundle.metrics:
+            facts.append(evaluation_summary(bundle.metrics))
+            facts += [f"**{label}:** {shown}" for label, shown in readable_metrics(bundle.metrics)]
         if bundle.problem:
             facts.append(f"**Problem:** {bundle.problem}")
         self.card.setMarkdown("\n\n".join(facts) + "\n\n---\n\n" + (bundle.card or ""))

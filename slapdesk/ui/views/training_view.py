@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -22,14 +26,25 @@ from PySide6.QtWidgets import (
 
 from slapdesk.library.jobs.training import DeviceChoice
 
-# plot key -> (title, y label, [(series key, colour)])
+# plot key -> (title, y label, [(series key in metrics.jsonl, colour)])
 PLOTS = {
     "loss": ("Loss", "loss", [("loss", (200, 60, 40))]),
-    "speed": ("Throughput", "samples/s", [("samples_per_s", (40, 120, 200))]),
-    "retrieval": ("Retrieval (held out)", "R@10", [("t2a_R@10", (30, 150, 80)),
-                                                   ("a2t_R@10", (150, 90, 200))]),
+    "speed": ("Throughput", "clips/s", [("samples_per_s", (40, 120, 200))]),
+    "retrieval": ("Retrieval on held-out tracks", "R@10", [("t2a_R@10", (30, 150, 80)),
+                                                           ("a2t_R@10", (150, 90, 200))]),
     "memory": ("Peak memory", "MiB", [("peak_mem_mib", (120, 120, 120))]),
 }
+# What the legends call the series (people read these, not the metric keys).
+SERIES_LABELS = {
+    "loss": "loss",
+    "samples_per_s": "clips per second",
+    "t2a_R@10": "text → audio (R@10)",
+    "a2t_R@10": "audio → text (R@10)",
+    "peak_mem_mib": "peak memory",
+}
+# The memory plot starts at zero and spans at least this much: a flat line of 812.1-812.3 MiB
+# must read as flat, not as a cliff in the noise.
+MEMORY_MIN_TOP_MIB = 256.0
 
 
 class TrainingView(QWidget):
@@ -39,7 +54,13 @@ class TrainingView(QWidget):
         """Build the panel."""
         super().__init__(parent)
         splitter = QSplitter()
-        splitter.addWidget(self._build_options())
+        options = QScrollArea()  # a short window scrolls the options instead of squeezing them
+        options.setWidget(self._build_options())
+        options.setWidgetResizable(True)
+        options.setFrameShape(QFrame.Shape.NoFrame)
+        options.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        options.setMinimumWidth(300)
+        splitter.addWidget(options)
         splitter.addWidget(self._build_plots())
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([330, 900])
@@ -69,6 +90,11 @@ class TrainingView(QWidget):
         self.device = QComboBox()
         self.device_info = QLabel("Looking for GPUs…")
         self.device_info.setWordWrap(True)
+        for combo in (self.source, self.model, self.objective, self.device):
+            # Long entries are elided instead of widening the panel past a 1024 px window.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         for label, widget in (("Data:", self.source), ("", self.manifest_button),
                               ("", self.manifest_label), ("Architecture:", self.model),
                               ("Objective:", self.objective), ("", self.fine_tune),
@@ -84,9 +110,18 @@ class TrainingView(QWidget):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         form.addRow(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%v of %m steps")
+        form.addRow(self.progress)
         self.status = QLabel("Not running")
         self.status.setWordWrap(True)
         form.addRow(self.status)
+        self.evaluation = QLabel("")
+        self.evaluation.setWordWrap(True)
+        self.evaluation.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow(self.evaluation)
         self.activate_button = QPushButton("Use the trained model")
         self.activate_button.setEnabled(False)
         form.addRow(self.activate_button)
@@ -105,10 +140,19 @@ class TrainingView(QWidget):
             plot.setLabel("bottom", "step")
             plot.setLabel("left", unit)
             plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.getAxis("left").enableAutoSIPrefix(False)  # R@10 0.16, not "160 (x0.001)"
             if len(series) > 1:
-                plot.addLegend(offset=(-10, 10))
+                # Bottom right: the curves climb towards the top as the model learns.
+                plot.addLegend(offset=(-10, -10))
+            if key == "memory":
+                plot.enableAutoRange(axis="y", enable=False)
+                plot.setYRange(0, MEMORY_MIN_TOP_MIB, padding=0)
+            elif key == "retrieval":  # a share of queries: the whole scale, 0 to 1
+                plot.enableAutoRange(axis="y", enable=False)
+                plot.setYRange(0, 1, padding=0.02)
             for name, colour in series:
-                self.curves[name] = plot.plot([], [], pen=pg.mkPen(colour, width=2), name=name,
+                self.curves[name] = plot.plot([], [], pen=pg.mkPen(colour, width=2),
+                                              name=SERIES_LABELS.get(name, name),
                                               symbol="o" if key == "retrieval" else None,
                                               symbolSize=5, symbolBrush=colour)
             self.plots[key] = plot
@@ -134,6 +178,14 @@ class TrainingView(QWidget):
     def set_curve(self, name: str, xs: Sequence[float], ys: Sequence[float]) -> None:
         """Replace one series."""
         self.curves[name].setData(list(xs), list(ys))
+        if name == "peak_mem_mib":
+            top = max([MEMORY_MIN_TOP_MIB, *(y * 1.15 for y in ys)])
+            self.plots["memory"].setYRange(0, top, padding=0)
+
+    def set_progress(self, step: int, total: int) -> None:
+        """Fill the progress bar: ``step`` of ``total`` optimizer steps."""
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(step, max(total, 1)))
 
 
 def _spin(low: int, high: int, value: int) -> QSpinBox:

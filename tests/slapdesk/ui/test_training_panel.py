@@ -1,0 +1,84 @@
+"""The training panel through a whole tiny CPU run: steps, ETA, held-out plot, evaluation."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from slapdesk.library.jobs.training import TrainOptions, train_command
+from slapdesk.ui.views.training_view import MEMORY_MIN_TOP_MIB
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _legend(plot) -> list[str]:
+    return [label.text for _sample, label in plot.legend.items]
+
+
+@pytest.mark.slow
+def test_a_tiny_run_shows_steps_held_out_retrieval_and_its_evaluation(
+    make_window, qtbot, tmp_path: Path
+) -> None:
+    window = make_window()
+    tab = window.show_tab("training")
+    panel, view = tab.controller, tab.view
+    run = window.ctx.data_dir / "runs" / "20261203-101500-slap_test"
+    options = TrainOptions(out=run, source="synthetic",
+                           synthetic=16, model="slap_test", steps=6, batch_size=4, device="cpu",
+                           workers=0, freeze_text=False)
+    assert panel.start(options)
+    # The command line is shown as it runs, interpreter first, so it can be pasted.
+    command = shlex.join(train_command(options))
+    assert command.startswith(shlex.quote(sys.executable) + " -m slapdesk.train ")
+    assert "--auto-eval" in command and "--eval-every" not in command
+    assert view.log.toPlainText().splitlines()[0] == "$ " + command
+    assert view.progress.maximum() == 6 and view.progress.value() == 0
+    with qtbot.waitSignal(panel.process.finished, timeout=120_000):
+        pass
+    assert view.status.text().startswith(
+        "Finished. The new model “20261203-101500-slap_test” is listed under Models.")
+    assert (view.progress.value(), view.progress.maximum(), view.progress.text()) == (
+        6, 6, "6 of 6 steps")
+    # One held-out evaluation per step (a tenth of 6 steps, rounded up), both directions.
+    assert len(panel.points("t2a_R@10")) == 6 and len(panel.points("a2t_R@10")) == 6
+    assert _legend(view.plots["retrieval"]) == ["text → audio (R@10)", "audio → text (R@10)"]
+    assert view.evaluation.text().startswith("Evaluated on 64 held-out tracks. Text → audio: R@1 ")
+    assert view.activate_button.isEnabled()
+    # The memory axis starts at zero and is not a zoom into the noise of one flat line.
+    peak = max(panel.points("peak_mem_mib"))
+    assert view.plots["memory"].viewRange()[1] == pytest.approx([0.0, peak * 1.15])
+    view.grab().save(str(tmp_path / "training.png"))
+    # The trained model is listed under its run's name and can be adopted from the panel.
+    view.activate_button.click()
+    models = window.show_tab("models").view
+    names = [models.list.item(i).text() for i in range(models.list.count())]
+    assert names == ["✔ 20261203-101500-slap_test  (trained here)"]
+    assert window.ctx.models.describe() == "20261203-101500-slap_test (tiny)"
+
+
+def test_the_memory_axis_keeps_a_sensible_range(make_window) -> None:
+    view = make_window().show_tab("training").view
+    view.set_curve("peak_mem_mib", [1, 2, 3], [40.1, 40.2, 40.15])
+    assert view.plots["memory"].viewRange()[1] == pytest.approx([0.0, MEMORY_MIN_TOP_MIB])
+    view.set_curve("peak_mem_mib", [1, 2, 3], [812.1, 812.3, 812.2])
+    assert view.plots["memory"].viewRange()[1] == pytest.approx([0.0, 812.3 * 1.15])
+
+
+def test_the_default_run_trains_the_heads_on_a_cpu_and_evaluates_itself(make_window) -> None:
+    panel = make_window().tab("training").controller
+    assert panel.view.model.currentData() == ""  # automatic: no --model, the trainer decides
+    options = panel.options()
+    argv = train_command(options)
+    assert "--model" not in argv and "--auto-eval" in argv and "--freeze-text" in argv
+    assert options.out.parent == panel.ctx.data_dir / "runs"
+    assert options.out.name.endswith("-trained")
+    assert options.init is None  # no usable model here to start from
+
+
+def test_legends_name_the_series_for_people(make_window) -> None:
+    view = make_window().show_tab("training").view
+    assert _legend(view.plots["retrieval"]) == ["text → audio (R@10)", "audio → text (R@10)"]
+    assert view.plots["speed"].getAxis("left").labelText == "clips/s"
