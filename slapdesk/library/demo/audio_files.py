@@ -46,6 +46,18 @@ def _to_frame_array(samples: np.ndarray, fmt: AudioFormat) -> np.ndarray:
     return np.ascontiguousarray(channels.T.reshape(1, -1))
 
 
+def _dithered(samples: np.ndarray) -> np.ndarray:
+    """Add noise at -80 dBFS, below hearing in music, before FFmpeg's Vorbis encoder.
+
+    That encoder (experimental; the bundled FFmpeg has no libvorbis) fails an assertion in
+    its floor coder on some clean synthetic signals and aborts the whole process, which no
+    ``except`` can catch; with a little noise the floor it computes is never degenerate.
+    The seed is fixed so the same samples always give the same file.
+    """
+    noise = np.random.default_rng(0).normal(0.0, 1e-4, samples.shape)
+    return (samples + noise).astype(np.float32)
+
+
 def encode(path: Path, samples: np.ndarray, sample_rate: int, fmt: AudioFormat) -> None:
     """Encode mono float32 ``samples`` into ``path`` with PyAV."""
     if fmt.codec == "libopus" and sample_rate != _OPUS_RATE:
@@ -53,6 +65,8 @@ def encode(path: Path, samples: np.ndarray, sample_rate: int, fmt: AudioFormat) 
 
         samples = soxr.resample(samples, sample_rate, _OPUS_RATE).astype(np.float32)
         sample_rate = _OPUS_RATE
+    if fmt.codec == "vorbis":
+        samples = _dithered(samples)
     layout = "mono" if fmt.channels == 1 else "stereo"
     with av.open(str(path), "w", format=fmt.container) as container:
         # An audio codec gives an audio stream (PyAV types add_stream for every kind).
