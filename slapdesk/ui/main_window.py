@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -26,6 +27,7 @@ from slapdesk.ui.application import QUIT_GRACE_MS
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 from slapdesk.ui.library_pipeline import EMBEDDING_TITLE, LibraryPipeline
+from slapdesk.ui.playback import Playback
 from slapdesk.ui.playlist_actions import choose_playlist_file
 from slapdesk.ui.shortcuts import install_shortcuts
 from slapdesk.ui.tabs import Tab, TabSpec, registered_tabs
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self._build_tabs()
         self.library_view = self._tabs["library"].view
         self.search = self._tabs["library"].controller
+        self.playback = Playback(self)
         self._live_timer = QTimer(self)
         self._live_timer.setInterval(LIVE_REFRESH_MS)
         self._wire()
@@ -112,6 +115,8 @@ class MainWindow(QMainWindow):
         self.messages.setParent(central)
         self.messages.float_over(self.stack)
         self.status_label = QLabel()
+        # A long status line is cut rather than making the window wider than a small screen.
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.job_bar)
         self.model_label = QLabel()
@@ -264,18 +269,12 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def play_track(self, track_id: int) -> None:
         """Preview a track from its start."""
-        self.play_from(track_id, 0.0)
+        self.playback.play(track_id)
 
     @Slot(int, float)
     def play_from(self, track_id: int, seconds: float) -> None:
         """Preview a track from ``seconds`` (a moment of it)."""
-        track = queries.fetch_row(self._reader, track_id) if self._reader is not None else None
-        if track is None:
-            return
-        if self.details.track_id != track_id:
-            self.show_track(track_id)
-        self.player.load(track.path, f"{track.artist} – {track.display_title}".strip(" –"),
-                         start_s=seconds)
+        self.playback.play(track_id, seconds)
 
     @Slot(int)
     def more_like_this(self, track_id: int) -> None:

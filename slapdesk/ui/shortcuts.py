@@ -22,6 +22,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Down (in the search box)", "Move into the results"),
     ("Enter (in the results)", "Play the track"),
     ("Space (in the results)", "Pause / resume"),
+    ("Media Play, Media Next, Media Previous", "Pause / resume, next track, previous track"),
     ("Ctrl+Home, Ctrl+End", "First / last result"),
     ("Ctrl+1 … Ctrl+6", "Library, Auto-tag, Audit, Map, Training, Models"),
     ("Ctrl+Tab", "Next view"),
@@ -40,6 +41,13 @@ def install_shortcuts(window: MainWindow) -> None:
     _shortcut(view.search, "Escape", view.search.clear, only_there)
     _shortcut(view.search, "Down", lambda: _enter_results(window), only_there)
     _shortcut(view.table, "Space", window.player.toggle, only_there)
+    media = ((Qt.Key.Key_MediaPlay, window.player.toggle),
+             (Qt.Key.Key_MediaTogglePlayPause, window.player.toggle),
+             (Qt.Key.Key_MediaPause, window.player.toggle),
+             (Qt.Key.Key_MediaNext, window.playback.next),
+             (Qt.Key.Key_MediaPrevious, window.playback.previous))
+    for key, slot in media:
+        _shortcut(window, QKeySequence(key), slot, Qt.ShortcutContext.ApplicationShortcut)
     for number in range(1, window.tabs.count() + 1):
         _shortcut(window, f"Ctrl+{number}", lambda n=number: window.tabs.setCurrentIndex(n - 1))
     _shortcut(window, "Ctrl+Tab",
@@ -86,7 +94,8 @@ def _enter_results(window: MainWindow) -> None:
         view.select_row(0)
 
 
-def _shortcut(parent: QObject, keys: str, slot, context=Qt.ShortcutContext.WindowShortcut) -> None:
+def _shortcut(parent: QObject, keys: str | QKeySequence, slot,
+              context=Qt.ShortcutContext.WindowShortcut) -> None:
     shortcut = QShortcut(QKeySequence(keys), parent)
     shortcut.setContext(context)
     shortcut.activated.connect(slot)

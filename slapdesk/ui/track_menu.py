@@ -43,6 +43,7 @@ def build_track_menu(window: MainWindow, ids: list[int], parent=None) -> QMenu:
     menu = QMenu(parent)
     first = ids[0]
     menu.addAction("Play", partial(window.play_track, first))
+    menu.addAction("Play next", partial(window.playback.play_next, list(ids)))
     menu.addAction("More like this", partial(window.more_like_this, first))
     menu.addAction("Show in folder", partial(show_in_folder, window, first))
     menu.addSeparator()

@@ -122,9 +122,15 @@ class LibraryView(QWidget):
         return [self.model.track_id(r) for r in rows]
 
     def select_row(self, row: int) -> None:
-        """Make ``row`` current and selected."""
+        """Make ``row`` current and the only one selected."""
         if 0 <= row < self.model.rowCount():
-            self.table.selectRow(row)
+            # Not selectRow: that one reads the keyboard modifiers held now, and with Ctrl or
+            # Shift down it would add the row to the selection instead.
+            flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                     | QItemSelectionModel.SelectionFlag.Rows)
+            index = self.model.index(row, 0)
+            self.table.selectionModel().setCurrentIndex(index, flags)
+            self.table.scrollTo(index)
 
     def _submit(self) -> None:
         self.query_submitted.emit(self.search.text())

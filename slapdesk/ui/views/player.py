@@ -1,21 +1,82 @@
-"""Preview player: play / pause / seek one track with QtMultimedia."""
+"""Preview player: transport, seek and volume for one track at a time, with QtMultimedia.
+
+The view plays what it is given; what comes next is ``slapdesk.ui.playback``'s business.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QWidget
+from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProxyStyle,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QStyleHintReturn,
+    QStyleOption,
+    QWidget,
+)
 
 from slapdesk.ui.track_table_model import format_duration
 
+NO_DEVICE_NOTE = "No sound output: playing silently"
+_NO_DEVICE_TIP = ("This computer has no sound output device that SlapDesk can use. Connect "
+                  "speakers or headphones; SlapDesk uses them as soon as they appear.")
+
+# What went wrong, for people; Qt's own message is "Could not open file" for all of these.
+_ERRORS = {
+    QMediaPlayer.Error.FormatError: "not a readable audio file",
+    QMediaPlayer.Error.AccessDeniedError: "no permission to read the file",
+    QMediaPlayer.Error.NetworkError: "the file could not be reached",
+}
+
+
+def playback_error(error: QMediaPlayer.Error, path: str) -> str:
+    """The sentence for a playback error of the file at ``path``."""
+    if error == QMediaPlayer.Error.ResourceError:
+        return "the file could not be opened" if os.path.exists(path) else \
+            "the file is no longer there"
+    return _ERRORS.get(error, "the file could not be played")
+
+
+class _JumpStyle(QProxyStyle):
+    """Sliders jump to where they are clicked (not one page towards it), then drag from there."""
+
+    def styleHint(self, hint: QStyle.StyleHint, option: QStyleOption | None = None,  # noqa: N802
+                  widget: QWidget | None = None, returned: QStyleHintReturn | None = None) -> int:
+        """Left click sets the absolute position."""
+        if hint == QStyle.StyleHint.SH_Slider_AbsoluteSetButtons:
+            return int(Qt.MouseButton.LeftButton.value)
+        return super().styleHint(hint, option, widget, returned)
+
+
+def _slider(maximum: int, tip: str) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setStyle(_JumpStyle(slider.style().name()))
+    slider.setRange(0, maximum)
+    slider.setToolTip(tip)
+    return slider
+
 
 class PlayerView(QWidget):
-    """A compact transport bar. ``error`` carries a readable message when playback fails."""
+    """A compact transport bar.
+
+    Signals: ``error(message)`` when a file cannot be played, ``ended()`` when a track played
+    to its end, ``next_clicked()`` / ``previous_clicked()``, ``volume_changed(0..1)``.
+    """
 
     error = Signal(str)
+    ended = Signal()
+    next_clicked = Signal()
+    previous_clicked = Signal()
+    volume_changed = Signal(float)
 
     def __init__(self, volume: float = 0.8, parent: QWidget | None = None) -> None:
         """Build the bar and its media player."""
@@ -24,35 +85,71 @@ class PlayerView(QWidget):
         self.audio = QAudioOutput(self)
         self.audio.setVolume(volume)
         self.player.setAudioOutput(self.audio)
+        self._build(volume)
+        self._connect()
+        self._devices = QMediaDevices(self)
+        self._devices.audioOutputsChanged.connect(self._outputs_changed)
+        self._title = ""
+        self._pending_ms = 0  # where to start once the file is loaded
+        self._outputs_changed()
+
+    def _build(self, volume: float) -> None:
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         # Standard icons, not text glyphs: the pause glyph is an empty box in common fonts.
-        self.play_button = QPushButton()
-        self.play_button.setIcon(self._icon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.play_button.setFixedWidth(40)
-        self.play_button.setToolTip("Play / pause")
-        self.play_button.setEnabled(False)
-        self.position = QLabel("0:00")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.previous_button = self._button(QStyle.StandardPixmap.SP_MediaSkipBackward,
+                                            "Previous track")
+        self.play_button = self._button(QStyle.StandardPixmap.SP_MediaPlay, "Play / pause")
+        self.next_button = self._button(QStyle.StandardPixmap.SP_MediaSkipForward, "Next track")
+        self.slider = _slider(0, "Click or drag to move through the track")
         self.slider.setEnabled(False)
-        self.length = QLabel("0:00")
+        self.time = QLabel("0:00 / 0:00")
+        self.time.setMinimumWidth(self.time.fontMetrics().horizontalAdvance("00:00 / 00:00"))
+        speaker = QLabel()
+        speaker.setPixmap(self._icon(QStyle.StandardPixmap.SP_MediaVolume).pixmap(16, 16))
+        self.volume = _slider(100, "Volume")
+        self.volume.setValue(round(volume * 100))
+        self.volume.setFixedWidth(80)
         self.now_playing = QLabel("Nothing playing")
-        self.now_playing.setMinimumWidth(200)
-        for widget in (self.play_button, self.position):
+        self.now_playing.setMinimumWidth(120)
+        # A long title is cut, never widens the window past a small screen.
+        self.now_playing.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.device_note = QLabel(NO_DEVICE_NOTE)
+        self.device_note.setStyleSheet("color:#8a5a00;")
+        self.device_note.setToolTip(_NO_DEVICE_TIP)
+        for widget in (self.previous_button, self.play_button, self.next_button):
             layout.addWidget(widget)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.length)
-        layout.addWidget(self.now_playing, 1)
+        layout.addWidget(self.slider, 3)
+        layout.addWidget(self.time)
+        layout.addWidget(speaker)
+        layout.addWidget(self.volume)
+        layout.addWidget(self.now_playing, 2)
+        layout.addWidget(self.device_note)
+
+    def _button(self, icon: QStyle.StandardPixmap, tip: str) -> QPushButton:
+        button = QPushButton()
+        button.setIcon(self._icon(icon))
+        button.setFixedWidth(36)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip)
+        button.setEnabled(False)
+        return button
+
+    def _connect(self) -> None:
         self.play_button.clicked.connect(self.toggle)
-        self.slider.sliderMoved.connect(self.seek)
+        self.next_button.clicked.connect(self.next_clicked)
+        self.previous_button.clicked.connect(self.previous_clicked)
+        self.slider.sliderMoved.connect(self._preview_position)
+        self.slider.sliderReleased.connect(self._seek_to_slider)
+        self.slider.actionTriggered.connect(self._slider_action)
+        self.volume.valueChanged.connect(self._volume_moved)
         self.player.positionChanged.connect(self._on_position)
         self.player.durationChanged.connect(self._on_duration)
         self.player.playbackStateChanged.connect(self._on_state)
         self.player.errorOccurred.connect(self._on_error)
         self.player.mediaStatusChanged.connect(self._on_media_status)
-        self._title = ""
-        self._pending_ms = 0  # where to start once the file is loaded
 
+    # ---- commands ----------------------------------------------------------------------------
     def load(self, path: str, title: str, autoplay: bool = True, start_s: float = 0.0) -> None:
         """Open a file (and start playing it, from ``start_s`` seconds)."""
         self._title = title or Path(path).name
@@ -61,8 +158,9 @@ class PlayerView(QWidget):
         if self._pending_ms:
             self.player.setPosition(self._pending_ms)
         self.now_playing.setText(self._title)
-        self.play_button.setEnabled(True)
-        self.slider.setEnabled(True)
+        self.now_playing.setToolTip(f"{self._title}\n{path}")
+        for widget in (self.play_button, self.next_button, self.previous_button, self.slider):
+            widget.setEnabled(True)
         if autoplay:
             self.player.play()
 
@@ -71,16 +169,21 @@ class PlayerView(QWidget):
         """The file loaded, or ""."""
         return self.player.source().toLocalFile()
 
+    @property
+    def playing(self) -> bool:
+        """True while a track plays (not paused, not stopped)."""
+        return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+
     def toggle(self) -> None:
         """Play if paused, pause if playing."""
-        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+        if self.playing:
             self.player.pause()
-        else:
+        elif self.source:
             self.player.play()
 
     def seek(self, position_ms: int) -> None:
         """Jump to a position."""
-        self.player.setPosition(position_ms)
+        self.player.setPosition(max(0, position_ms))
 
     def stop(self) -> None:
         """Stop playback."""
@@ -91,24 +194,49 @@ class PlayerView(QWidget):
         """The start position still to apply once the file is loaded (0: none)."""
         return self._pending_ms
 
+    # ---- slider and volume -------------------------------------------------------------------
+    def _preview_position(self, position_ms: int) -> None:
+        # While dragging, show where the handle is; the player moves when it is let go.
+        self._show_time(position_ms, self.player.duration())
+
+    def _seek_to_slider(self) -> None:
+        self.seek(self.slider.sliderPosition())
+
+    def _slider_action(self, action: int) -> None:
+        # Clicks and keys move the handle; a drag (SliderMove) waits for the release.
+        if action != QSlider.SliderAction.SliderMove.value and not self.slider.isSliderDown():
+            self.seek(self.slider.sliderPosition())
+
+    def _volume_moved(self, value: int) -> None:
+        self.audio.setVolume(value / 100)
+        self.volume_changed.emit(value / 100)
+
+    # ---- player events -----------------------------------------------------------------------
     def _on_media_status(self, status: QMediaPlayer.MediaStatus) -> None:
         # A position set before the file is loaded may be dropped: set it again once loaded.
         loaded = (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia)
         if status in loaded and self._pending_ms:
             self.player.setPosition(self._pending_ms)
             self._pending_ms = 0
+        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+            self.ended.emit()
 
     def _on_position(self, position_ms: int) -> None:
         if not self.slider.isSliderDown():
             self.slider.setValue(position_ms)
-        self.position.setText(format_duration(position_ms / 1000))
+            self._show_time(position_ms, self.player.duration())
+
+    def _show_time(self, position_ms: int, duration_ms: int) -> None:
+        self.time.setText(f"{format_duration(position_ms / 1000)} / "
+                          f"{format_duration(max(duration_ms, 0) / 1000)}")
 
     def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
         return self.style().standardIcon(which)
 
     def _on_duration(self, duration_ms: int) -> None:
         self.slider.setRange(0, max(duration_ms, 0))
-        self.length.setText(format_duration(duration_ms / 1000))
+        self.slider.setPageStep(max(duration_ms // 20, 1000))
+        self._show_time(self.player.position(), duration_ms)
 
     def _on_state(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
@@ -117,5 +245,17 @@ class PlayerView(QWidget):
         self.play_button.setIcon(self._icon(icon))
         self.play_button.setAccessibleName("Pause" if playing else "Play")
 
-    def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
-        self.error.emit(f"Cannot play {self._title}: {message or 'unknown error'}")
+    def _on_error(self, error: QMediaPlayer.Error, _message: str) -> None:
+        self.error.emit(f"Cannot play {self._title}: {playback_error(error, self.source)}.")
+
+    def _outputs_changed(self) -> None:
+        # Without an output Qt plays silently and says nothing: say it here, in words.
+        outputs = QMediaDevices.audioOutputs()
+        self.device_note.setVisible(not outputs)
+        if outputs:
+            self.audio.setDevice(QMediaDevices.defaultAudioOutput())
+
+    @property
+    def has_output(self) -> bool:
+        """Whether a sound output device exists now."""
+        return self.device_note.isHidden()

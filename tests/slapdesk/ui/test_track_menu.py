@@ -37,7 +37,7 @@ def test_menu_plays_finds_alike_shows_folder_and_tags(make_window, music_folder:
     ids = _plant_embeddings(window)
     menu = build_track_menu(window, [ids[2]])
     assert [a.text() for a in menu.actions() if a.text()] == [
-        "Play", "More like this", "Show in folder", "Add to playlist", "Tag…"
+        "Play", "Play next", "More like this", "Show in folder", "Add to playlist", "Tag…"
     ]
     _action(menu, "Play").trigger()
     assert window.player.source == window.model.track(window.model.row_of(ids[2])).path

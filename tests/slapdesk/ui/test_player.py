@@ -1,0 +1,155 @@
+"""The player bar: seek, volume, next / previous through the results, auto-advance, Play next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtMultimedia import QMediaDevices
+from PySide6.QtTest import QTest
+
+from slapdesk.library.demo.audio_files import make_track
+from slapdesk.ui.track_menu import build_track_menu
+from slapdesk.ui.views.player import NO_DEVICE_NOTE
+
+
+def _names(window, ids) -> list[str]:
+    return [Path(window.model.track(window.model.row_of(i)).path).name for i in ids]
+
+
+def _playing(window) -> str:
+    return Path(window.player.source).name
+
+
+@pytest.fixture
+def window(make_window, tmp_path: Path):
+    """Five tracks a..e of 1 s and one of 10 s, listed by file name."""
+    music = tmp_path / "music"
+    music.mkdir()
+    for k, name in enumerate("abcde"):
+        make_track(music / name, "wav", freq_hz=220.0 * (k + 1), seconds=1.0,
+                   tags={"title": name.upper()})
+    make_track(music / "long", "wav", seconds=10.0, tags={"title": "Long"})
+    window = make_window([str(music)])
+    window.resize(1024, 720)
+    window.library_view.table.sortByColumn(8, Qt.SortOrder.AscendingOrder)  # File
+    assert _names(window, window.model.ids) == ["a.wav", "b.wav", "c.wav", "d.wav", "e.wav",
+                                                "long.wav"]
+    yield window
+    window.player.stop()
+
+
+def test_next_and_previous_walk_the_results_as_shown(window) -> None:
+    ids = window.model.ids
+    window.play_track(ids[1])
+    assert _playing(window) == "b.wav"
+    window.player.next_button.click()
+    assert _playing(window) == "c.wav"
+    assert window.library_view.selected_ids() == [ids[2]]  # the highlight follows
+    assert window.details.track_id == ids[2]
+    window.player.previous_button.click()
+    assert _playing(window) == "b.wav"
+    window.player.previous_button.click()
+    assert _playing(window) == "a.wav"
+    window.library_view.table.sortByColumn(8, Qt.SortOrder.DescendingOrder)
+    window.player.next_button.click()  # the order shown now: long, e, d, c, b, a
+    assert window.playback.next_id() is None
+    assert _playing(window) == "a.wav"
+    window.player.next_button.click()
+    assert window.status_label.text() == "End of the results."
+    assert _playing(window) == "a.wav"
+
+
+def test_a_track_that_ends_moves_on_to_the_next(window, qtbot) -> None:
+    ids = window.model.ids
+    window.play_track(ids[2])
+    qtbot.waitUntil(lambda: _playing(window) == "d.wav", timeout=8000)
+    qtbot.waitUntil(lambda: _playing(window) == "e.wav", timeout=8000)
+    assert window.library_view.selected_ids() == [ids[4]]
+
+
+def test_play_next_queues_after_the_current_track(window, qtbot) -> None:
+    ids = window.model.ids
+    window.play_track(ids[0])
+    menu = build_track_menu(window, [ids[4], ids[3]])
+    action = next(a for a in menu.actions() if a.text() == "Play next")
+    action.trigger()
+    assert window.messages.text == "2 tracks will play next."
+    assert window.playback.up_next == [ids[4], ids[3]]
+    window.player.next_button.click()
+    assert _playing(window) == "e.wav"
+    qtbot.waitUntil(lambda: _playing(window) == "d.wav", timeout=8000)  # ended, moved on
+    window.player.next_button.click()
+    assert _playing(window) == "b.wav"  # the results go on after a, where they were left
+    assert window.playback.up_next == []
+
+
+def test_seek_by_click_and_time_label(window, qtbot) -> None:
+    player = window.player
+    window.play_track(window.model.ids[5])
+    qtbot.waitUntil(lambda: player.player.duration() == 10_000, timeout=5000)
+    slider = player.slider
+    QTest.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.width() * 3 // 4,
+                                                                    slider.height() // 2))
+    assert 6_500 <= slider.value() <= 8_500
+    qtbot.waitUntil(lambda: player.player.position() >= 6_500, timeout=3000)
+    assert player.time.text() in {"0:07 / 0:10", "0:08 / 0:10", "0:09 / 0:10"}
+    QTest.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(2, slider.height() // 2))
+    qtbot.waitUntil(lambda: player.player.position() < 2_000, timeout=3000)
+    assert player.time.text() in {"0:00 / 0:10", "0:01 / 0:10"}
+    window.grab().save(str(window.ctx.library_path.parent / "player.png"))
+
+
+def test_volume_is_kept_in_the_settings(window, qtbot, make_window, tmp_path: Path) -> None:
+    volume = window.player.volume
+    assert volume.value() == 80
+    volume.setValue(30)
+    assert window.player.audio.volume() == pytest.approx(0.3)
+    qtbot.waitUntil(lambda: window.ctx.settings.value.volume == 0.3, timeout=3000)
+    text = (tmp_path / "config" / "settings.toml").read_text()
+    assert "volume = 0.3\n" in text
+    again = make_window(library=window.ctx.library_path)
+    assert again.player.volume.value() == 30
+
+
+def test_no_output_device_is_said_in_words(window) -> None:
+    note = window.player.device_note
+    assert note.text() == NO_DEVICE_NOTE
+    assert note.isVisible() == (not QMediaDevices.audioOutputs())
+
+
+@pytest.mark.parametrize(("content", "sentence"), [
+    (b"ID3" + bytes(range(256)) * 20, "not a readable audio file"),
+    (None, "the file is no longer there"),
+])
+def test_unplayable_files_are_sentences(window, qtbot, content, sentence) -> None:
+    track_id = window.model.ids[0]
+    path = Path(window.model.track(0).path)
+    if content is None:
+        path.unlink()
+    else:
+        path.write_bytes(content)
+    window.play_track(track_id)
+    qtbot.waitUntil(lambda: window.messages.text != "", timeout=5000)
+    assert window.messages.text == f"Cannot play A: {sentence}."
+
+
+def test_a_long_title_does_not_widen_the_window(window) -> None:
+    window.play_track(window.model.ids[0])
+    window.player.now_playing.setText("A very long title " * 20)
+    assert window.minimumSizeHint().width() <= 1024
+    window.resize(1024, 720)
+    assert window.width() == 1024
+
+
+def test_media_keys_pause_and_skip(window, qtbot) -> None:
+    ids = window.model.ids
+    window.play_track(ids[0])
+    QTest.keyClick(window.library_view.table, Qt.Key.Key_MediaNext)
+    assert _playing(window) == "b.wav"
+    QTest.keyClick(window.library_view.table, Qt.Key.Key_MediaPrevious)
+    assert _playing(window) == "a.wav"
+    qtbot.waitUntil(lambda: window.player.playing, timeout=3000)
+    QTest.keyClick(window.library_view.table, Qt.Key.Key_MediaTogglePlayPause)
+    assert not window.player.playing
