@@ -1,19 +1,23 @@
 """The library's job chain in the window: scan, then embed, then search by sound.
 
-Embedding uses the active model; searching by sound starts once that model has loaded. Each
-step is a library job run through the window's ``JobTracker``.
+Embedding uses the active model; searching by sound starts once that model's text side has
+loaded. Each step is a library job run through the window's ``JobTracker``. Embedding and the
+moment pass run in the pipeline's worker process (``slapdesk.library.jobs.worker``): their
+decoding, torch import and model work never hold the window's interpreter lock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from slapdesk.library.jobs import active_model
-from slapdesk.library.jobs.control import JobResult
-from slapdesk.library.jobs.moments import moment_pass_job
+from slapdesk.library.jobs import active_model, worker_jobs
+from slapdesk.library.jobs.control import JobControl, JobResult
 from slapdesk.library.jobs.scan import scan_folders
+from slapdesk.library.jobs.worker import WorkerProcess
+from slapdesk.library.models import ModelChoiceError
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 
@@ -40,6 +44,22 @@ class LibraryPipeline(QObject):
         super().__init__(parent)
         self.ctx = ctx
         self.jobs = jobs
+        self.worker = WorkerProcess()  # started by the first model job
+
+    def shutdown(self) -> None:
+        """Stop the worker process (the window is closing)."""
+        self.worker.close()
+
+    def _model_job(self, entry: Callable[[worker_jobs.ModelJob, JobControl], JobResult],
+                   title: str, off: str) -> Callable[[JobControl], JobResult]:
+        """``entry`` for the active bundle, run in the worker; without a bundle, say so."""
+        try:
+            job = worker_jobs.ModelJob.for_holder(self.ctx.models, self.ctx.library_path,
+                                                  self.ctx.data_dir)
+        except ModelChoiceError as exc:
+            result = JobResult(title, note=f"{off}: {exc}")
+            return lambda _control: result
+        return partial(self.worker.call, partial(entry, job))
 
     def start_scan(self, folders: list[str]) -> bool:
         """Scan ``folders`` in the background (embedding follows); returns whether it started."""
@@ -69,7 +89,7 @@ class LibraryPipeline(QObject):
         """Embed the tracks that have no vector for the active model (model worker)."""
         if self.ctx.database is None or self.jobs.busy:
             return
-        job = partial(active_model.embed_new_tracks, self.ctx.models, self.ctx.database)
+        job = self._model_job(worker_jobs.embed_tracks, "Embed", "Search by sound is off")
         self.jobs.start(EMBEDDING_TITLE, job, self._after_embedding, pool="model")
 
     def _after_embedding(self, result: JobResult) -> None:
@@ -87,7 +107,7 @@ class LibraryPipeline(QObject):
         """Add window vectors every few seconds to embedded tracks (model worker, resumable)."""
         if self.ctx.database is None or self.jobs.busy:
             return
-        job = partial(moment_pass_job, self.ctx.models, self.ctx.database)
+        job = self._model_job(worker_jobs.find_moments, "Moments", "Moments are off")
         self.jobs.start("Finding moments", job, lambda _result: None, pool="model")
 
     def load_model(self) -> None:

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.jobs = JobTracker(ctx.runner, self.job_bar, self)
         self.pipeline = LibraryPipeline(ctx, self.jobs, self)
+        self.closing.connect(self.pipeline.shutdown)
         self._specs: list[TabSpec] = []
         self._tabs: dict[str, Tab] = {}
         self._build_tabs()

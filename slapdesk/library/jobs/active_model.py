@@ -101,6 +101,14 @@ class ModelHolder:
             return "none (tags only)"
         return f"{bundle.name} ({bundle.architecture})" if bundle.architecture else bundle.name
 
+    def choose(self) -> ModelBundle:
+        """The bundle the next load will use (reads its configuration, no weights).
+
+        Raises:
+            ModelChoiceError: no usable model bundle is installed.
+        """
+        return choose_model(self._models_dir, self._runs_dir, self._active)
+
     def switch(self, active_model: str) -> None:
         """Use another bundle from the next job on."""
         with self._lock, self._text_lock:

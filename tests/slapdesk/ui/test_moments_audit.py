@@ -7,6 +7,7 @@ from pathlib import Path
 import mutagen
 import pytest
 
+from engine.bundle_info import read_bundle_info
 from slapdesk.library.demo.audio_files import make_track
 from slapdesk.settings import Settings, save_settings
 
@@ -25,7 +26,8 @@ def window(make_window, tmp_path: Path, tiny_bundle: Path):
     return make_window([str(music)])
 
 
-def test_moments_come_in_the_background_and_the_strip_plays_from_a_window(window) -> None:
+def test_moments_come_in_the_background_and_the_strip_plays_from_a_window(
+        window, tiny_bundle: Path) -> None:
     db = window.ctx.database
     # Scan, then the first pass, then the moment pass: all chained after the scan.
     assert db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 6
@@ -34,7 +36,7 @@ def test_moments_come_in_the_background_and_the_strip_plays_from_a_window(window
     window.search.run_now("a low tone")
     window.library_view.select_row(0)
     strip = window.library_view.moment_strip
-    clip = window.ctx.models.loaded.cfg.frontend.clip_seconds
+    clip = read_bundle_info(tiny_bundle).cfg.frontend.clip_seconds
     assert strip.windows == db.execute("SELECT count FROM moment_vectors LIMIT 1").fetchone()[0]
     assert strip.windows >= int(6 // clip)
     assert strip.best is not None and strip.best[1] - strip.best[0] == pytest.approx(clip)

@@ -20,7 +20,10 @@ def test_window_search_and_cli_search_give_the_same_order(
     (config / "settings.toml").write_text(f"active_model = {json.dumps(str(tiny_bundle))}\n")
     monkeypatch.setenv("SLAPDESK_CONFIG", str(config))
     window = make_window([str(music_folder)])
-    assert window.ctx.models.loaded is not None  # scanning chained into embedding: model loaded
+    # Scanning chained into embedding, which ran in the worker process: the window has vectors
+    # but never loaded the audio model itself.
+    assert window.ctx.database.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] >= 2
+    assert window.ctx.models.loaded is None
     answers = []
     window.search.results_ready.connect(answers.append)
     limit = str(window.ctx.settings.value.result_limit)
