@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from slapdesk.library.autotag.review import track_problems
 from slapdesk.library.autotag.scoring import Proposal, TextEmbedder, build_classifier, propose
-from slapdesk.library.search.vectors import abstaining_tracks, load_vectors
+from slapdesk.library.search.vectors import load_vectors
 from slapdesk.library.tags.plan import PlannedChange
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ def propose_for_library(
 
     Calibration statistics always come from the whole embedded library, so a track's score
     does not depend on which other tracks were selected. Tracks marked as holding nothing to
-    describe (silence, noise, a test tone) get no proposals and stay out of the statistics.
+    describe (silence, noise, a test tone) and damaged files get no proposals and stay out of
+    the statistics.
 
     Raises:
         NotEmbeddedError: when the library has no vectors for ``model_id``.
@@ -69,7 +71,7 @@ def propose_for_library(
         raise NotEmbeddedError(
             "No track has a vector for this model yet: run slapdesk embed first."
         )
-    quiet = abstaining_tracks(db.conn, model_id)
+    quiet = track_problems(db.conn)
     heard = np.array([int(i) not in quiet for i in ids], dtype=bool)
     proposed: dict[int, list[Proposal]] = {int(i): [] for i in ids}
     if heard.any():

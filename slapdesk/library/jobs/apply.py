@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slapdesk.library.jobs.control import JobControl, JobResult
 from slapdesk.library.tags.plan import PlannedChange
 
 if TYPE_CHECKING:
+    from slapdesk.library.autotag.review import AcceptedTag
     from slapdesk.library.store.database import Database
-    from slapdesk.library.store.track_rows import ProposalRow
+    from slapdesk.library.tags.runs import RunChange, RunInfo
 
 
-def accepted_changes(accepted: Sequence[ProposalRow], vocab: str) -> list[PlannedChange]:
+def accepted_changes(accepted: Sequence[AcceptedTag], vocab: str) -> list[PlannedChange]:
     """One change per track from the proposals the user accepted: its tags, strongest first."""
-    per_track: dict[int, list[ProposalRow]] = {}
+    per_track: dict[int, list[AcceptedTag]] = {}
     for row in accepted:
         per_track.setdefault(row.track_id, []).append(row)
     return [
@@ -37,14 +39,35 @@ def apply_tags(database: Database, changes: Sequence[PlannedChange], policy: str
 
 def undo_last_run(database: Database, control: JobControl) -> JobResult:
     """Restore the tags the most recent tagging run wrote (never re-do an undone run)."""
-    from slapdesk.library.tags import journal
     from slapdesk.library.tags.runs import latest_undoable_run
 
-    run_id = latest_undoable_run(database)
+    return undo_run(database, latest_undoable_run(database), control)
+
+
+def undo_run(database: Database, run_id: int | None, control: JobControl) -> JobResult:
+    """Restore the tags run ``run_id`` wrote (None: nothing to undo)."""
+    from slapdesk.library.tags import journal
+
     if run_id is None:
         return JobResult("Undo", note="Nothing to undo: no tagging run has tags left to restore.")
-    result = journal.undo(database, run_id, cancel=control.cancel, progress=control.report)
+    try:
+        result = journal.undo(database, run_id, cancel=control.cancel, progress=control.report)
+    except journal.NothingToUndoError:
+        return JobResult("Undo", note=f"Nothing to undo: run {run_id} has no tags left to restore.")
     return _run_result(f"Undo of run {run_id}", result)
+
+
+def read_runs(library_path: Path, limit: int, _control: JobControl | None = None
+              ) -> list[tuple[RunInfo, list[RunChange]]]:
+    """The newest ``limit`` runs, each with its first changes (what the window lists), read-only."""
+    from slapdesk.library.store.database import open_readonly
+    from slapdesk.library.tags.runs import list_runs, run_changes
+
+    conn = open_readonly(library_path)
+    try:
+        return [(info, run_changes(conn, info.run_id, 20)) for info in list_runs(conn, limit)]
+    finally:
+        conn.close()
 
 
 def _run_result(title: str, result: Any) -> JobResult:

@@ -9,9 +9,9 @@ from slapdesk.library.jobs.control import JobControl, JobResult
 from slapdesk.library.progress import Progress
 
 if TYPE_CHECKING:
+    from slapdesk.library.autotag.review import ReviewTrack
     from slapdesk.library.jobs.active_model import ModelHolder
     from slapdesk.library.store.database import Database
-    from slapdesk.library.store.track_rows import ProposalRow
 
 
 def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
@@ -38,18 +38,14 @@ def propose_tags(holder: ModelHolder, database: Database, vocab_name: str,
     return JobResult("Proposals", counts={"tracks scored": len(found), "proposals": proposals})
 
 
-def read_proposals(library_path: Path, vocab: str, field: str, track_ids: list[int] | None,
-                   _control: JobControl) -> list[ProposalRow]:
-    """The stored proposals of one vocabulary (only ``track_ids``'s when given), read-only."""
-    from slapdesk.library.store import track_rows
+def read_review(library_path: Path, vocab: str, track_ids: list[int] | None,
+                _control: JobControl) -> list[ReviewTrack]:
+    """The review of one vocabulary (only ``track_ids``'s tracks when given), read-only."""
+    from slapdesk.library.autotag.review import read_review as read
     from slapdesk.library.store.database import open_readonly
 
     conn = open_readonly(library_path)
     try:
-        rows = track_rows.proposals(conn, vocab, field)
+        return read(conn, vocab, track_ids)
     finally:
         conn.close()
-    if track_ids is not None:
-        wanted = set(track_ids)
-        rows = [r for r in rows if r.track_id in wanted]
-    return rows

@@ -7,6 +7,7 @@ anything for recovery to do? (Light on purpose: no tag library is imported to an
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -90,3 +91,37 @@ def latest_undoable_run(db: Database | sqlite3.Connection) -> int | None:
         "WHERE c.state = 'applied' AND coalesce(r.policy, '') != 'undo'"
     ).fetchone()
     return None if row is None or row[0] is None else int(row[0])
+
+
+@dataclass(frozen=True)
+class RunChange:
+    """One field one run changed in one file."""
+
+    path: str
+    field: str  # logical name: "slapdesk_genre", "genre", ...
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    state: str  # applied, failed, undone, pending
+
+
+def run_changes(
+    db: Database | sqlite3.Connection, run_id: int, limit: int = 50
+) -> list[RunChange]:
+    """What a run changed, file by file (at most ``limit`` fields), for the window's run list."""
+    rows = db.execute(
+        "SELECT path, field, old, new, state FROM tag_changes WHERE run_id = ? ORDER BY id "
+        "LIMIT ?",
+        (run_id, limit),
+    ).fetchall()
+    return [
+        RunChange(os.fsdecode(path), str(field), _values(old), _values(new), str(state))
+        for path, field, old, new, state in rows
+    ]
+
+
+def _values(text: str | None) -> tuple[str, ...]:
+    try:
+        values = json.loads(text) if text else []
+    except json.JSONDecodeError:
+        return (str(text),)
+    return tuple(str(v) for v in values) if isinstance(values, list) else (str(values),)

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
+    QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from slapdesk.ui.proposal_model import ProposalTableModel
+from slapdesk.ui.proposal_model import (
+    CHANGE,
+    FOLDER,
+    FORMAT,
+    SCORE,
+    TRACK,
+    ReviewFilter,
+    ReviewModel,
+)
+from slapdesk.ui.views.runs_view import RunsView
 
 POLICY_HELP = {
     "own-fields": "Write only SlapDesk's own fields (SLAPDESK_GENRE …); your tags stay as they are",
@@ -23,12 +38,43 @@ POLICY_HELP = {
     "merge": "Also add new values after the ones already in the standard field",
     "replace": "Also replace the standard field with the proposed values",
 }
+ALL_TERMS = "All terms"
+ALL_FOLDERS = "All folders"
+
+
+class _IndentTerms(QStyledItemDelegate):
+    """Draws a term's check box and name indented under its track, as in a tree."""
+
+    INDENT = 22
+
+    def paint(self, painter, option: QStyleOptionViewItem, index) -> None:
+        """Shift term rows right; track rows draw as usual."""
+        if self.parent().model().term_at(index) is not None:
+            option = QStyleOptionViewItem(option)
+            option.rect.adjust(self.INDENT, 0, 0, 0)
+        super().paint(painter, option, index)
+
+    def editorEvent(self, event, model, option: QStyleOptionViewItem, index) -> bool:  # noqa: N802
+        """Clicks on the check box land where it is drawn."""
+        if model.term_at(index) is not None:
+            option = QStyleOptionViewItem(option)
+            option.rect.adjust(self.INDENT, 0, 0, 0)
+        return super().editorEvent(event, model, option, index)
+
+
+def _score_box(value: float = 0.0) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 1.0)
+    box.setSingleStep(0.05)
+    box.setDecimals(2)
+    box.setValue(value)
+    return box
 
 
 class TaggingView(QWidget):
     """Widgets only; ``TaggingController`` drives them."""
 
-    def __init__(self, model: ProposalTableModel, parent: QWidget | None = None) -> None:
+    def __init__(self, model: ReviewModel, parent: QWidget | None = None) -> None:
         """Build the panel around ``model``."""
         super().__init__(parent)
         self.model = model
@@ -39,7 +85,15 @@ class TaggingView(QWidget):
         self.policy_help.setWordWrap(True)
         layout.addWidget(self.policy_help)
         layout.addWidget(self._build_scope_bar())
-        layout.addWidget(self._build_table(model), 1)
+        layout.addLayout(self._build_filters())
+        self.runs = RunsView()
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self._build_table(model))
+        split.addWidget(self.runs)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        layout.addWidget(split, 1)
         layout.addLayout(self._build_review_buttons())
         layout.addLayout(self._build_write_buttons())
         self.status = QLabel()
@@ -55,15 +109,16 @@ class TaggingView(QWidget):
         for name, help_text in POLICY_HELP.items():
             self.policy.addItem(name, name)
             self.policy.setItemData(self.policy.count() - 1, help_text, 3)  # ToolTipRole
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.0, 1.0)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setDecimals(2)
+        self.threshold = _score_box()
+        self.threshold.setToolTip("Terms scoring at least this start ticked")
         for label, widget in (("Vocabulary:", self.vocabulary), ("Write policy:", self.policy),
-                              ("Accept from score:", self.threshold)):
+                              ("Tick from score:", self.threshold)):
             top.addWidget(QLabel(label))
             top.addWidget(widget)
         top.addStretch(1)
+        self.propose_button = QPushButton("Propose tags")
+        self.propose_button.setToolTip("Score every embedded track against the vocabulary")
+        top.addWidget(self.propose_button)
         return top
 
     def _build_scope_bar(self) -> QWidget:
@@ -80,51 +135,118 @@ class TaggingView(QWidget):
         self.scope_bar.hide()
         return self.scope_bar
 
-    def _build_table(self, model: ProposalTableModel) -> QTableView:
+    def _build_filters(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.filter_text = QLineEdit()
+        self.filter_text.setPlaceholderText("Filter by file, folder, artist…")
+        self.filter_text.setClearButtonEnabled(True)
+        self.filter_term = QComboBox()
+        self.filter_term.addItem(ALL_TERMS)
+        self.filter_score = _score_box()
+        self.filter_score.setToolTip("Show only terms scoring at least this")
+        self.filter_folder = QComboBox()
+        self.filter_folder.addItem(ALL_FOLDERS)
+        self.filter_folder.setMinimumContentsLength(10)
+        self.filter_folder.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.changes_only = QCheckBox("Changes only")
+        self.changes_only.setToolTip("Hide terms the file already holds")
+        row.addWidget(self.filter_text, 2)
+        for label, widget in (("Term:", self.filter_term), ("Score ≥", self.filter_score),
+                              ("Folder:", self.filter_folder)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget, 1 if widget is self.filter_folder else 0)
+        row.addWidget(self.changes_only)
+        return row
+
+    def _build_table(self, model: ReviewModel) -> QTableView:
         self.table = QTableView()
         self.table.setModel(model)
+        self.table.setItemDelegateForColumn(TRACK, _IndentTerms(self.table))
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(TRACK, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        for column, width in enumerate((60, 320, 200, 160, 70)):
+        for column, width in ((TRACK, 230), (SCORE, 52), (CHANGE, 300), (FORMAT, 58),
+                              (FOLDER, 180)):
             self.table.setColumnWidth(column, width)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CHANGE, QHeaderView.ResizeMode.Stretch)
         return self.table
 
     def _build_review_buttons(self) -> QHBoxLayout:
         bulk = QHBoxLayout()
-        self.propose_button = QPushButton("Propose tags")
-        self.propose_button.setToolTip("Score every embedded track against the vocabulary")
-        self.accept_threshold_button = QPushButton("Accept all above threshold")
-        self.accept_selected_button = QPushButton("Accept selected")
-        self.reject_selected_button = QPushButton("Reject selected")
-        self.reject_all_button = QPushButton("Reject all")
-        for button in (self.propose_button, self.accept_threshold_button,
-                       self.accept_selected_button, self.reject_selected_button,
-                       self.reject_all_button):
-            bulk.addWidget(button)
+        self.accept_threshold_button = QPushButton("Tick all from score")
+        self.reject_all_button = QPushButton("Untick all")
+        # "Accept every 'drums' above 0.6": one term, one score, across the whole library.
+        self.term = QComboBox()
+        self.term.setMinimumContentsLength(8)
+        self.term_score = _score_box(0.5)
+        self.tick_term_button = QPushButton("Tick")
+        self.untick_term_button = QPushButton("Untick")
+        for widget in (self.accept_threshold_button, self.reject_all_button):
+            bulk.addWidget(widget)
         bulk.addStretch(1)
+        for widget in (QLabel("Every"), self.term, QLabel("from"), self.term_score,
+                       self.tick_term_button, self.untick_term_button):
+            bulk.addWidget(widget)
         return bulk
 
     def _build_write_buttons(self) -> QHBoxLayout:
         # Writing and undoing get a row of their own: one row of six buttons would make the
         # window wider than a 1024 px screen.
         write = QHBoxLayout()
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play the selected track (or double-click it)")
         self.undo_button = QPushButton("Undo last run")
         self.apply_button = QPushButton("Apply")
         self.apply_button.setDefault(True)
+        write.addWidget(self.play_button)
         write.addStretch(1)
         write.addWidget(self.undo_button)
         write.addWidget(self.apply_button)
         return write
 
-    def selected_rows(self) -> list[int]:
-        """Indices of the selected table rows."""
-        return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+    def review_filter(self) -> ReviewFilter:
+        """The filter the widgets describe."""
+        term = self.filter_term.currentText()
+        folder = self.filter_folder.currentData() or ""
+        return ReviewFilter(term="" if term == ALL_TERMS else term,
+                            min_score=self.filter_score.value(), folder=str(folder),
+                            changes_only=self.changes_only.isChecked(),
+                            text=self.filter_text.text().strip())
+
+    def set_choices(self, terms: list[str], folders: list[str]) -> None:
+        """Offer these terms and folders in the filters and the per-term control."""
+        for box, first, items in ((self.filter_term, ALL_TERMS, terms),
+                                  (self.filter_folder, ALL_FOLDERS, folders)):
+            current = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            box.addItem(first)
+            for item in items:
+                box.addItem(item, item)
+            box.setCurrentIndex(max(box.findText(current), 0))
+            box.blockSignals(False)
+        current = self.term.currentText()
+        self.term.clear()
+        self.term.addItems(terms)
+        self.term.setCurrentIndex(max(self.term.findText(current), 0))
+
+    def selected_track_ids(self) -> list[int]:
+        """The tracks of the selected rows (a term row counts for its track), in order."""
+        ids: list[int] = []
+        for index in self.table.selectionModel().selectedRows():
+            track = self.model.track_at(index)
+            if track is not None and track.track_id not in ids:
+                ids.append(track.track_id)
+        return ids
 
     def show_scope(self, tracks: int | None) -> None:
         """Say that only ``tracks`` selected tracks are reviewed (None: the whole library)."""

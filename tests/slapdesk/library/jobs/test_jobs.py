@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from slapdesk.library.autotag.review import AcceptedTag
 from slapdesk.library.jobs.active_model import choose_model
 from slapdesk.library.jobs.apply import accepted_changes
 from slapdesk.library.jobs.control import JobControl, JobResult
@@ -18,7 +19,6 @@ from slapdesk.library.models import ModelChoiceError
 from slapdesk.library.progress import Progress
 from slapdesk.library.search.index_cache import IndexCache
 from slapdesk.library.store.database import Database
-from slapdesk.library.store.track_rows import ProposalRow
 
 
 @pytest.fixture
@@ -117,9 +117,9 @@ def test_choose_model_prefers_the_named_bundle_then_the_active_one(
 
 
 def test_planned_changes_put_the_strongest_tag_first() -> None:
-    def row(track_id: int, tag: str, score: float) -> ProposalRow:
-        return ProposalRow(track_id=track_id, path=f"/m/{track_id}.flac", label="", current=(),
-                           tag=tag, score=score, model_id="m")
+    def row(track_id: int, tag: str, score: float) -> AcceptedTag:
+        return AcceptedTag(track_id=track_id, path=f"/m/{track_id}.flac", tag=tag, score=score,
+                           model_id="m")
 
     changes = accepted_changes([row(1, "jazz", 0.2), row(2, "rock", 0.9), row(1, "blues", 0.7)],
                               "genre")

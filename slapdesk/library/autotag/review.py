@@ -1,0 +1,202 @@
+"""What the auto-tag review shows: per track, its file, its proposals and the fields they change.
+
+The review lists tracks, not loose proposals: a person decides per file, sees the file's name,
+format and folder, and sees, Picard-style, the current value of each field a write would touch
+(``SLAPDESK_<VOCAB>`` always, the standard GENRE / MOOD only under the policies that touch it)
+next to the value it would get. Tracks the model must not describe (silent, noise, a test tone)
+and files that cannot be read are listed with their reason and never carry a proposal.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from slapdesk.library.search.vectors import abstaining_tracks
+from slapdesk.library.store.track_rows import TrackRow, fetch_rows
+from slapdesk.library.tags.containers import own_field
+from slapdesk.library.tags.plan import PlannedChange, fields_for, plan_fields, split_values
+from slapdesk.library.tags.reasons import plain_reason
+
+OWN_KEY = "SLAPDESK_"  # how the app's own fields are spelled inside every container
+_ABSTAIN_SENTENCES = {
+    "silence": "silent: nothing to tag",
+    "noise": "only noise: nothing to tag",
+    "tone": "a test tone: nothing to tag",
+}
+
+
+@dataclass(frozen=True)
+class ReviewTerm:
+    """One proposed term for one track."""
+
+    tag: str
+    score: float  # calibrated, in [0, 1]
+    model_id: str
+
+
+@dataclass(frozen=True)
+class AcceptedTag:
+    """A term the user accepted for one file."""
+
+    track_id: int
+    path: str
+    tag: str
+    score: float
+    model_id: str
+
+
+@dataclass(frozen=True)
+class ReviewTrack:
+    """One track of the review: its file, what its fields hold now, its proposals."""
+
+    track_id: int
+    path: str
+    label: str  # "Artist – Title", else the file name
+    format: str  # "FLAC", "MP3", ... ("" when unknown)
+    fields: Mapping[str, tuple[str, ...]]  # logical field -> current raw values in the file
+    terms: tuple[ReviewTerm, ...]  # strongest first; empty for a problem track
+    problem: str = ""  # why the track gets no proposals, as a sentence ("" when none)
+
+    @property
+    def name(self) -> str:
+        """The file's name."""
+        return os.path.basename(self.path)
+
+    @property
+    def folder(self) -> str:
+        """The folder holding the file."""
+        return os.path.dirname(self.path)
+
+
+def own_fields(tags: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    """The app's own fields in a track's stored tags: ``SLAPDESK_GENRE`` -> values.
+
+    The scanner keeps each container's own key (``TXXX:SLAPDESK_GENRE`` in ID3,
+    ``SLAPDESK_GENRE`` in Vorbis comments, ``----:com.apple.iTunes:SLAPDESK_GENRE`` in MP4).
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    for key, value in tags.items():
+        name = str(key).rsplit(":", 1)[-1].upper()
+        if not name.startswith(OWN_KEY) or len(name) == len(OWN_KEY):
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        found[name] = found.get(name, ()) + tuple(str(v) for v in values if str(v))
+    return found
+
+
+def current_fields(row: TrackRow, vocab: str) -> dict[str, tuple[str, ...]]:
+    """The current raw values of every field a write of ``vocab`` may touch, by logical name."""
+    own = own_field(vocab)
+    fields = {own: own_fields(row.tags).get(own.upper(), ())}
+    standard = vocab.strip().lower()
+    if standard in ("genre", "mood"):
+        fields[standard] = getattr(row, standard)
+    return fields
+
+
+def track_problems(
+    conn: sqlite3.Connection, track_ids: Iterable[int] | None = None
+) -> dict[int, str]:
+    """Tracks that must not be tagged nor previewed, with why: unreadable, damaged, silent.
+
+    Args:
+        conn: the library (a read-only connection is enough).
+        track_ids: only these tracks (None: the whole library).
+    """
+    wanted = None if track_ids is None else set(track_ids)
+    problems = {
+        track_id: _ABSTAIN_SENTENCES.get(str(reason), "nothing to tag")
+        for track_id, reason in _abstain_reasons(conn, wanted).items()
+    }
+    for track_id, status, error in conn.execute(
+        "SELECT id, status, error FROM tracks WHERE status IN ('error', 'damaged')"
+    ):
+        if wanted is None or track_id in wanted:
+            sentence = plain_reason(error) or "the file could not be read"
+            problems[int(track_id)] = (f"damaged: {sentence}" if status == "damaged"
+                                       else sentence)
+    return problems
+
+
+def _abstain_reasons(conn: sqlite3.Connection, wanted: set[int] | None) -> dict[int, str]:
+    quiet = abstaining_tracks(conn, among=wanted)
+    if not quiet:
+        return {}
+    return {
+        int(track_id): str(reason)
+        for track_id, reason in conn.execute(
+            "SELECT track_id, abstain FROM embeddings WHERE abstain IS NOT NULL"
+        )
+        if int(track_id) in quiet
+    }
+
+
+def read_review(
+    conn: sqlite3.Connection, vocab: str, track_ids: Sequence[int] | None = None
+) -> list[ReviewTrack]:
+    """The review of one vocabulary: every track with proposals or a problem, by track id.
+
+    Args:
+        conn: the library (read-only is enough).
+        vocab: the vocabulary's name (its field is ``SLAPDESK_<VOCAB>``).
+        track_ids: only these tracks (None: the whole library).
+    """
+    wanted = None if track_ids is None else set(track_ids)
+    terms: dict[int, dict[str, ReviewTerm]] = {}
+    for track_id, tag, score, model_id in conn.execute(
+        "SELECT track_id, tag, score, model_id FROM tag_proposals WHERE vocab = ? "
+        "ORDER BY track_id, score DESC",
+        (vocab,),
+    ):
+        if wanted is None or track_id in wanted:
+            # Several models may have proposed the same term: the strongest stands.
+            terms.setdefault(int(track_id), {}).setdefault(
+                str(tag), ReviewTerm(str(tag), float(score), str(model_id)))
+    problems = track_problems(conn, wanted)
+    ids = sorted(set(terms) | set(problems))
+    rows = fetch_rows(conn, ids)
+    return [
+        _review_track(rows[i], vocab, () if i in problems else tuple(terms.get(i, {}).values()),
+                      problems.get(i, ""))
+        for i in ids
+        if i in rows
+    ]
+
+
+def _review_track(row: TrackRow, vocab: str, terms: tuple[ReviewTerm, ...],
+                  problem: str) -> ReviewTrack:
+    label = " – ".join(x for x in (row.artist, row.display_title) if x)
+    return ReviewTrack(row.id, row.path, label, row.format.upper(), current_fields(row, vocab),
+                       terms, problem)
+
+
+def preview(track: ReviewTrack, vocab: str, tags: Sequence[str],
+            policy: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """What writing ``tags`` would do: (field, old values, new values) for each field it changes.
+
+    The field names are those a tag editor shows (``SLAPDESK_GENRE``, ``GENRE``).
+    """
+    change = PlannedChange.make(track.path, vocab, tags, track.track_id)
+    planned = plan_fields(change, {k: list(v) for k, v in track.fields.items()}, policy)
+    return [
+        (field.upper(), track.fields.get(field, ()), tuple(planned[field]))
+        for field in fields_for(vocab, policy)
+        if field in planned
+    ]
+
+
+def already_has(track: ReviewTrack, vocab: str, tag: str, policy: str) -> bool:
+    """Whether the file already holds ``tag`` everywhere a write of it would put it."""
+    own = {v.casefold() for v in split_values(track.fields.get(own_field(vocab), ()))}
+    if tag.casefold() not in own:
+        return False
+    standard = vocab.strip().lower()
+    if standard not in track.fields or policy == "own-fields":
+        return True
+    current = split_values(track.fields[standard])
+    if policy == "fill-empty" and current:
+        return True  # fill-empty leaves a filled standard field alone
+    return tag.casefold() in {v.casefold() for v in current}
