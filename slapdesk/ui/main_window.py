@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from slapdesk.library import playlists
+from slapdesk.library.autotag.review import track_problems
 from slapdesk.library.jobs.search import Scope, SearchAnswer, status_line
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import LibraryError, Reader, ReadError, open_readonly
@@ -262,10 +263,11 @@ class MainWindow(QMainWindow):
         try:
             track = queries.fetch_row(self._reader, track_id)
             scores = queries.tag_scores(self._reader, track_id)
+            problem = track_problems(self._reader, [track_id]).get(track_id, "")
         except ReadError as error:
             self.show_error(f"Cannot read track {track_id}: {error}")
             return
-        self.details.show_track(track, scores)
+        self.details.show_track(track, scores, problem)
 
     @Slot(int)
     def play_track(self, track_id: int) -> None:

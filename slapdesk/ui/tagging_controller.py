@@ -31,6 +31,10 @@ CONFIRM_FILES = 5  # writing or undoing more files than this asks first
 RUNS_LISTED = 50
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 class TaggingController(QObject):
     """Owns the ``TaggingView``; long work goes through the window's ``JobTracker``."""
 
@@ -142,7 +146,8 @@ class TaggingController(QObject):
     def _update_counts(self, *_args: object) -> None:
         accepted = self.model.accepted()
         files = len({r.track_id for r in accepted})
-        self.view.apply_button.setText(f"Write {len(accepted):,} tags to {files:,} files")
+        self.view.apply_button.setText(f"Write {_count(len(accepted), 'tag')} to "
+                                       f"{_count(files, 'file')}")
         self.view.apply_button.setEnabled(bool(accepted))
         tracks = self.model.tracks
         if tracks:
@@ -181,7 +186,7 @@ class TaggingController(QObject):
             return
         changed = self.model.decide_term(term, score, accepted)
         verb = "Ticked" if accepted else "Unticked"
-        self.info.emit(f"{verb} “{term}” on {changed:,} tracks (score ≥ {score:.2f})")
+        self.info.emit(f"{verb} “{term}” on {_count(changed, 'track')} (score ≥ {score:.2f})")
 
     def selected_track(self) -> ReviewTrack | None:
         """The track of the current row."""
@@ -271,7 +276,8 @@ class TaggingController(QObject):
             return
         changes = accepted_changes(accepted, self.vocab)
         if len(changes) > CONFIRM_FILES and not self.confirm(
-            f"Write {len(accepted):,} tags to {len(changes):,} files — you can undo this.",
+            f"Write {_count(len(accepted), 'tag')} to {_count(len(changes), 'file')} — "
+            "you can undo this.",
             "Write",
         ):
             return

@@ -12,6 +12,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu
 
 from slapdesk.library import playlists
+from slapdesk.library.autotag.review import track_problems
 from slapdesk.library.store import track_rows
 from slapdesk.ui.playlist_actions import choose_playlist_file
 
@@ -42,9 +43,16 @@ def build_track_menu(window: MainWindow, ids: list[int], parent=None) -> QMenu:
     """Play / More like this / Show in folder act on the first row; the rest on all of ``ids``."""
     menu = QMenu(parent)
     first = ids[0]
-    menu.addAction("Play", partial(window.play_track, first))
+    # A silent or unreadable track has nothing to play or to sound like.
+    problem = track_problems(window.reader, [first]).get(first) if window.reader else None
+    play = menu.addAction("Play", partial(window.play_track, first))
     menu.addAction("Play next", partial(window.playback.play_next, list(ids)))
-    menu.addAction("More like this", partial(window.more_like_this, first))
+    more = menu.addAction("More like this", partial(window.more_like_this, first))
+    for action in (play, more):
+        action.setEnabled(problem is None)
+        if problem:
+            action.setToolTip(problem[:1].upper() + problem[1:])
+    menu.setToolTipsVisible(True)
     menu.addAction("Show in folder", partial(show_in_folder, window, first))
     menu.addSeparator()
     add = menu.addMenu("Add to playlist")

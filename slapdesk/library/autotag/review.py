@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from slapdesk.library.search.vectors import abstaining_tracks
 from slapdesk.library.store.track_rows import TrackRow, fetch_rows
 from slapdesk.library.tags.containers import own_field
 from slapdesk.library.tags.plan import PlannedChange, fields_for, plan_fields, split_values
 from slapdesk.library.tags.reasons import plain_reason
 
+_CHUNK = 900  # ids per IN list, well below SQLite's host parameter limit
 OWN_KEY = "SLAPDESK_"  # how the app's own fields are spelled inside every container
 _ABSTAIN_SENTENCES = {
     "silence": "silent: nothing to tag",
@@ -100,38 +100,41 @@ def current_fields(row: TrackRow, vocab: str) -> dict[str, tuple[str, ...]]:
 def track_problems(
     conn: sqlite3.Connection, track_ids: Iterable[int] | None = None
 ) -> dict[int, str]:
-    """Tracks that must not be tagged nor previewed, with why: unreadable, damaged, silent.
+    """Tracks that must not be tagged nor played as music, with why: unreadable, damaged, silent.
 
     Args:
         conn: the library (a read-only connection is enough).
         track_ids: only these tracks (None: the whole library).
     """
-    wanted = None if track_ids is None else set(track_ids)
-    problems = {
-        track_id: _ABSTAIN_SENTENCES.get(str(reason), "nothing to tag")
-        for track_id, reason in _abstain_reasons(conn, wanted).items()
-    }
-    for track_id, status, error in conn.execute(
-        "SELECT id, status, error FROM tracks WHERE status IN ('error', 'damaged')"
-    ):
-        if wanted is None or track_id in wanted:
+    wanted = None if track_ids is None else sorted(set(track_ids))
+    problems: dict[int, str] = {}
+    for where, params in _id_clauses(wanted):
+        try:
+            marks = conn.execute(
+                "SELECT track_id, abstain FROM embeddings WHERE abstain IS NOT NULL" + where,
+                params).fetchall()
+        except sqlite3.OperationalError:  # a library from before the abstain column
+            marks = []
+        for track_id, reason in marks:
+            problems[int(track_id)] = _ABSTAIN_SENTENCES.get(str(reason), "nothing to tag")
+        for track_id, status, error in conn.execute(
+            "SELECT id, status, error FROM tracks WHERE status IN ('error', 'damaged')"
+            + where.replace("track_id", "id"), params
+        ):
             sentence = plain_reason(error) or "the file could not be read"
             problems[int(track_id)] = (f"damaged: {sentence}" if status == "damaged"
                                        else sentence)
     return problems
 
 
-def _abstain_reasons(conn: sqlite3.Connection, wanted: set[int] | None) -> dict[int, str]:
-    quiet = abstaining_tracks(conn, among=wanted)
-    if not quiet:
-        return {}
-    return {
-        int(track_id): str(reason)
-        for track_id, reason in conn.execute(
-            "SELECT track_id, abstain FROM embeddings WHERE abstain IS NOT NULL"
-        )
-        if int(track_id) in quiet
-    }
+def _id_clauses(wanted: list[int] | None) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """`` AND track_id IN (...)`` clauses in chunks (one empty clause for the whole library)."""
+    if wanted is None:
+        yield "", ()
+        return
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = tuple(wanted[start : start + _CHUNK])
+        yield f" AND track_id IN ({','.join('?' * len(chunk))})", chunk
 
 
 def read_review(

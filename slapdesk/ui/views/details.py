@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from slapdesk.library.autotag.review import own_fields
 from slapdesk.library.store.track_rows import TrackRow
 from slapdesk.library.tags.reasons import plain_reason
 from slapdesk.ui.track_table_model import format_duration
@@ -65,6 +66,12 @@ class DetailsView(QWidget):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(f"{label}:", value)
             self._values[key] = value
+        # What auto-tagging wrote into the file (SLAPDESK_GENRE …), as a tag editor names it.
+        self.own_tags = QLabel()
+        self.own_tags.setWordWrap(True)
+        self.own_tags.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.own_tags.setToolTip("The fields SlapDesk writes into the file; yours stay apart")
+        form.addRow("SlapDesk tags:", self.own_tags)
         layout.addLayout(form)
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -97,23 +104,33 @@ class DetailsView(QWidget):
         self.more_button.clicked.connect(self._more)
         self.show_track(None)
 
-    def show_track(self, track: TrackRow | None, scores: Sequence[tuple[str, float]] = ()) -> None:
-        """Fill the panel; ``scores`` are (tag, score) pairs, best first."""
+    def show_track(self, track: TrackRow | None, scores: Sequence[tuple[str, float]] = (),
+                   problem: str = "") -> None:
+        """Fill the panel; ``scores`` are (tag, score) pairs, best first.
+
+        ``problem`` says why the track is not music to play or compare (unreadable, silent):
+        it is shown, and Play / More like this are off.
+        """
         self._track_id = track.id if track else None
-        self.play_button.setEnabled(track is not None)
-        self.more_button.setEnabled(track is not None)
+        self.play_button.setEnabled(track is not None and not problem)
+        self.more_button.setEnabled(track is not None and not problem)
         if track is None:
             self.title.setText("<i>No track selected</i>")
             for label in self._values.values():
                 label.clear()
+            self.own_tags.clear()
             self.error.hide()
         else:
             artist = f" — {track.artist}" if track.artist else ""
             self.title.setText(f"<h3>{_escape(track.display_title)}{_escape(artist)}</h3>")
             for key, label in self._values.items():
                 label.setText(_value(track, key))
-            self.error.setText(plain_reason(track.error))
-            self.error.setVisible(bool(track.error))
+            own = own_fields(track.tags)
+            self.own_tags.setText("\n".join(f"{name}: {'; '.join(values)}"
+                                             for name, values in sorted(own.items())) or "—")
+            reason = problem or plain_reason(track.error)
+            self.error.setText(reason[:1].upper() + reason[1:])
+            self.error.setVisible(bool(reason))
         self.set_scores(scores)
 
     def set_scores(self, scores: Sequence[tuple[str, float]]) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from slapdesk.library.tags.write import read_tags
 from slapdesk.ui.proposal_model import CHANGE, FOLDER, FORMAT, SCORE, TRACK
+from slapdesk.ui.track_menu import build_track_menu
 
 CHECK = Qt.ItemDataRole.CheckStateRole
 
@@ -90,3 +92,133 @@ def test_terms_are_grouped_under_their_file_with_old_and_new_values(
     ]
     view.changes_only.setChecked(True)
     assert _rows(view) == [("tone_flac.flac", "0.20", "no change"), ("jazz", "0.20", "new")]
+
+
+def _names(view) -> list[str]:
+    return [track.name for track in view.model.shown_tracks()]
+
+
+def test_filters_sort_and_a_term_ticked_across_the_library(make_window, music_folder) -> None:
+    window = make_window([str(music_folder)])
+    _propose(window, {"tone_flac.flac": [("drums", 0.8), ("rock", 0.4)],
+                      "tone_mp3.mp3": [("jazz", 0.9), ("drums", 0.65)],
+                      "tone_wav.wav": [("piano", 0.7), ("drums", 0.3)]})
+    review = _review(window)
+    view = review.view
+    view.filter_term.setCurrentText("drums")
+    assert [row[0] for row in _rows(view)] == [
+        "tone_flac.flac", "drums", "tone_mp3.mp3", "drums", "tone_wav.wav", "drums"]
+    view.filter_score.setValue(0.6)
+    assert _names(view) == ["tone_flac.flac", "tone_mp3.mp3"]
+    view.filter_term.setCurrentIndex(0)  # all terms
+    view.filter_score.setValue(0.0)
+    view.filter_text.setText("mp3")
+    assert _rows(view) == [("tone_mp3.mp3", "0.90", "SLAPDESK_GENRE: — → jazz; drums"),
+                           ("jazz", "0.90", "new"), ("drums", "0.65", "new")]
+    view.filter_text.clear()
+    view.filter_folder.setCurrentIndex(view.filter_folder.findText(str(music_folder / "a")))
+    assert _names(view) == ["tone_flac.flac", "tone_wav.wav"]
+    view.filter_folder.setCurrentIndex(0)
+    view.table.sortByColumn(SCORE, Qt.SortOrder.DescendingOrder)
+    assert _names(view) == ["tone_mp3.mp3", "tone_flac.flac", "tone_wav.wav"]
+    # "Untick every 'drums' from 0.6", then tick it everywhere from 0.25.
+    said: list[str] = []
+    review.info.connect(said.append)
+    view.term.setCurrentText("drums")
+    view.term_score.setValue(0.6)
+    view.untick_term_button.click()
+    assert sorted((a.path.rsplit("/", 1)[1], a.tag) for a in view.model.accepted()) == [
+        ("tone_mp3.mp3", "jazz"), ("tone_wav.wav", "piano")]
+    view.term_score.setValue(0.25)
+    view.tick_term_button.click()
+    assert sorted(a.tag for a in view.model.accepted()) == ["drums", "drums", "drums", "jazz",
+                                                           "piano"]
+    assert said == ["Unticked “drums” on 2 tracks (score ≥ 0.60)",
+                    "Ticked “drums” on 3 tracks (score ≥ 0.25)"]
+    assert view.apply_button.text() == "Write 5 tags to 3 files"
+
+
+def test_writing_or_undoing_many_files_asks_first(make_window, music_folder: Path) -> None:
+    window = make_window([str(music_folder)])
+    names = _propose(window, {})
+    _propose(window, {name: [("jazz", 0.9)] for name in names})
+    review = _review(window)
+    view = review.view
+    seen: list[str] = []
+    _answer("Cancel", seen)
+    view.apply_button.click()
+    assert seen == ["Write 8 tags to 8 files — you can undo this."]
+    assert view.runs.list.topLevelItemCount() == 0  # nothing written
+    _answer("Write", seen)
+    view.apply_button.click()
+    paths = [t.path for t in view.model.tracks]
+    assert {tuple(_own_genre(p)) for p in paths} == {("jazz",)}
+    run = view.runs.list.topLevelItem(0)
+    assert [run.text(c) for c in (2, 3, 4, 5)] == ["genre", "8", "8", "written"]
+    run_id = int(run.text(0))
+    view.runs.select_run(run_id)
+    assert view.runs.undo_button.isEnabled()
+    _answer("Undo", seen)
+    view.runs.undo_button.click()
+    assert seen[-1] == (f"Undo run {run_id}: restore the tags of 8 files as they were "
+                        "before it.")
+    assert {tuple(_own_genre(p)) for p in paths} == {()}
+    states = [view.runs.list.topLevelItem(r).text(5) for r in range(2)]
+    assert states == [f"undo of run {run_id}", "undone"]
+
+
+def _own_genre(path: str) -> list[str]:
+    return read_tags(Path(path), ["slapdesk_genre"]).values["slapdesk_genre"]
+
+
+def test_silent_and_unreadable_tracks_are_marked_and_cannot_be_played(
+    make_window, music_folder: Path
+) -> None:
+    window = make_window([str(music_folder)])
+    ids = _propose(window, {"tone_flac.flac": [("rock", 0.9)], "tone_wav.wav": [("rock", 0.8)]})
+    with window.ctx.database.transaction() as conn:
+        conn.execute("INSERT INTO models (id, name, dim, added_at) VALUES ('m1', 'm1', 1, 0)")
+        conn.execute("INSERT INTO embeddings (track_id, model_id, dim, vector, created_at, "
+                      "abstain) VALUES (?, 'm1', 1, ?, 0, 'silence')",
+                      (ids["tone_wav.wav"], b"\0\0\x80?"))
+        conn.execute("UPDATE tracks SET status = 'error', error = ? WHERE id = ?",
+                     ("[Errno 1094995529] Invalid data found when processing input",
+                      ids["tone_aiff.aiff"]))
+    window.refresh_tracks()
+    review = _review(window)
+    view, model = review.view, review.view.model
+    # The silent track's stored proposal is not offered; both say why they get none.
+    assert _rows(view) == [
+        ("tone_aiff.aiff", "", "Not tagged: not a readable audio file"),
+        ("tone_flac.flac", "0.90", "SLAPDESK_GENRE: — → rock"),
+        ("rock", "0.90", "new"),
+        ("tone_wav.wav", "", "Not tagged: silent: nothing to tag"),
+    ]
+    assert model.data(model.index(3, TRACK), CHECK) is None
+    assert not model.flags(model.index(3, TRACK)) & Qt.ItemFlag.ItemIsUserCheckable
+    assert view.apply_button.text() == "Write 1 tag to 1 file"
+    assert view.status.text().endswith("2 not tagged (silent or unreadable)")
+    view.table.setCurrentIndex(model.index(3, TRACK))
+    assert not view.play_button.isEnabled()
+    assert window.details.track_id == ids["tone_wav.wav"]
+    assert not window.details.play_button.isEnabled()
+    assert not window.details.more_button.isEnabled()
+    assert window.details.error.text() == "Silent: nothing to tag"
+    menu = build_track_menu(window, [ids["tone_wav.wav"]])
+    actions = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
+    assert (actions["Play"], actions["More like this"], actions["Show in folder"]) == (
+        False, False, True)
+    view.table.setCurrentIndex(model.index(1, TRACK))
+    assert view.play_button.isEnabled()
+    view.play_button.click()
+    assert window.player.source == str(music_folder / "a" / "tone_flac.flac")
+    window.player.stop()
+
+
+def test_details_show_the_slapdesk_fields_of_the_file(make_window, music_folder: Path) -> None:
+    window = make_window([str(music_folder)])
+    _propose(window, {"tone_ogg.ogg": [("ambient", 0.9), ("folk", 0.8)]})
+    review = _review(window)
+    review.apply()
+    review.view.table.setCurrentIndex(review.view.model.index(0, TRACK))
+    assert window.details.own_tags.text() == "SLAPDESK_GENRE: ambient; folk"
