@@ -44,6 +44,9 @@ class Settings:
     tag_threshold: float = 0.15  # minimum calibrated score for a proposal to be pre-accepted
     train_device: str = "auto"  # auto | cpu | cuda | mps
     volume: float = 0.8  # preview player volume, 0..1
+    # Result-table columns switched off (column keys). The file's path is off at first: the
+    # details pane and each row's tooltip show it, and a 1024 px window has no room for it.
+    hidden_columns: tuple[str, ...] = ("path",)
     saved_searches: tuple[SavedSearch, ...] = field(default_factory=tuple)
 
     def replace(self, **changes: object) -> Settings:

@@ -18,6 +18,7 @@ from slapdesk.commands.common import (
     open_library,
 )
 from slapdesk.commands.output import one_line
+from slapdesk.library.tags.reasons import plain_reason
 
 if TYPE_CHECKING:
     from slapdesk.library.jobs.control import JobControl
@@ -123,7 +124,8 @@ def _report(summary: EmbedSummary, *, as_json: bool) -> None:
                      "they get no tags and rank last in search.")  # fmt: skip
     if summary.errors:
         lines.append(f"{len(summary.errors)} file(s) could not be embedded:")
-        lines += [f"  {one_line(str(path))}: {error}" for path, error in summary.errors]
+        lines += [f"  {one_line(str(path))}: {plain_reason(error)}"
+                  for path, error in summary.errors]
     if summary.cancelled:
         lines.append("Stopped early; run slapdesk embed again to continue.")
     sys.stdout.write("\n".join(lines) + "\n")

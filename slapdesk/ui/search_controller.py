@@ -108,7 +108,9 @@ class SearchController(QObject):
 def library_tab(window: MainWindow) -> Tab:
     """The track table and the search box, searching as the user types."""
     settings = window.ctx.settings.value
-    view = LibraryView(window.model)
+    view = LibraryView(window.model, settings.hidden_columns)
+    view.columns.hidden_changed.connect(
+        lambda keys: window.ctx.settings.update(hidden_columns=keys))
     search = SearchController(window.ctx.runner, window.ctx.library_path,
                               settings.search_debounce_ms, settings.result_limit,
                               window.ctx.models, window)

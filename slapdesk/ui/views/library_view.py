@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QEvent, QItemSelectionModel, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -16,11 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slapdesk.ui.track_table_model import COLUMNS, TrackTableModel
+from slapdesk.ui.column_layout import ColumnLayout
+from slapdesk.ui.track_table_model import TrackTableModel
 from slapdesk.ui.views.moment_strip import MomentStrip
-
-_WIDTHS = {"title": 170, "artist": 130, "album": 130, "genre": 90, "year": 48,
-           "duration": 56, "format": 84, "score": 96}  # fmt: skip
 
 
 class TrackTable(QTableView):
@@ -61,8 +61,9 @@ class LibraryView(QWidget):
     current_track_changed = Signal(int)
     track_activated = Signal(int)
 
-    def __init__(self, model: TrackTableModel, parent: QWidget | None = None) -> None:
-        """Build the view around ``model``."""
+    def __init__(self, model: TrackTableModel, hidden_columns: Iterable[str] = (),
+                 parent: QWidget | None = None) -> None:
+        """Build the view around ``model``, without the columns keyed in ``hidden_columns``."""
         super().__init__(parent)
         self.model = model
         layout = QVBoxLayout(self)
@@ -94,12 +95,9 @@ class LibraryView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # keep the ranked order
         self.table.setSortingEnabled(True)
-        for column, spec in enumerate(COLUMNS):
-            self.table.setColumnWidth(column, _WIDTHS.get(spec.key, 200))
+        self.columns = ColumnLayout(self.table, hidden_columns)
         layout.addWidget(self.table, 1)
         self.moment_strip = MomentStrip()
         layout.addWidget(self.moment_strip)
