@@ -21,6 +21,8 @@ from slapdesk.library.models import ModelChoiceError
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 
+# How long closing the window waits for the worker's job to stop before ending the worker.
+WORKER_QUIT_S = 0.5
 # The embedding job's title: the status line tells partial results from it.
 EMBEDDING_TITLE = "Listening to tracks"
 
@@ -47,8 +49,12 @@ class LibraryPipeline(QObject):
         self.worker = WorkerProcess()  # started by the first model job
 
     def shutdown(self) -> None:
-        """Stop the worker process (the window is closing)."""
-        self.worker.close()
+        """Stop the worker process (the window is closing), ending it if its job lingers.
+
+        Ending it loses nothing: its writes are SQLite transactions, which a killed process
+        leaves rolled back, and the next run embeds what is missing.
+        """
+        self.worker.close(timeout_s=WORKER_QUIT_S)
 
     def _model_job(self, entry: Callable[[worker_jobs.ModelJob, JobControl], JobResult],
                    title: str, off: str) -> Callable[[JobControl], JobResult]:

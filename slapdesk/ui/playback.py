@@ -1,8 +1,9 @@
 """What the player plays next: the tracks queued with "Play next", then the current results.
 
 Next and previous walk the results table as it is shown now (its order, after sorting); a track
-that ends moves on to the next one by itself. "Play next" puts tracks right after the one that
-plays, ahead of anything queued before. Previous goes back through what was played.
+that ends moves on to the next one by itself. Next skips tracks that cannot be played (silent,
+unreadable, damaged). "Play next" puts tracks right after the one that plays, ahead of anything
+queued before. Previous goes back through what was played.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from slapdesk.library.autotag.review import track_problems
 from slapdesk.library.store import track_rows
+from slapdesk.library.store.database import ReadError
 
 if TYPE_CHECKING:
     from slapdesk.ui.main_window import MainWindow
 
 # Past this many seconds into a track, Previous starts it again (as most players do).
 RESTART_AFTER_S = 3.0
+# Rows checked at a time for a playable track (problem tracks are skipped).
+_LOOK_AHEAD = 64
 # The volume is saved once the slider rests this long (a drag would write the file 50 times).
 SAVE_VOLUME_AFTER_MS = 400
 
@@ -78,13 +83,27 @@ class Playback(QObject):
 
     def next_id(self) -> int | None:
         """The track Next would play: the queue first, then the row after the current one."""
+        self.up_next = self._playable(self.up_next)
         if self.up_next:
             return self.up_next[0]
         ids = self._window.model.ids
-        if not ids:
-            return None
         row = ids.index(self._anchor) if self._anchor in ids else -1
-        return ids[row + 1] if row + 1 < len(ids) else None
+        for start in range(row + 1, len(ids), _LOOK_AHEAD):
+            playable = self._playable(ids[start : start + _LOOK_AHEAD])
+            if playable:
+                return playable[0]
+        return None
+
+    def _playable(self, ids: list[int]) -> list[int]:
+        # Silent, unreadable and damaged tracks are skipped, as their Play is off.
+        reader = self._window.reader
+        if reader is None or not ids:
+            return ids
+        try:
+            problems = track_problems(reader, ids)
+        except ReadError:
+            return ids
+        return [i for i in ids if i not in problems]
 
     @Slot()
     def next(self) -> bool:

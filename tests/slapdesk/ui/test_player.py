@@ -153,3 +153,17 @@ def test_media_keys_pause_and_skip(window, qtbot) -> None:
     qtbot.waitUntil(lambda: window.player.playing, timeout=3000)
     QTest.keyClick(window.library_view.table, Qt.Key.Key_MediaTogglePlayPause)
     assert not window.player.playing
+
+
+def test_next_skips_a_track_that_cannot_be_played(window) -> None:
+    ids = window.model.ids
+    broken = Path(window.model.track(2).path)
+    broken.write_bytes(b"RIFF" + bytes(range(256)) * 40)  # c.wav, damaged after the scan
+    window.rescan()
+    window.library_view.table.sortByColumn(8, Qt.SortOrder.AscendingOrder)
+    assert window.model.ids == ids
+    assert _names(window, window.model.ids) == ["a.wav", "b.wav", "c.wav", "d.wav", "e.wav",
+                                                "long.wav"]
+    window.play_track(ids[1])
+    window.player.next_button.click()
+    assert _playing(window) == "d.wav"
