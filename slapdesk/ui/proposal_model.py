@@ -8,11 +8,8 @@ row through Python first, and a ``QSortFilterProxyModel`` calls back into Python
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -25,6 +22,7 @@ from slapdesk.library.autotag.review import (
     already_has,
     preview,
 )
+from slapdesk.ui.review_filter import ReviewFilter, bulk, natural
 
 _Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Track / term", "Score", "Current → new", "Format", "Folder")
@@ -40,30 +38,6 @@ _CHECKABLE = _PLAIN | Qt.ItemFlag.ItemIsUserCheckable
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _STRIDE = 1 << 12  # rows encode (track position, term index + 1); a track has fewer terms
 _STATES = (Qt.CheckState.Unchecked, Qt.CheckState.PartiallyChecked, Qt.CheckState.Checked)
-
-
-@dataclass(frozen=True)
-class ReviewFilter:
-    """What the review shows; the defaults show everything."""
-
-    term: str = ""  # only tracks proposed this term (and only that term's row)
-    min_score: float = 0.0  # only terms scoring at least this
-    folder: str = ""  # only tracks under this folder
-    changes_only: bool = False  # hide terms the file already holds
-    text: str = ""  # words that must appear in the file's name, folder or label
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    # Building 10,000 small lists makes the collector sweep the whole heap again and again
-    # (half the time of a filter change, measured); none of them forms a cycle.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _join(values: Sequence[str]) -> str:
@@ -90,12 +64,14 @@ class ReviewModel(QAbstractTableModel):
         # 60,000 tuples would each count towards a garbage collection of the whole heap.
         self._rows: list[int] = []
         self._best: dict[int, float | None] = {}  # per shown track: its best shown score
+        self._names: list[tuple] = []  # per track: its file name as a natural sort key
+        self.root = ""  # the folder every track of the review is under
 
     # ---- content -----------------------------------------------------------------------------
     def set_tracks(self, tracks: Sequence[ReviewTrack], threshold: float) -> None:
         """Show a review: the user's choices stand, other terms start ticked at >= threshold."""
         self.beginResetModel()
-        with _bulk():
+        with bulk():
             self._fill(tracks, threshold)
         self.endResetModel()
 
@@ -108,6 +84,10 @@ class ReviewModel(QAbstractTableModel):
             for t in self._tracks
         ]
         self._position = {t.track_id: i for i, t in enumerate(self._tracks)}
+        self._names = [natural(t.name) for t in self._tracks]
+        folders = {t.folder for t in self._tracks}
+        # Folders are shown below the library's common root: the part that tells them apart.
+        self.root = os.path.commonpath(list(folders)) if folders else ""
         self._rebuild()
 
     def set_policy(self, vocab: str, policy: str) -> None:
@@ -130,7 +110,7 @@ class ReviewModel(QAbstractTableModel):
 
     def _refilter(self) -> None:
         self.beginResetModel()
-        with _bulk():
+        with bulk():
             self._rebuild()
         self.endResetModel()
 
@@ -177,10 +157,10 @@ class ReviewModel(QAbstractTableModel):
         if column == FORMAT:
             return (track.format, track.path)
         if column == FOLDER:
-            return (track.folder.casefold(), track.name.casefold())
+            return (track.folder.casefold(), self._names[item[0]])
         if column == CHANGE:
             return (sum(self._ticks[item[0]]), track.path)
-        return (track.name.casefold(), track.path)
+        return (self._names[item[0]], track.path)
 
     # ---- decisions ---------------------------------------------------------------------------
     @property
@@ -205,6 +185,13 @@ class ReviewModel(QAbstractTableModel):
     def folders(self) -> list[str]:
         """Every folder that holds a track of the review."""
         return sorted({track.folder for track in self._tracks})
+
+    def short_folder(self, folder: str) -> str:
+        """A folder as shown: relative to the common root (the full path is the tooltip)."""
+        if not self.root:
+            return folder
+        inside = os.path.relpath(folder, self.root)
+        return os.path.basename(folder) or folder if inside == "." else inside
 
     def accepted(self) -> list[AcceptedTag]:
         """Every ticked term of every track (filtered out or not), strongest first per track."""
@@ -324,7 +311,7 @@ class ReviewModel(QAbstractTableModel):
         if column == FORMAT:
             return track.format
         if column == FOLDER:
-            return track.folder
+            return self.short_folder(track.folder)
         if track.problem:
             return f"Not tagged: {track.problem}"
         changes = self.preview(track)

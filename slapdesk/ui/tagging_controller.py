@@ -123,7 +123,8 @@ class TaggingController(QObject):
             return  # a reload started since: its answer (e.g. the selection only) wins
         self.model.set_policy(self.vocab, self.policy)
         self.model.set_tracks(tracks, self.view.threshold.value())
-        self.view.set_choices(self.model.terms(), self.model.folders())
+        self.view.set_choices(self.model.terms(),
+                              [(f, self.model.short_folder(f)) for f in self.model.folders()])
         if not tracks:
             self.view.status.setText(
                 f"No {self.vocab} proposals yet. Press “Propose tags” once tracks are embedded."
@@ -169,6 +170,9 @@ class TaggingController(QObject):
 
     def _filter_changed(self, *_args: object) -> None:
         self.model.set_filter(self.view.review_filter())
+        term = self.view.review_filter().term
+        if term:  # "tick every ..." then means the term the user is looking at
+            self.view.term.setCurrentText(term)
 
     # ---- review ------------------------------------------------------------------------------
     def accept_above_threshold(self) -> None:

@@ -71,8 +71,10 @@ class DetailsView(QWidget):
         self.own_tags.setWordWrap(True)
         self.own_tags.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.own_tags.setToolTip("The fields SlapDesk writes into the file; yours stay apart")
-        form.addRow("SlapDesk tags:", self.own_tags)
         layout.addLayout(form)
+        # Below the form, full width: "SLAPDESK_INSTRUMENT:" beside a label would widen the pane.
+        layout.addWidget(QLabel("<b>SlapDesk tags</b> (in the file)"))
+        layout.addWidget(self.own_tags)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color:#a11;")

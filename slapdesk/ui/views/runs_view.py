@@ -63,7 +63,7 @@ class RunsView(QWidget):
         layout.addLayout(top)
         self.list = QTreeWidget()
         self.list.setHeaderLabels(list(HEADERS))
-        self.list.setRootIsDecorated(False)
+        self.list.setRootIsDecorated(True)  # a run opens onto what it changed
         self.list.setUniformRowHeights(True)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.header().setStretchLastSection(True)
@@ -91,25 +91,38 @@ class RunsView(QWidget):
             self.list.addTopLevelItem(item)
             if info.run_id == chosen:
                 item.setSelected(True)
+        if not runs:
+            empty = QTreeWidgetItem(["No tagging runs yet: each Write is one run, and Undo "
+                                     "restores the files as they were before it."])
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.list.addTopLevelItem(empty)
+            empty.setFirstColumnSpanned(True)
         self._selection_changed()
 
     def set_changes(self, run_id: int, changes: Sequence[RunChange], total: int) -> None:
-        """Show what a run changed as its row's tooltip: one line per field."""
+        """List what a run changed under its row (one line per field) and in its tooltip."""
         for row in range(self.list.topLevelItemCount()):
             item = self.list.topLevelItem(row)
-            if item.data(0, _RUN_ROLE) == run_id:
-                lines = [f"{os.path.basename(c.path)}: {c.field.upper()} "
-                         f"{'; '.join(c.old) or '—'} → {'; '.join(c.new) or '—'}"
-                         for c in changes]
-                if total > len(changes):
-                    lines.append(f"… and {total - len(changes):,} more")
-                for column in range(len(HEADERS)):
-                    item.setToolTip(column, "\n".join(lines))
+            if item.data(0, _RUN_ROLE) != run_id:
+                continue
+            lines = [f"{os.path.basename(c.path)}: {c.field.upper()} "
+                     f"{'; '.join(c.old) or '—'} → {'; '.join(c.new) or '—'}"
+                     + ("" if c.state == "applied" else f" ({c.state})") for c in changes]
+            if total > len(changes):
+                lines.append(f"… and {total - len(changes):,} more")
+            for column in range(len(HEADERS)):
+                item.setToolTip(column, "\n".join(lines[:12]))
+            for line in lines:
+                child = QTreeWidgetItem([line])
+                child.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                item.addChild(child)
+                child.setFirstColumnSpanned(True)
 
     def selected_run(self) -> int | None:
         """The run picked in the list, if any."""
         items = self.list.selectedItems()
-        return int(items[0].data(0, _RUN_ROLE)) if items else None
+        run_id = items[0].data(0, _RUN_ROLE) if items else None
+        return None if run_id is None else int(run_id)
 
     def select_run(self, run_id: int) -> None:
         """Pick a run in the list."""

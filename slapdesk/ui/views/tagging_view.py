@@ -62,6 +62,14 @@ class _IndentTerms(QStyledItemDelegate):
         return super().editorEvent(event, model, option, index)
 
 
+def _narrow_combo(letters: int) -> QComboBox:
+    # Long terms or folder names must not widen the panel past a 1024 px window.
+    box = QComboBox()
+    box.setMinimumContentsLength(letters)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    return box
+
+
 def _score_box(value: float = 0.0) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
     box.setRange(0.0, 1.0)
@@ -90,8 +98,9 @@ class TaggingView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self._build_table(model))
         split.addWidget(self.runs)
-        split.setStretchFactor(0, 4)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setSizes([400, 110])
         split.setChildrenCollapsible(False)
         layout.addWidget(split, 1)
         layout.addLayout(self._build_review_buttons())
@@ -140,22 +149,23 @@ class TaggingView(QWidget):
         self.filter_text = QLineEdit()
         self.filter_text.setPlaceholderText("Filter by file, folder, artist…")
         self.filter_text.setClearButtonEnabled(True)
-        self.filter_term = QComboBox()
+        self.filter_text.setMinimumWidth(100)
+        self.filter_term = _narrow_combo(7)
+        self.filter_term.setToolTip("Show only this term")
         self.filter_term.addItem(ALL_TERMS)
         self.filter_score = _score_box()
         self.filter_score.setToolTip("Show only terms scoring at least this")
-        self.filter_folder = QComboBox()
+        self.filter_folder = _narrow_combo(8)
+        self.filter_folder.setToolTip("Show only the tracks in this folder")
         self.filter_folder.addItem(ALL_FOLDERS)
-        self.filter_folder.setMinimumContentsLength(10)
-        self.filter_folder.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.changes_only = QCheckBox("Changes only")
         self.changes_only.setToolTip("Hide terms the file already holds")
         row.addWidget(self.filter_text, 2)
-        for label, widget in (("Term:", self.filter_term), ("Score ≥", self.filter_score),
-                              ("Folder:", self.filter_folder)):
-            row.addWidget(QLabel(label))
-            row.addWidget(widget, 1 if widget is self.filter_folder else 0)
+        # The combo boxes name themselves ("All terms", "All folders"): no labels, less width.
+        row.addWidget(self.filter_term)
+        row.addWidget(QLabel("Score ≥"))
+        row.addWidget(self.filter_score)
+        row.addWidget(self.filter_folder, 1)
         row.addWidget(self.changes_only)
         return row
 
@@ -174,19 +184,21 @@ class TaggingView(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(False)
-        for column, width in ((TRACK, 230), (SCORE, 52), (CHANGE, 300), (FORMAT, 58),
-                              (FOLDER, 180)):
+        for column, width in ((TRACK, 200), (SCORE, 44), (CHANGE, 260), (FORMAT, 50),
+                              (FOLDER, 130)):
             self.table.setColumnWidth(column, width)
+        # What a write changes and which file: those get the room a wider window gives.
+        header.setSectionResizeMode(TRACK, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(CHANGE, QHeaderView.ResizeMode.Stretch)
         return self.table
 
     def _build_review_buttons(self) -> QHBoxLayout:
         bulk = QHBoxLayout()
-        self.accept_threshold_button = QPushButton("Tick all from score")
+        self.accept_threshold_button = QPushButton("Tick from score")
+        self.accept_threshold_button.setToolTip("Tick every term scoring at least the score above")
         self.reject_all_button = QPushButton("Untick all")
         # "Accept every 'drums' above 0.6": one term, one score, across the whole library.
-        self.term = QComboBox()
-        self.term.setMinimumContentsLength(8)
+        self.term = _narrow_combo(7)
         self.term_score = _score_box(0.5)
         self.tick_term_button = QPushButton("Tick")
         self.untick_term_button = QPushButton("Untick")
@@ -215,24 +227,25 @@ class TaggingView(QWidget):
 
     def review_filter(self) -> ReviewFilter:
         """The filter the widgets describe."""
-        term = self.filter_term.currentText()
+        term = self.filter_term.currentData() or ""
         folder = self.filter_folder.currentData() or ""
-        return ReviewFilter(term="" if term == ALL_TERMS else term,
+        return ReviewFilter(term=str(term),
                             min_score=self.filter_score.value(), folder=str(folder),
                             changes_only=self.changes_only.isChecked(),
                             text=self.filter_text.text().strip())
 
-    def set_choices(self, terms: list[str], folders: list[str]) -> None:
-        """Offer these terms and folders in the filters and the per-term control."""
-        for box, first, items in ((self.filter_term, ALL_TERMS, terms),
+    def set_choices(self, terms: list[str], folders: list[tuple[str, str]]) -> None:
+        """Offer these terms and (folder, shown name) pairs in the filters and the term control."""
+        for box, first, items in ((self.filter_term, ALL_TERMS, [(t, t) for t in terms]),
                                   (self.filter_folder, ALL_FOLDERS, folders)):
-            current = box.currentText()
+            current = box.currentData()
             box.blockSignals(True)
             box.clear()
             box.addItem(first)
-            for item in items:
-                box.addItem(item, item)
-            box.setCurrentIndex(max(box.findText(current), 0))
+            for data, text in items:
+                box.addItem(text, data)
+                box.setItemData(box.count() - 1, data, Qt.ItemDataRole.ToolTipRole)
+            box.setCurrentIndex(max(box.findData(current), 0) if current else 0)
             box.blockSignals(False)
         current = self.term.currentText()
         self.term.clear()
