@@ -4,12 +4,17 @@ Builds a demo library of generated tracks (tools/demo_music.py), scans it throug
 embeds it with the given model bundle, proposes genre tags, runs a search and grabs each tab.
 
     .venv/bin/python tools/screenshots.py --bundle runs/demo/bundle --run runs/demo
+
+``--library FILE`` starts from a library that is already scanned and embedded (a copy of it:
+proposals are not stored in the original), e.g. a 2,000-track ``slapdesk demo --no-gui``
+library, so the views show a library at scale; the first-run page is not grabbed then.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -74,6 +79,8 @@ def main() -> None:
     parser.add_argument("--music", help="reuse this demo music folder (default: generate one)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--query", default="chiptune")
+    parser.add_argument("--library", help="a scanned and embedded library.sqlite to show")
+    parser.add_argument("--size", default="1280x780", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -88,35 +95,39 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="slapdesk-shots-") as tmp:
         work = Path(tmp)
-        music = Path(args.music) if args.music else work / "Music"
-        if not args.music:
-            demo_music.build(music)
+        if args.library:
+            shutil.copyfile(args.library, work / "library.sqlite")
         settings = work / "settings.toml"
         save_settings(Settings(active_model=args.bundle or ""), settings)
         ctx = build_context(work / "library.sqlite", settings_file=settings,
                             runner=TaskRunner.synchronous())
         window = MainWindow(ctx)
-        window.resize(1280, 780)
+        window.resize(*(int(n) for n in args.size.split("x")))
         window.show()
         app.processEvents()
-        window.welcome.add_folder(str(music))
-        grab(window, out, "welcome")
-
-        window.start_scan([str(music)])
-        settle(app, window)
-        window.tab("tagging").controller.propose()
-        settle(app, window)
-
-        window.library_view.search.setText(args.query)
-        window.search.run_now(args.query)  # the first query also loads the text tower
-        window.search.run_now(args.query)
-        window.library_view.select_row(0)
-        app.processEvents()
-        grab(window, out, "library")
-
+        if not args.library:
+            music = Path(args.music) if args.music else work / "Music"
+            if not args.music:
+                demo_music.build(music)
+            window.welcome.add_folder(str(music))
+            grab(window, out, "welcome")
+            window.start_scan([str(music)])
+            settle(app, window)
+        _grab_library(app, window, out, args.query)
         _grab_views(app, window, out, args.run)
         window.close()
 
+
+def _grab_library(app, window, out: Path, query: str) -> None:
+    """Propose tags, search ``query`` and save the Library view with the first result chosen."""
+    window.tab("tagging").controller.propose()
+    settle(app, window)
+    window.library_view.search.setText(query)
+    window.search.run_now(query)  # the first query also loads the text tower
+    window.search.run_now(query)
+    window.library_view.select_row(0)
+    app.processEvents()
+    grab(window, out, "library")
 
 if __name__ == "__main__":
     main()

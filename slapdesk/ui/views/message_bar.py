@@ -2,12 +2,14 @@
 
 It floats instead of taking a row of the layout: a strip that appears above the content pushes
 everything down by its height, and the row the user was about to click moves away under the
-mouse. Floating at the bottom, it leaves the search box and the tabs where they are.
+mouse. Floating at the bottom, it leaves the search box and the tabs where they are. It
+covers the bottom of the view while it shows, so news ("Tags written: 198 files changed", also
+in the status bar) goes away by itself after a few seconds; an error stays until it is closed.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 _STYLES = {
@@ -15,6 +17,7 @@ _STYLES = {
     "info": "background:#e3eefc; color:#173b6d; border:1px solid #a9c4ec; border-radius:4px;",
 }
 _MARGIN = 8  # px between the message and the edges of the content it floats over
+INFO_SECONDS = 6.0  # long enough to read two lines, short enough not to hide buttons for long
 
 
 class MessageBarView(QFrame):
@@ -37,6 +40,9 @@ class MessageBarView(QFrame):
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
         self._anchor: QWidget | None = None
+        self._expiry = QTimer(self)
+        self._expiry.setSingleShot(True)
+        self._expiry.timeout.connect(self.hide)
         self.hide()
 
     def float_over(self, anchor: QWidget) -> None:
@@ -59,6 +65,10 @@ class MessageBarView(QFrame):
         self.show()
         self._place()
         self.raise_()
+        if kind == "error":
+            self._expiry.stop()
+        else:
+            self._expiry.start(round(INFO_SECONDS * 1000))
 
     @property
     def text(self) -> str:

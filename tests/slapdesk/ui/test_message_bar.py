@@ -36,3 +36,19 @@ def test_a_message_moves_nothing_and_covers_neither_search_nor_tabs(
     assert window.messages.width() == window.stack.width() - 16  # it follows the window
     window.messages.findChild(QToolButton).click()
     assert window.messages.text == ""
+
+
+def test_news_goes_away_by_itself_and_an_error_stays(make_window, qtbot, monkeypatch) -> None:
+    from slapdesk.ui.views import message_bar
+
+    monkeypatch.setattr(message_bar, "INFO_SECONDS", 0.05)
+    window = make_window()
+    window.show_info("Tags written: 198 files changed")
+    assert window.messages.text == "Tags written: 198 files changed"
+    qtbot.waitUntil(lambda: window.messages.text == "", timeout=2000)
+    window.show_error("The disk is full.")
+    window.show_info("Tags written: 1 file changed")  # news replaces it, and goes too
+    qtbot.waitUntil(lambda: window.messages.text == "", timeout=2000)
+    window.show_error("The disk is full.")
+    qtbot.wait(300)
+    assert window.messages.text == "The disk is full."
