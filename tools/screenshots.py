@@ -49,6 +49,25 @@ def grab(window, out: Path, name: str) -> None:
     print(f"wrote {path} ({path.stat().st_size // 1024} KiB)")
 
 
+def open_window(library: Path, settings: Path, size: str, active_model: str = ""):
+    """A shown main window on ``library`` (its jobs run synchronously); (app, window)."""
+    from slapdesk.ui.application import qapplication
+
+    app = qapplication()
+    app.setStyle("Fusion")
+    from slapdesk.app import build_context
+    from slapdesk.ui.main_window import MainWindow
+    from slapdesk.ui.tasks import TaskRunner
+
+    save_settings(Settings(active_model=active_model), settings)
+    ctx = build_context(library, settings_file=settings, runner=TaskRunner.synchronous())
+    window = MainWindow(ctx)
+    window.resize(*(int(n) for n in size.split("x")))
+    window.show()
+    app.processEvents()
+    return app, window
+
+
 def _grab_views(app, window, out: Path, run: str | None) -> None:
     """Save the Auto-tag, Map, Training and Models views as the window shows them."""
     window.show_tab("tagging")
@@ -85,26 +104,12 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from slapdesk.ui.application import qapplication
-
-    app = qapplication()
-    app.setStyle("Fusion")
-    from slapdesk.app import build_context
-    from slapdesk.ui.main_window import MainWindow
-    from slapdesk.ui.tasks import TaskRunner
-
     with tempfile.TemporaryDirectory(prefix="slapdesk-shots-") as tmp:
         work = Path(tmp)
         if args.library:
             shutil.copyfile(args.library, work / "library.sqlite")
-        settings = work / "settings.toml"
-        save_settings(Settings(active_model=args.bundle or ""), settings)
-        ctx = build_context(work / "library.sqlite", settings_file=settings,
-                            runner=TaskRunner.synchronous())
-        window = MainWindow(ctx)
-        window.resize(*(int(n) for n in args.size.split("x")))
-        window.show()
-        app.processEvents()
+        app, window = open_window(work / "library.sqlite", work / "settings.toml", args.size,
+                                  active_model=args.bundle or "")
         if not args.library:
             music = Path(args.music) if args.music else work / "Music"
             if not args.music:

@@ -26,7 +26,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.screenshots import grab, settle  # noqa: E402
+from tools.screenshots import grab, open_window, settle  # noqa: E402
 
 TERM = "jazz"
 MIN_SCORE = 0.2
@@ -120,25 +120,9 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from slapdesk.ui.application import qapplication
-
-    app = qapplication()
-    app.setStyle("Fusion")
-    from slapdesk.app import build_context
-    from slapdesk.settings import Settings, save_settings
-    from slapdesk.ui.main_window import MainWindow
-    from slapdesk.ui.tasks import TaskRunner
-
     before = _digests(Path(args.library))
     with tempfile.TemporaryDirectory(prefix="slapdesk-flow-") as tmp:
-        work = Path(tmp)
-        save_settings(Settings(), work / "settings.toml")
-        ctx = build_context(Path(args.library), settings_file=work / "settings.toml",
-                            runner=TaskRunner.synchronous())
-        window = MainWindow(ctx)
-        window.resize(*(int(n) for n in args.size.split("x")))
-        window.show()
-        app.processEvents()
+        app, window = open_window(Path(args.library), Path(tmp) / "settings.toml", args.size)
         _flow(app, window, out)
         window.close()
     after = _digests(Path(args.library))
