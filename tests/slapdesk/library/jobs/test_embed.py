@@ -103,6 +103,19 @@ def test_marked_tracks_get_no_proposals(library: Database, embedder: Embedder) -
     assert sorted(_stem(path) for (path,) in stored) == ["jazz", "rock"]
 
 
+def test_damaged_tracks_get_no_proposals(library: Database, embedder: Embedder) -> None:
+    rows = library.execute("SELECT id, path FROM tracks").fetchall()
+    rock = next(track_id for track_id, path in rows if _stem(path) == "rock")
+    with library.transaction() as conn:
+        conn.execute("UPDATE tracks SET status = 'damaged', error = 'cut short' WHERE id = ?",
+                     (rock,))
+    vocabulary = Vocabulary("genre", "genre", ("rock", "jazz", "ambient", "piano"))
+    found = propose_for_library(library, embedder.model_id, embedder.embed_text, vocabulary,
+                                top_k=2, threshold=0.0)  # fmt: skip
+    proposed = {item.path.stem: item.values for item in found}
+    assert proposed["rock"] == () and len(proposed["jazz"]) == 2
+
+
 def test_marked_tracks_rank_below_the_others(library: Database, embedder: Embedder) -> None:
     search = LibrarySearch(library.conn, load_index(library.conn, embedder.model_id),
                            embedder.embed_text)  # fmt: skip
