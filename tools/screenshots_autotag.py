@@ -93,7 +93,7 @@ def _flow(app, window, out: Path) -> None:
     _answer_dialog(app, window, out, "4-confirm-write")
     controller.apply()
     settle(app, window)
-    view.runs.select_run(view.runs.selected_run() or 1)
+    view.runs.select_run(max(run.run_id for run in controller.runs))  # the one just written
     settle(app, window)
     grab(window, out, "5-written")
 
