@@ -11,12 +11,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from slapdesk.library.autotag.review import own_fields
 from slapdesk.library.store.track_rows import TrackRow
+from slapdesk.library.tags.formats import display_name
 from slapdesk.library.tags.reasons import plain_reason
 from slapdesk.ui.track_table_model import format_duration
 
@@ -33,7 +35,7 @@ def _value(track: TrackRow, key: str) -> str:
         return format_duration(track.duration)
     if key == "format":
         rate = f", {track.sample_rate / 1000:g} kHz" if track.sample_rate else ""
-        return f"{track.codec}{rate}"
+        return f"{display_name(track.format, track.codec)}{rate}"
     value = getattr(track, key)
     if isinstance(value, tuple):
         return ", ".join(value)
@@ -63,6 +65,8 @@ class DetailsView(QWidget):
         for label, key in _FIELDS:
             value = QLabel()
             value.setWordWrap(True)
+            # A long word (a folder name) is cut here rather than widening the whole window.
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(f"{label}:", value)
             self._values[key] = value
@@ -127,6 +131,7 @@ class DetailsView(QWidget):
             self.title.setText(f"<h3>{_escape(track.display_title)}{_escape(artist)}</h3>")
             for key, label in self._values.items():
                 label.setText(_value(track, key))
+            self._values["path"].setToolTip(track.path)
             own = own_fields(track.tags)
             self.own_tags.setText("\n".join(f"{name}: {'; '.join(values)}"
                                              for name, values in sorted(own.items())) or "—")
