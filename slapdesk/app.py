@@ -18,6 +18,7 @@ from slapdesk.settings import Settings, load_settings, save_settings, settings_p
 
 if TYPE_CHECKING:
     from slapdesk.library.store.database import Database
+    from slapdesk.ui.context import SettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def build_context(library: str | os.PathLike[str] | None = None,
         The ``AppContext`` for ``MainWindow``. A library that cannot be opened does not stop
         the app: the context carries the readable reason instead of a database.
     """
-    from slapdesk.library.jobs.active_model import ModelHolder
+    from slapdesk.library.jobs.active_model import ModelHolder, library_choice
     from slapdesk.library.store.database import Database, LibraryError
     from slapdesk.ui.context import AppContext, SettingsStore
     from slapdesk.ui.tasks import TaskRunner
@@ -57,6 +58,7 @@ def build_context(library: str | os.PathLike[str] | None = None,
         error = str(exc)
     if database is not None:
         _recover_tag_writes(database)
+        _adopt_global_searches(database, store)
     scan = [str(Path(f).expanduser().resolve()) for f in folders]
     data_dir = data_dir_for(library_path)
     return AppContext(
@@ -65,10 +67,21 @@ def build_context(library: str | os.PathLike[str] | None = None,
         runner=runner or TaskRunner(),
         database=database,
         data_dir=data_dir,
-        models=ModelHolder(settings.active_model, data_dir / "models", data_dir / "runs"),
+        models=ModelHolder(library_choice(database, settings.active_model), data_dir / "models",
+                           data_dir / "runs"),
         startup_error=error,
         scan_on_start=scan,
     )
+
+
+def _adopt_global_searches(database: Database, store: SettingsStore) -> None:
+    """Saved searches belong to a library now: the old global list moves into this one."""
+    from slapdesk.library.store.preferences import adopt_saved_searches
+
+    old = store.value.saved_searches
+    if old:
+        adopt_saved_searches(database, [(s.name, s.query) for s in old])
+        store.update(saved_searches=())
 
 
 def _recover_tag_writes(database: Database) -> None:

@@ -36,7 +36,9 @@ class Settings:
     """Everything the user can change that is not in the library database."""
 
     music_folders: tuple[str, ...] = ()  # folders to scan, absolute paths
-    active_model: str = ""  # model bundle folder; "" = the bundled default model
+    # The model of libraries that have not chosen one (each library keeps its own choice):
+    # a bundle folder; "" = the bundled default model.
+    active_model: str = ""
     search_debounce_ms: int = 250  # wait this long after the last keystroke before searching
     result_limit: int = 5000  # most results a search shows
     tag_vocabulary: str = "genre"  # vocabulary the auto-tag panel starts with
@@ -47,6 +49,8 @@ class Settings:
     # Result-table columns switched off (column keys). The file's path is off at first: the
     # details pane and each row's tooltip show it, and a 1024 px window has no room for it.
     hidden_columns: tuple[str, ...] = ("path",)
+    # Saved searches of older versions; each library keeps its own now, and the first library
+    # the window opens takes these over (the list is emptied then).
     saved_searches: tuple[SavedSearch, ...] = field(default_factory=tuple)
 
     def replace(self, **changes: object) -> Settings:

@@ -158,14 +158,32 @@ def model_dirs(library: str | None) -> tuple[Path, Path]:
     return data / "models", data / "runs"
 
 
-def choose_model(library: str | None, name: str | None) -> ModelBundle:
-    """The model named on the command line, else the one the settings make active."""
-    from slapdesk.library.jobs.active_model import choose_model as choose
+def active_choice(library: str | None) -> str:
+    """The library's own active model, else the user's default (settings.toml)."""
+    from slapdesk.library.jobs.active_model import library_choice
+    from slapdesk.library.store.database import LibraryError, open_readonly
     from slapdesk.settings import load_settings, settings_path
 
+    default = load_settings(settings_path()).active_model
+    path = resolve_library_path(library)
+    if not path.is_file():
+        return default
+    try:
+        conn = open_readonly(path)
+    except LibraryError:
+        return default  # the command reports an unusable library when it opens it
+    try:
+        return library_choice(conn, default)
+    finally:
+        conn.close()
+
+
+def choose_model(library: str | None, name: str | None) -> ModelBundle:
+    """The model named on the command line, else the library's active one."""
+    from slapdesk.library.jobs.active_model import choose_model as choose
+
     models_dir, runs_dir = model_dirs(library)
-    active = "" if name else load_settings(settings_path()).active_model
-    return choose(models_dir, runs_dir, active, name)
+    return choose(models_dir, runs_dir, "" if name else active_choice(library), name)
 
 
 def load_embedder(bundle: ModelBundle, device: str | None) -> Embedder:

@@ -1,6 +1,8 @@
 """``slapdesk models [list|import DIR|use NAME]``: the model bundles and the active one.
 
-The active model is a setting (``active_model`` in settings.toml), shared with the window.
+Each library keeps its own active model (in its database), shared with the window; a library
+that has not chosen one uses the user's default (``active_model`` in settings.toml), which
+``models use`` sets when there is no library yet.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     importer = actions.add_parser("import", help="check a bundle folder and add it")
     importer.add_argument("folder", help="a bundle folder (config.json, model.safetensors, ...)")
     importer.add_argument("--name", help="name to list it under (default: the folder's name)")
-    chooser = actions.add_parser("use", help="make a bundle the active model")
+    chooser = actions.add_parser("use", help="make a bundle the library's active model")
     chooser.add_argument("name", help="a name from `slapdesk models`, or a bundle folder")
     parser.set_defaults(run=run)
 
@@ -64,22 +66,25 @@ def _use(library: str | None, name: str) -> int:
     import dataclasses
 
     from engine.bundle import load_bundle
+    from slapdesk.library.jobs.active_model import choose_for_library
+    from slapdesk.library.jobs.embed import pending_tracks
+    from slapdesk.library.store.paths import resolve_library_path
     from slapdesk.settings import load_settings, save_settings, settings_path
 
     bundle = choose_model(library, name)
     load_bundle(bundle.path, device="cpu", with_target=False)  # a bundle that cannot load: no
-    path = settings_path()
-    save_settings(dataclasses.replace(load_settings(path), active_model=str(bundle.path)), path)
-    sys.stdout.write(f"Active model: {bundle.name}.\n")
-    try:
-        with open_library(library) as db:
-            missing = db.execute(
-                "SELECT COUNT(*) FROM tracks t WHERE status != 'error' AND NOT EXISTS (SELECT 1 "
-                "FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?)",
-                (bundle.model_id,),
-            ).fetchone()[0]
-    except expected_errors():
-        missing = 0  # no library yet: nothing to embed
+    path = resolve_library_path(library)
+    if not path.is_file():
+        settings = settings_path()
+        save_settings(dataclasses.replace(load_settings(settings), active_model=str(bundle.path)),
+                      settings)
+        sys.stdout.write(f"No library at {path} yet: {bundle.name} is now the model of every "
+                         "library that has not chosen one.\n")
+        return EXIT_OK
+    with open_library(library) as db:
+        choose_for_library(db, str(bundle.path))
+        missing = len(pending_tracks(db, bundle.model_id))
+    sys.stdout.write(f"Active model of {path}: {bundle.name}.\n")
     if missing:
         sys.stdout.write(f"{missing} track(s) need vectors for it: run slapdesk embed.\n")
     return EXIT_OK

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from slapdesk.library import playlists
 from slapdesk.library.autotag.review import track_problems
 from slapdesk.library.jobs.search import Scope, SearchAnswer, status_line
+from slapdesk.library.store import preferences
 from slapdesk.library.store import track_rows as queries
 from slapdesk.library.store.database import LibraryError, Reader, ReadError, open_readonly
 from slapdesk.ui.application import QUIT_GRACE_MS
@@ -212,8 +213,8 @@ class MainWindow(QMainWindow):
         folders = queries.list_folders(self._reader) if self._reader is not None else []
         self.sidebar.set_folders(folders)
         self.sidebar.set_playlists(playlists.list_playlists(self.ctx.playlists_dir))
-        searches = self.ctx.settings.value.saved_searches
-        self.sidebar.set_saved_searches([(s.name, s.query) for s in searches])
+        self.sidebar.set_saved_searches(
+            preferences.saved_searches(self._reader) if self._reader is not None else [])
         empty = not folders and self.track_count() == 0 and not self.jobs.busy
         self.stack.setCurrentWidget(self.welcome if empty else self.splitter)
         if not empty:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 
 from slapdesk.library import models as bundles
+from slapdesk.library.jobs.active_model import choose_for_library
 from slapdesk.ui.context import AppContext
 from slapdesk.ui.tabs import Tab, register_tab
 from slapdesk.ui.tasks import TaskContext
@@ -44,7 +45,7 @@ class ModelsController(QObject):
     def refresh(self) -> None:
         """Re-list the bundles."""
         found = bundles.list_bundles(self.ctx.models_dir, self.ctx.data_dir / "runs")
-        self.view.set_bundles(found, self.ctx.settings.value.active_model)
+        self.view.set_bundles(found, self.ctx.models.choice)
 
     @Slot(str)
     def import_folder(self, folder: str) -> None:
@@ -64,12 +65,16 @@ class ModelsController(QObject):
 
     @Slot(str)
     def activate(self, path: str) -> None:
-        """Make a bundle the active model ("" = the bundled default)."""
-        self.ctx.settings.update(active_model=path)
+        """Make a bundle this library's active model ("" = the bundled default)."""
+        if self.ctx.database is not None:
+            choose_for_library(self.ctx.database, path)
+        else:  # no library to keep it: the default for every library that has not chosen
+            self.ctx.settings.update(active_model=path)
+        self.ctx.models.switch(path)
         self.refresh()
         self.model_activated.emit(path)
-        name = Path(path).name if path else "the bundled default model"
-        self.info.emit(f"Now using {name}. Tracks are re-embedded with it as needed.")
+        self.info.emit(f"This library now uses the model {self.ctx.models.describe()}. Tracks "
+                       "are re-embedded with it as needed.")
 
     @Slot(int, int)
     def _preferences(self, debounce_ms: int, result_limit: int) -> None:

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from slapdesk.library import playlists
-from slapdesk.library.store import track_rows
-from slapdesk.settings import SavedSearch
+from slapdesk.library.store import preferences, track_rows
 
 if TYPE_CHECKING:
     from slapdesk.ui.main_window import MainWindow
@@ -27,11 +26,12 @@ def save_current_search(window: MainWindow) -> None:
 
 
 def add_saved_search(window: MainWindow, name: str, query: str) -> None:
-    """Store a saved search (replacing one with the same name)."""
-    kept = [s for s in window.ctx.settings.value.saved_searches if s.name != name]
-    window.ctx.settings.update(saved_searches=(*kept, SavedSearch(name, query)))
-    window.sidebar.set_saved_searches(
-        [(s.name, s.query) for s in window.ctx.settings.value.saved_searches])
+    """Store a saved search in this library (replacing one with the same name)."""
+    if window.ctx.database is None:
+        window.show_error("Cannot save the search: the library is not open.")
+        return
+    preferences.save_search(window.ctx.database, name, query)
+    window.sidebar.set_saved_searches(preferences.saved_searches(window.ctx.database))
 
 
 def choose_playlist_file(window: MainWindow, ids: list[int] | bool | None = None) -> None:

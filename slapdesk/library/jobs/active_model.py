@@ -14,10 +14,28 @@ from typing import TYPE_CHECKING, Any
 from slapdesk.library.jobs.control import JobControl, JobResult
 from slapdesk.library.models import ModelBundle, ModelChoiceError, active_bundle, find_bundle
 from slapdesk.library.progress import Progress
+from slapdesk.library.store.preferences import ACTIVE_MODEL, get_setting, set_setting
 from slapdesk.library.tags.reasons import plain_reason
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from slapdesk.library.store.database import Database
+
+
+def library_choice(conn: Database | sqlite3.Connection | None, default: str) -> str:
+    """The active model this library chose, else ``default`` (the user's global choice).
+
+    Each library keeps its own choice (a bundle folder; "" = the bundled default model), so
+    switching models in one library leaves the others as they were.
+    """
+    chosen = None if conn is None else get_setting(conn, ACTIVE_MODEL)
+    return default if chosen is None else chosen
+
+
+def choose_for_library(db: Database, folder: str) -> None:
+    """Make the bundle at ``folder`` the library's active model ("" = the bundled default)."""
+    set_setting(db, ACTIVE_MODEL, folder)
 
 
 def choose_model(models_dir: Path, runs_dir: Path, active: str = "",
@@ -63,6 +81,11 @@ class ModelHolder:
     def bundle(self) -> Path | None:
         """The bundle folder loaded (None before the first load)."""
         return None if self._bundle is None else self._bundle.path
+
+    @property
+    def choice(self) -> str:
+        """The active model as chosen: a bundle folder, "" for the default (never loads)."""
+        return self._active
 
     @property
     def loaded(self) -> Any:

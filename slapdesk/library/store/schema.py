@@ -244,10 +244,32 @@ def _migrate_3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_PREFERENCES = """
+-- What belongs to this library rather than to the user: the active model (key "active_model",
+-- a bundle folder) and, in their own table, the sidebar's saved searches, in the order shown.
+CREATE TABLE library_settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE saved_searches (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    position INTEGER NOT NULL
+);
+"""
+
+
+def _migrate_4(conn: sqlite3.Connection) -> None:
+    """Per-library settings and saved searches (before, both were global user settings)."""
+    for statement in _split_sql(_PREFERENCES):
+        conn.execute(statement)
+
+
 # version -> function that brings a database from version - 1 to version.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1,
     2: _migrate_2,
     3: _migrate_3,
+    4: _migrate_4,
 }
 SCHEMA_VERSION = max(MIGRATIONS)

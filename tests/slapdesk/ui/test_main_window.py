@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QImage, QPolygonF
 
+from slapdesk.library.store import preferences
 from slapdesk.library.store import track_rows as queries
 from slapdesk.ui import playlist_actions
 from slapdesk.ui.tasks import TaskRunner
@@ -107,12 +108,11 @@ def test_playlist_round_trip(make_window, music_folder: Path, tmp_path: Path) ->
     assert titles(window) == ["Tone flac"]
 
 
-def test_saved_search_is_kept_in_settings(make_window, music_folder: Path, tmp_path) -> None:
+def test_saved_search_is_kept_in_the_library(make_window, music_folder: Path, tmp_path) -> None:
     window = make_window([str(music_folder)])
     playlist_actions.add_saved_search(window, "Oggs", "ogg")
     assert window.sidebar.entries("search") == [("Oggs", "ogg")]
-    saved = (tmp_path / "config" / "settings.toml").read_text()
-    assert 'name = "Oggs"' in saved
+    assert preferences.saved_searches(window.ctx.database) == [("Oggs", "ogg")]
     window.select_scope("search", "ogg")
     assert titles(window) == ["Tone ogg"]
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from engine.training_checkpoint import latest_checkpoint
+from slapdesk.library.jobs.active_model import library_choice
 from slapdesk.library.jobs.training import MetricsTail, TrainOptions, train_command
 
 
@@ -76,7 +77,8 @@ def test_models_panel_lists_imports_and_activates(make_window, qtbot, tmp_path: 
     assert "Cannot import that folder" in window.messages.text
     assert "config.json is missing" in window.messages.text
     window.tab("models").controller.activate(str(tmp_path / "some" / "bundle"))
-    assert window.ctx.settings.value.active_model == str(tmp_path / "some" / "bundle")
+    assert library_choice(window.ctx.database, "") == str(tmp_path / "some" / "bundle")
+    assert window.ctx.settings.value.active_model == ""  # the other libraries keep theirs
     qtbot.waitUntil(lambda: not window.jobs.busy)
     # No usable bundle exists here: the embedding job says so instead of failing.
     assert window.status_label.text().startswith("Search by sound is off: No model bundle")
