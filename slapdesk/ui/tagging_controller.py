@@ -6,7 +6,8 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QObject, QPoint, Signal, Slot
+from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from slapdesk.library.autotag.review import ReviewTrack
@@ -84,6 +85,10 @@ class TaggingController(QObject):
                        view.changes_only.toggled):
             signal.connect(self._filter_changed)
         view.table.doubleClicked.connect(self._double_clicked)
+        # Enter plays the row, as in the results; Space ticks or unticks it (the table's own).
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            QShortcut(QKeySequence(key), view.table, self.play_selected,
+                      context=Qt.ShortcutContext.WidgetShortcut)
         view.table.customContextMenuRequested.connect(self._context_menu)
         view.table.selectionModel().currentChanged.connect(self._current_changed)
         for signal in (self.model.dataChanged, self.model.modelReset, self.model.layoutChanged):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from slapdesk.library.tags.write import read_tags
@@ -42,6 +42,7 @@ def _rows(view) -> list[tuple[str, ...]]:
 
 
 def _checks(view) -> list[bool | None]:
+    """Per row: ticked or not (a partly ticked track reads False; None: no check box)."""
     model = view.model
     return [None if (s := model.data(model.index(r, TRACK), CHECK)) is None
             else s == Qt.CheckState.Checked for r in range(model.rowCount())]
@@ -226,3 +227,49 @@ def test_details_show_the_slapdesk_fields_of_the_file(make_window, music_folder:
     review.apply()
     review.view.table.setCurrentIndex(review.view.model.index(0, TRACK))
     assert window.details.own_tags.text() == "SLAPDESK_GENRE: ambient; folk"
+
+
+def test_keys_and_the_row_menu_tick_per_track_and_per_term(
+    make_window, music_folder: Path, qtbot
+) -> None:
+    window = make_window([str(music_folder)])
+    _propose(window, {"tone_flac.flac": [("rock", 0.9), ("drums", 0.7)],
+                      "tone_mp3.mp3": [("rock", 0.55), ("jazz", 0.3)]})
+    review = _review(window)
+    view, model = review.view, review.view.model
+    assert [r[0] for r in _rows(view)] == ["tone_flac.flac", "rock", "drums", "tone_mp3.mp3",
+                                           "rock", "jazz"]
+    view.table.setFocus()
+    view.table.setCurrentIndex(model.index(2, TRACK))  # drums on the FLAC
+    qtbot.keyClick(view.table, Qt.Key.Key_Space)
+    assert _checks(view)[:3] == [False, True, False]  # drums unticked: the track partly
+    assert model.data(model.index(0, TRACK), CHECK) == Qt.CheckState.PartiallyChecked
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert window.player.source == str(music_folder / "a" / "tone_flac.flac")
+    window.player.stop()
+    mp3 = view.model.shown_tracks()[1]
+    menu = review.review_menu(mp3, mp3.terms[0])
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    actions["Untick all terms of this track"].trigger()
+    assert _checks(view)[3:] == [False, False, False]
+    view.term_score.setValue(0.5)
+    actions = {a.text(): a for a in review.review_menu(mp3, mp3.terms[0]).actions()}
+    actions["Tick “rock” on every track (score ≥ 0.50)"].trigger()
+    assert _checks(view) == [False, True, False, False, True, False]
+    model.setData(model.index(3, TRACK), Qt.CheckState.Checked, CHECK)  # the MP3's own box
+    assert _checks(view)[3:] == [True, True, True]
+
+
+def test_a_click_on_a_terms_box_ticks_it_where_it_is_drawn(
+    make_window, music_folder: Path, qtbot
+) -> None:
+    window = make_window([str(music_folder)])
+    _propose(window, {"tone_flac.flac": [("rock", 0.9), ("drums", 0.2)]})
+    view = _review(window).view
+    rect = view.table.visualRect(view.model.index(2, TRACK))  # drums, unticked
+    box = QPoint(rect.left() + 22 + 9, rect.center().y())  # terms sit 22 px in
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=box)
+    assert _checks(view) == [True, True, True]
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(rect.left() + 9, rect.center().y()))  # left of the box
+    assert _checks(view) == [True, True, True]
