@@ -119,9 +119,38 @@ class DeviceChoice:
     label: str  # what the user reads, e.g. "cuda:0 — NVIDIA H100 80GB HBM3 (79.1 GiB)"
 
 
+_ASK_TORCH = (
+    "import json, sys\n"
+    "from slapdesk.library.jobs.training import _torch_devices\n"
+    "json.dump([list(d) for d in _torch_devices()], sys.stdout)\n"
+)
+
+
 def available_devices() -> list[DeviceChoice]:
-    """Auto, CPU, and every CUDA / MPS device torch sees (imports torch: call off the GUI)."""
+    """Auto, CPU, and every CUDA / MPS device torch sees.
+
+    Asked in a child process unless this one has imported torch already: importing torch
+    holds the interpreter lock for over a second, which froze the window (1.6 s measured).
+    """
     choices = [DeviceChoice("auto", "Automatic (best available)"), DeviceChoice("cpu", "CPU")]
+    if "torch" in sys.modules:
+        return choices + _torch_devices()
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-c", _ASK_TORCH], capture_output=True,
+                              text=True, timeout=120, check=True,
+                              cwd=_REPO_ROOT if (_REPO_ROOT / "slapdesk").is_dir() else None)
+        found = [DeviceChoice(str(v), str(label)) for v, label in json.loads(done.stdout)]
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        log.warning("cannot list the devices torch sees: %s", exc)
+        return choices
+    return choices + found
+
+
+def _torch_devices() -> list[DeviceChoice]:
+    """Every CUDA / MPS device torch sees (imports torch)."""
+    choices: list[DeviceChoice] = []
     try:
         import torch
     except ImportError:

@@ -222,5 +222,6 @@ class WorkerProcess:
         if self._lock.acquire(blocking=False):
             try:
                 self._forget()
+                self._flag = None  # its semaphore is released now, not at exit
             finally:
                 self._lock.release()
