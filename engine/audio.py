@@ -5,7 +5,8 @@ every container the library supports), averaged to mono, resampled with soxr, an
 into log-mel spectrograms by :class:`LogMel` in plain torch (``engine.melspec``).
 Inference reads ``K`` evenly spaced windows per track by seeking, so a 3-minute file costs
 a few short decodes, and the same file always yields the same samples (never a random
-crop, unlike LAION-CLAP).
+crop, unlike LAION-CLAP). A file FFmpeg will not open is tried once more with libsndfile
+(``engine.sndfile``): some real Ogg Vorbis releases open only there.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import av
 import numpy as np
 import soxr
 
+from engine import sndfile
 from engine.config import AudioFrontendCfg
 
 # The log-mel front-end lives in engine.melspec (torch only, no decoder); it is part of
@@ -139,6 +141,12 @@ def _resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return soxr.resample(samples, rate_in, rate_out).astype(np.float32, copy=False)
 
 
+def _decode_refused(path: Path, refused: AudioDecodeError, sample_rate: int) -> np.ndarray:
+    """A file FFmpeg would not open, decoded by libsndfile (or ``refused`` raised again)."""
+    native, rate = sndfile.decode_or_raise(path, refused)
+    return _resample(native, rate, sample_rate)
+
+
 def load_audio(path: str | Path, sample_rate: int) -> np.ndarray:
     """Decode a whole file to mono float32 at ``sample_rate``.
 
@@ -153,7 +161,10 @@ def load_audio(path: str | Path, sample_rate: int) -> np.ndarray:
         AudioDecodeError: the file is missing, not audio, empty or undecodable.
     """
     path = Path(path)
-    container, stream = _open(path)
+    try:
+        container, stream = _open(path)
+    except AudioDecodeError as refused:
+        return _decode_refused(path, refused, sample_rate)
     with container:
         native = _decode_all(path, container, stream)
         rate = int(stream.codec_context.sample_rate)
@@ -250,8 +261,11 @@ def read_windows(
     """
     path = Path(path)
     k = n_windows or frontend.n_windows
-    clip, sr = frontend.clip_samples, frontend.sample_rate
-    container, stream = _open(path)
+    sr = frontend.sample_rate
+    try:
+        container, stream = _open(path)
+    except AudioDecodeError as refused:
+        return _windows_of(_decode_refused(path, refused, sr), frontend, k)
     with container:
         info = _info(container, stream)
         short = info.duration is None or info.duration < max(
@@ -270,8 +284,16 @@ def read_windows(
         if len(windows) == k:
             return np.stack(windows), np.asarray(starts, dtype=np.float64)
         samples = _resample(_decode_all(path, container, stream), info.rate, sr)
+    return _windows_of(samples, frontend, k)
+
+
+def _windows_of(
+    samples: np.ndarray, frontend: AudioFrontendCfg, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` evenly spaced windows cut from a whole decoded track, and their starts."""
+    sr = frontend.sample_rate
     starts = window_starts(samples.size / sr, frontend.clip_seconds, k)
-    fitted = [_fit(samples[round(s * sr) :], clip) for s in starts]
+    fitted = [_fit(samples[round(s * sr) :], frontend.clip_samples) for s in starts]
     return np.stack(fitted), np.asarray(starts, dtype=np.float64)
 
 
@@ -316,7 +338,14 @@ def load_random_window(
     """
     path = Path(path)
     clip, sr = frontend.clip_samples, frontend.sample_rate
-    container, stream = _open(path)
+    try:
+        container, stream = _open(path)
+    except AudioDecodeError as refused:
+        samples = _decode_refused(path, refused, sr)
+        if samples.size <= clip:
+            return _fit(samples, clip)
+        offset = int(rng.integers(0, samples.size - clip + 1))
+        return samples[offset : offset + clip]
     with container:
         info = _info(container, stream)
         if info.duration is not None and info.duration >= _WHOLE_DECODE_SECONDS:
