@@ -86,8 +86,10 @@ def train_command(options: TrainOptions, python: str = sys.executable) -> list[s
 def train_environment() -> dict[str, str]:
     """Variables the trainer process gets on top of this process's environment."""
     # Unbuffered, so the panel's log shows lines as they come; offline, because nothing may
-    # ever be fetched from a model hub at run time.
-    return {"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    # ever be fetched from a model hub at run time; no progress bars (the panel draws its own,
+    # and a library's carriage-return bar reads as garbage in a log).
+    return {"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "TQDM_DISABLE": "1"}
 
 
 def train_workdir(options: TrainOptions) -> Path:

@@ -35,6 +35,7 @@ def test_a_tiny_run_shows_steps_held_out_retrieval_and_its_evaluation(
     assert command.startswith(shlex.quote(sys.executable) + " -m slapdesk.train ")
     assert "--auto-eval" in command and "--eval-every" not in command
     assert view.log.toPlainText().splitlines()[0] == "$ " + command
+    assert panel.process.processEnvironment().value("TQDM_DISABLE") == "1"
     assert view.progress.maximum() == 6 and view.progress.value() == 0
     with qtbot.waitSignal(panel.process.finished, timeout=120_000):
         pass
@@ -50,6 +51,7 @@ def test_a_tiny_run_shows_steps_held_out_retrieval_and_its_evaluation(
     # The memory axis starts at zero and is not a zoom into the noise of one flat line.
     peak = max(panel.points("peak_mem_mib"))
     assert view.plots["memory"].viewRange()[1] == pytest.approx([0.0, peak * 1.15])
+    assert "|" not in view.log.toPlainText()  # no progress bar drawn into the log
     view.grab().save(str(tmp_path / "training.png"))
     # The trained model is listed under its run's name and can be adopted from the panel.
     view.activate_button.click()
