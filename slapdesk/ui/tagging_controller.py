@@ -150,19 +150,18 @@ class TaggingController(QObject):
         self.failed.emit(f"Cannot read the tag review: {error}")
 
     def _update_counts(self, *_args: object) -> None:
-        accepted = self.model.accepted()
-        files = len({r.track_id for r in accepted})
-        self.view.apply_button.setText(f"Write {_count(len(accepted), 'tag')} to "
+        # Runs on every tick: counts only, never the list of 50,000 accepted terms.
+        counts = self.model.counts()
+        ticked, files = counts["ticked"], counts["files"]
+        self.view.apply_button.setText(f"Write {_count(ticked, 'tag')} to "
                                        f"{_count(files, 'file')}")
-        self.view.apply_button.setEnabled(bool(accepted))
-        tracks = self.model.tracks
-        if tracks:
-            problems = sum(1 for t in tracks if t.problem)
-            shown = len(self.model.shown_tracks())
+        self.view.apply_button.setEnabled(bool(ticked))
+        if counts["tracks"]:
+            problems = counts["problems"]
             note = f"; {problems:,} not tagged (silent or unreadable)" if problems else ""
             self.view.status.setText(
-                f"{shown:,} of {len(tracks):,} tracks shown; {len(accepted):,} tags ticked "
-                f"on {files:,} files{note}"
+                f"{counts['shown']:,} of {counts['tracks']:,} tracks shown; {ticked:,} tags "
+                f"ticked on {files:,} files{note}"
             )
 
     def _vocabulary_changed(self, _index: int) -> None:
