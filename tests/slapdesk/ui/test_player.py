@@ -167,3 +167,20 @@ def test_next_skips_a_track_that_cannot_be_played(window) -> None:
     window.play_track(ids[1])
     window.player.next_button.click()
     assert _playing(window) == "d.wav"
+
+
+def test_drag_moves_when_released_and_previous_restarts(window, qtbot) -> None:
+    player = window.player
+    window.play_track(window.model.ids[5])
+    qtbot.waitUntil(lambda: player.player.duration() == 10_000, timeout=5000)
+    slider, y = player.slider, player.slider.height() // 2
+    QTest.mousePress(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.width() // 4, y))
+    QTest.mouseMove(slider, QPoint(slider.width() // 2, y))
+    assert slider.isSliderDown()
+    assert player.time.text() in {"0:04 / 0:10", "0:05 / 0:10", "0:06 / 0:10"}
+    QTest.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.width() // 2, y))
+    qtbot.waitUntil(lambda: player.player.position() >= 4_000, timeout=3000)
+    assert player.player.position() < 8_000
+    player.previous_button.click()  # more than 3 s in: back to the start of the same track
+    qtbot.waitUntil(lambda: player.player.position() < 1_000, timeout=3000)
+    assert _playing(window) == "long.wav"
