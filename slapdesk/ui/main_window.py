@@ -30,7 +30,7 @@ from slapdesk.ui.context import AppContext
 from slapdesk.ui.jobs import JobTracker
 from slapdesk.ui.library_pipeline import EMBEDDING_TITLE, LibraryPipeline
 from slapdesk.ui.playback import Playback
-from slapdesk.ui.playlist_actions import choose_playlist_file
+from slapdesk.ui.playlist_actions import choose_playlist_file, remove_saved_search
 from slapdesk.ui.shortcuts import install_shortcuts
 from slapdesk.ui.tabs import Tab, TabSpec, registered_tabs
 from slapdesk.ui.track_table_model import TrackTableModel
@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         self.sidebar.entry_selected.connect(self.select_scope)
+        self.sidebar.search_removal_requested.connect(partial(remove_saved_search, self))
         self.details.play_clicked.connect(self.play_track)
         self.details.more_like_this_clicked.connect(self.more_like_this)
         self.player.error.connect(self.show_error)
@@ -213,8 +214,7 @@ class MainWindow(QMainWindow):
         folders = queries.list_folders(self._reader) if self._reader is not None else []
         self.sidebar.set_folders(folders)
         self.sidebar.set_playlists(playlists.list_playlists(self.ctx.playlists_dir))
-        self.sidebar.set_saved_searches(
-            preferences.saved_searches(self._reader) if self._reader is not None else [])
+        self.sidebar.set_saved_searches(preferences.saved_searches(self._reader))
         empty = not folders and self.track_count() == 0 and not self.jobs.busy
         self.stack.setCurrentWidget(self.welcome if empty else self.splitter)
         if not empty:

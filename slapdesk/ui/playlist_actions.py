@@ -34,6 +34,14 @@ def add_saved_search(window: MainWindow, name: str, query: str) -> None:
     window.sidebar.set_saved_searches(preferences.saved_searches(window.ctx.database))
 
 
+def remove_saved_search(window: MainWindow, name: str) -> None:
+    """Forget one of this library's saved searches."""
+    if window.ctx.database is None:
+        return
+    preferences.delete_saved_search(window.ctx.database, name)
+    window.sidebar.set_saved_searches(preferences.saved_searches(window.ctx.database))
+
+
 def choose_playlist_file(window: MainWindow, ids: list[int] | bool | None = None) -> None:
     """Ask where to save the results (or ``ids``) as M3U8, then save."""
     ids = list(ids) if isinstance(ids, list) and ids else window.model.ids

@@ -43,8 +43,13 @@ def set_setting(db: Database, key: str, value: str | None) -> None:
             )
 
 
-def saved_searches(conn: Database | sqlite3.Connection) -> list[tuple[str, str]]:
-    """The library's saved searches as (name, query), in the order the sidebar shows them."""
+def saved_searches(conn: Database | sqlite3.Connection | None) -> list[tuple[str, str]]:
+    """The library's saved searches as (name, query), in the order the sidebar shows them.
+
+    None (no library open) has none.
+    """
+    if conn is None:
+        return []
     try:
         rows = conn.execute("SELECT name, query FROM saved_searches ORDER BY position, name")
     except sqlite3.OperationalError:  # an older schema, read-only: nothing saved here yet

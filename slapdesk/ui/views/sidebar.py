@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtWidgets import QHeaderView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
 _KIND_ROLE = Qt.ItemDataRole.UserRole
 _VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -16,9 +17,13 @@ SECTIONS = (("folder", "Folders"), ("search", "Saved searches"), ("playlist", "P
 
 
 class SidebarView(QTreeWidget):
-    """Emits ``entry_selected(kind, value)``: kind is library | folder | search | playlist."""
+    """Emits ``entry_selected(kind, value)``: kind is library | folder | search | playlist.
+
+    A saved search's context menu removes it: ``search_removal_requested(name)``.
+    """
 
     entry_selected = Signal(str, str)
+    search_removal_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Build the tree with its fixed sections."""
@@ -42,6 +47,23 @@ class SidebarView(QTreeWidget):
             section.setExpanded(True)
             self._sections[kind] = section
         self.itemSelectionChanged.connect(self._emit_selection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._show_menu)
+
+    def menu_for(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """The context menu of an entry (None for entries without one)."""
+        if item is None or item.data(0, _KIND_ROLE) != "search":
+            return None
+        menu = QMenu(self)
+        name = item.text(0)
+        remove = menu.addAction(f"Remove saved search “{name}”")
+        remove.triggered.connect(partial(self.search_removal_requested.emit, name))
+        return menu
+
+    def _show_menu(self, position: QPoint) -> None:
+        menu = self.menu_for(self.itemAt(position))
+        if menu is not None:
+            menu.exec(self.viewport().mapToGlobal(position))
 
     def _fill(self, kind: str, entries: Sequence[tuple[str, str]]) -> None:
         section = self._sections[kind]
@@ -65,6 +87,13 @@ class SidebarView(QTreeWidget):
     def set_playlists(self, playlists: Sequence[Path]) -> None:
         """List playlist files."""
         self._fill("playlist", [(p.stem, str(p)) for p in playlists])
+
+    def entry(self, kind: str, label: str) -> QTreeWidgetItem | None:
+        """The listed entry of one section with that label."""
+        section = self._sections[kind]
+        found = [section.child(i) for i in range(section.childCount())
+                 if section.child(i).text(0) == label]
+        return found[0] if found else None
 
     def entries(self, kind: str) -> list[tuple[str, str]]:
         """The (label, value) pairs listed in one section."""

@@ -66,3 +66,16 @@ def test_old_global_saved_searches_move_into_the_first_library_opened(
         ("Calm", "calm piano"), ("Loud", "-quiet rock")]
     with Database(second) as db:
         assert preferences.saved_searches(db) == [("Jazz", "genre:jazz")]
+
+
+def test_a_saved_search_is_removed_from_its_context_menu(make_window, tmp_path: Path) -> None:
+    window = make_window(library=_library(tmp_path / "a"))
+    playlist_actions.add_saved_search(window, "Calm", "calm piano")
+    playlist_actions.add_saved_search(window, "Loud", "rock")
+    assert window.sidebar.menu_for(window.sidebar.entry("playlist", "Calm")) is None
+    menu = window.sidebar.menu_for(window.sidebar.entry("search", "Calm"))
+    (remove,) = menu.actions()
+    assert remove.text() == "Remove saved search “Calm”"
+    remove.trigger()
+    assert window.sidebar.entries("search") == [("Loud", "rock")]
+    assert preferences.saved_searches(window.ctx.database) == [("Loud", "rock")]
