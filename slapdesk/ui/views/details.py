@@ -76,8 +76,8 @@ class DetailsView(QWidget):
         self.own_tags.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.own_tags.setToolTip("The fields SlapDesk writes into the file; yours stay apart")
         layout.addLayout(form)
-        # Below the form, full width: "SLAPDESK_INSTRUMENT:" beside a label would widen the pane.
-        layout.addWidget(QLabel("<b>SlapDesk tags</b> (in the file)"))
+        # Below the form, full width: "SLAPDESK_INSTRUMENT:" in the form's value column would
+        # widen the pane; one wrapped label keeps the pane short too.
         layout.addWidget(self.own_tags)
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -124,7 +124,7 @@ class DetailsView(QWidget):
             self.title.setText("<i>No track selected</i>")
             for label in self._values.values():
                 label.clear()
-            self.own_tags.clear()
+            self.own_tags.setText("<b>SlapDesk tags:</b> —")
             self.error.hide()
         else:
             artist = f" — {track.artist}" if track.artist else ""
@@ -133,8 +133,9 @@ class DetailsView(QWidget):
                 label.setText(_value(track, key))
             self._values["path"].setToolTip(track.path)
             own = own_fields(track.tags)
-            self.own_tags.setText("\n".join(f"{name}: {'; '.join(values)}"
-                                             for name, values in sorted(own.items())) or "—")
+            lines = [f"{name}: {_escape('; '.join(values))}"
+                     for name, values in sorted(own.items())]
+            self.own_tags.setText(f"<b>SlapDesk tags:</b> {'<br>'.join(lines) or '—'}")
             reason = problem or plain_reason(track.error)
             self.error.setText(reason[:1].upper() + reason[1:])
             self.error.setVisible(bool(reason))

@@ -226,7 +226,8 @@ def test_details_show_the_slapdesk_fields_of_the_file(make_window, music_folder:
     review = _review(window)
     review.apply()
     review.view.table.setCurrentIndex(review.view.model.index(0, TRACK))
-    assert window.details.own_tags.text() == "SLAPDESK_GENRE: ambient; folk"
+    assert window.details.own_tags.text() == (
+        "<b>SlapDesk tags:</b> SLAPDESK_GENRE: ambient; folk")
 
 
 def test_keys_and_the_row_menu_tick_per_track_and_per_term(
