@@ -6,6 +6,7 @@ import logging
 import os
 import shlex
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,8 @@ class TrainingController(QObject):
         self._series: dict[str, tuple[list[float], list[float]]] = {}
         self._manifest: Path | None = None
         self._clock = StepClock(1)
+        self._stopped: TrainOptions | None = None  # the run "Resume" continues
+        self._started: TrainOptions | None = None  # the run going now
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -61,6 +64,7 @@ class TrainingController(QObject):
                          ctx.settings.value.train_device)
         view.start_button.clicked.connect(self.start)
         view.stop_button.clicked.connect(self.stop)
+        view.resume_button.clicked.connect(self.resume)
         view.manifest_button.clicked.connect(self.choose_manifest)
         view.activate_button.clicked.connect(self._activate)
         view.source.currentIndexChanged.connect(self._source_changed)
@@ -145,6 +149,8 @@ class TrainingController(QObject):
             self.failed.emit("Cannot start training: " + "; ".join(problems) + ".")
             return False
         options.out.mkdir(parents=True, exist_ok=True)
+        self._stopped = None
+        self.view.resume_button.setVisible(False)
         self.run_dir = options.out
         self._tail = MetricsTail(options.out / "metrics.jsonl")
         self._series = {name: ([], []) for _, _, series in PLOTS.values() for name, _ in series}
@@ -165,6 +171,7 @@ class TrainingController(QObject):
         self.view.log.appendPlainText("$ " + shlex.join(argv))
         process.start(argv[0], argv[1:])
         self._clock = StepClock(options.steps)
+        self._started = options
         self.view.set_progress(0, options.steps)
         self.view.start_button.setEnabled(False)
         self.view.stop_button.setEnabled(True)
@@ -174,6 +181,14 @@ class TrainingController(QObject):
         self.ctx.settings.update(train_device=options.device)
         self._timer.start()
         return True
+
+    @Slot()
+    def resume(self) -> bool:
+        """Continue the run stopped last, from its checkpoint, with the same options."""
+        stopped = self._stopped
+        if stopped is None:
+            return False
+        return self.start(replace(stopped, resume=True))
 
     def show_run(self, run_dir: Path) -> None:
         """Plot a finished (or another process's) run from its ``metrics.jsonl``."""
@@ -258,7 +273,10 @@ class TrainingController(QObject):
             self.view.activate_button.setEnabled(True)
             self.bundle_ready.emit(str(bundle))
         elif code == 130:
-            self.view.status.setText("Stopped; a checkpoint was saved (start again to resume).")
+            self._stopped = self._started
+            self.view.resume_button.setVisible(True)
+            self.view.status.setText(f"Stopped at step {self._clock.step:,} of "
+                                     f"{self._clock.total:,}; a checkpoint was saved.")
         else:
             self.view.status.setText(f"Training ended with an error (exit code {code}).")
             self.failed.emit(f"Training failed (exit code {code}); its log is in the panel.")

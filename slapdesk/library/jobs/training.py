@@ -39,10 +39,13 @@ class TrainOptions:
     eval_every: int | None = None  # steps between evaluations; None: chosen from the data size
     freeze_text: bool = True  # cache the text tower (much faster on CPU)
     workers: int | None = None  # decode processes; None: the trainer's default, 0: in-process
+    resume: bool = False  # continue the stopped run in ``out`` (its checkpoint decides the rest)
 
     def problems(self) -> list[str]:
         """What must be fixed before the run can start (empty when it can)."""
         found = []
+        if self.resume:
+            return [] if (self.out / "checkpoints").is_dir() else [f"{self.out} has no checkpoint"]
         if self.source not in SOURCES:
             found.append(f"unknown source {self.source!r}")
         if self.source == "library" and not (self.library and self.library.is_file()):
@@ -56,6 +59,10 @@ class TrainOptions:
 
 def train_command(options: TrainOptions, python: str = sys.executable) -> list[str]:
     """The argv that runs ``slapdesk-train`` for ``options`` (as ``python -m slapdesk.train``)."""
+    if options.resume:  # where to run is all a resumed run takes from the command line
+        argv = [python, "-m", "slapdesk.train", "--out", str(options.out), "--resume",
+                "--device", options.device, "--no-progress"]
+        return argv + (["--workers", str(options.workers)] if options.workers is not None else [])
     argv = [python, "-m", "slapdesk.train", "--out", str(options.out),
             "--objective", options.objective, "--batch-size", str(options.batch_size),
             "--accumulate", str(options.accumulate), "--steps", str(options.steps),

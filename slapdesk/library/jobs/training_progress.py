@@ -59,7 +59,8 @@ class StepClock:
     """Steps done, steps to go and the time left, from step records as they arrive.
 
     The rate is measured from the first step seen, so the time spent before training starts
-    (loading, caching features) does not count as time per step.
+    (loading, caching features) does not count as time per step, nor do the earlier steps of a
+    resumed run, read all at once.
     """
 
     def __init__(self, total: int) -> None:
@@ -72,7 +73,8 @@ class StepClock:
     def observe(self, step: int, now: float) -> None:
         """A step record for ``step`` arrived at ``now`` (seconds, any monotonic clock)."""
         self.step = max(self.step, int(step))
-        if self._first is None:
+        # Records read together (a resumed run's earlier steps, a backlog) are one moment.
+        if self._first is None or now == self._first[0]:
             self._first = (now, int(step))
         self._last = (now, int(step))
 

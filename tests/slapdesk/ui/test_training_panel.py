@@ -84,3 +84,33 @@ def test_legends_name_the_series_for_people(make_window) -> None:
     view = make_window().show_tab("training").view
     assert _legend(view.plots["retrieval"]) == ["text → audio (R@10)", "audio → text (R@10)"]
     assert view.plots["speed"].getAxis("left").labelText == "clips/s"
+
+
+@pytest.mark.slow
+def test_a_stopped_run_resumes_where_it_stopped(make_window, qtbot, tmp_path: Path) -> None:
+    window = make_window()
+    tab = window.show_tab("training")
+    panel, view = tab.controller, tab.view
+    options = TrainOptions(out=tmp_path / "run", source="synthetic", synthetic=16,
+                           model="slap_test", steps=40, batch_size=4, device="cpu", workers=0,
+                           freeze_text=False, eval_every=0)
+    assert not view.resume_button.isVisibleTo(view)
+    assert panel.start(options)
+    qtbot.waitUntil(lambda: len(panel.points("loss")) >= 2, timeout=120_000)
+    with qtbot.waitSignal(panel.process.finished, timeout=60_000):
+        panel.stop()
+    stopped_at = panel._clock.step
+    assert 2 <= stopped_at < 40
+    assert view.status.text() == (
+        f"Stopped at step {stopped_at} of 40; a checkpoint was saved.")
+    assert view.resume_button.isVisibleTo(view)
+    view.resume_button.click()
+    assert view.log.toPlainText().splitlines()[-1].endswith(
+        f"--out {tmp_path / 'run'} --resume --device cpu --no-progress --workers 0")
+    assert not view.resume_button.isVisibleTo(view)
+    with qtbot.waitSignal(panel.process.finished, timeout=120_000):
+        pass
+    assert (view.progress.value(), view.progress.maximum()) == (40, 40)
+    steps = [int(x) for x in panel._series["loss"][0]]
+    assert steps == list(range(1, 41))  # one curve, no step twice, none missing
+    assert (tmp_path / "run" / "bundle" / "config.json").is_file()

@@ -51,6 +51,15 @@ def test_step_clock_counts_steps_and_estimates_the_time_left() -> None:
     assert clock.describe() == "Step 60 of 60 · less than a minute left"
 
 
+def test_a_resumed_runs_earlier_steps_do_not_count_towards_the_rate() -> None:
+    clock = StepClock(100)
+    for step in range(1, 41):  # the steps before the stop, read in one go
+        clock.observe(step, now=500.0)
+    assert clock.eta_seconds() is None
+    clock.observe(42, now=506.0)  # 3 s per step since the resume
+    assert clock.eta_seconds() == pytest.approx(58 * 3.0)
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(0, "less than a minute"), (59, "less than a minute"), (90, "about 2 min"),
