@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 RESTART_AFTER_S = 3.0
 # Rows checked at a time for a playable track (problem tracks are skipped).
 _LOOK_AHEAD = 64
+# Files in a row that may fail to open while the results play on by themselves; then it stops.
+MAX_SKIPPED = 3
 # The volume is saved once the slider rests this long (a drag would write the file 50 times).
 SAVE_VOLUME_AFTER_MS = 400
+
+
+def _display(track: track_rows.TrackRow) -> str:
+    return f"{track.artist} – {track.display_title}".strip(" –")
 
 
 class Playback(QObject):
@@ -38,12 +44,15 @@ class Playback(QObject):
         self.up_next: list[int] = []  # queued with "Play next", first plays first
         self._anchor: int | None = None  # the last track played from the results, not the queue
         self._played: list[int] = []  # tracks played before the current one, oldest first
+        self._on_its_own = False  # the current track started because the one before ended
+        self._skipped = 0  # files that failed in a row while playing on by itself
         self._save_volume = QTimer(self)
         self._save_volume.setSingleShot(True)
         self._save_volume.setInterval(SAVE_VOLUME_AFTER_MS)
         self._save_volume.timeout.connect(self._store_volume)
         player = window.player
         player.ended.connect(self.advance)
+        player.error.connect(self._failed)
         player.next_clicked.connect(self.next)
         player.previous_clicked.connect(self.previous)
         player.volume_changed.connect(lambda _volume: self._save_volume.start())
@@ -67,11 +76,15 @@ class Playback(QObject):
         if remember and self.current is not None and self.current != track_id:
             self._played.append(self.current)
         self.current = track_id
+        self._on_its_own = False
         if not queued:
             self._anchor = track_id
         self._follow(track_id)
-        title = f"{track.artist} – {track.display_title}".strip(" –")
-        self._window.player.load(track.path, title, start_s=seconds)
+        self._window.player.load(track.path, _display(track), start_s=seconds)
+        following = self.next_id()
+        after = track_rows.fetch_row(reader, following) if following is not None else None
+        self._window.player.next_button.setToolTip(
+            "Next track" if after is None else f"Next: {_display(after)}")
         return True
 
     def play_next(self, ids: list[int]) -> None:
@@ -121,7 +134,21 @@ class Playback(QObject):
     @Slot()
     def advance(self) -> None:
         """A track played to its end: go on with the next one (from the event loop)."""
-        QTimer.singleShot(0, self, self.next)
+        self._skipped = 0
+        QTimer.singleShot(0, self, self._next_on_its_own)
+
+    @Slot()
+    def _next_on_its_own(self) -> None:
+        if self.next():
+            self._on_its_own = True
+
+    @Slot(str)
+    def _failed(self, _message: str) -> None:
+        # Playing on by itself, one file that will not open does not end the music (the
+        # window shows why); a run of them does, rather than flashing through the list.
+        if self._on_its_own and self._skipped < MAX_SKIPPED:
+            self._skipped += 1
+            QTimer.singleShot(0, self, self._next_on_its_own)
 
     @Slot()
     def previous(self) -> bool:

@@ -184,3 +184,21 @@ def test_drag_moves_when_released_and_previous_restarts(window, qtbot) -> None:
     player.previous_button.click()  # more than 3 s in: back to the start of the same track
     qtbot.waitUntil(lambda: player.player.position() < 1_000, timeout=3000)
     assert _playing(window) == "long.wav"
+
+
+def test_playing_on_passes_a_file_that_will_not_open(window, qtbot) -> None:
+    ids = window.model.ids
+    Path(window.model.track(1).path).write_bytes(b"RIFF" + bytes(range(256)) * 40)  # b.wav
+    window.play_track(ids[0])
+    assert window.player.next_button.toolTip() == "Next: B"
+    qtbot.waitUntil(lambda: _playing(window) == "c.wav", timeout=8000)
+    assert window.messages.text == "Cannot play B: not a readable audio file."
+    window.play_track(ids[1])  # chosen by the user: the error stays, nothing plays on
+    qtbot.wait(500)
+    assert _playing(window) == "b.wav"
+
+
+def test_the_volume_is_saved_when_the_window_closes(window) -> None:
+    window.player.volume.setValue(55)
+    window.close()
+    assert window.ctx.settings.value.volume == 0.55
