@@ -103,6 +103,11 @@ class TrainingView(QWidget):
                               ("Steps:", self.steps), ("Device:", self.device),
                               ("", self.device_info)):
             form.addRow(label, widget)
+        self._add_run_controls(form)
+        return box
+
+    def _add_run_controls(self, form: QFormLayout) -> None:
+        """Start / stop / resume, the progress, and what the finished run scored."""
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start training")
         self.stop_button = QPushButton("Stop")
@@ -128,7 +133,6 @@ class TrainingView(QWidget):
         self.activate_button = QPushButton("Use the trained model")
         self.activate_button.setEnabled(False)
         form.addRow(self.activate_button)
-        return box
 
     def _build_plots(self) -> QWidget:
         right = QWidget()
