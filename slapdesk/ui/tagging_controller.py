@@ -57,6 +57,7 @@ class TaggingController(QObject):
         self._only: list[int] | None = None  # restrict to these tracks (a map selection)
         self._generation = 0  # which reload's answer is current (older answers are dropped)
         self.runs: list[RunInfo] = []
+        self._pick_newest_run = False
         settings = ctx.settings.value
         view.vocabulary.addItems(available_vocabularies())
         view.vocabulary.setCurrentText(settings.tag_vocabulary)
@@ -140,6 +141,9 @@ class TaggingController(QObject):
         self.view.runs.set_runs(self.runs)
         for info, changes in runs:
             self.view.runs.set_changes(info.run_id, changes, sum(info.counts.values()))
+        if self._pick_newest_run and self.runs:
+            self._pick_newest_run = False
+            self.view.runs.select_run(self.runs[0].run_id)  # the list is newest first
         latest = next((info for info in self.runs if undoable(info)), None)
         self.view.undo_button.setEnabled(latest is not None)
         self.view.undo_button.setToolTip(
@@ -291,7 +295,7 @@ class TaggingController(QObject):
             return
         job = partial(apply_tags, self.ctx.database, changes, self.policy,
                       accepted[0].model_id, self.vocab)
-        self._start("Writing tags", job, self._after_write)
+        self._start("Writing tags", job, self._after_apply)
 
     def undo(self, run_id: int | None = None) -> None:
         """Undo run ``run_id`` (None: the newest run with tags left to restore)."""
@@ -321,6 +325,11 @@ class TaggingController(QObject):
     def _after_propose(self, result: JobResult) -> None:
         self.view.status.setText(result.summary())
         self.reload()
+
+    def _after_apply(self, result: JobResult) -> None:
+        # The run just written is the one a user means by "undo" next: pick it in the list.
+        self._pick_newest_run = True
+        self._after_write(result)
 
     def _after_write(self, result: JobResult) -> None:
         self.view.status.setText(result.summary())

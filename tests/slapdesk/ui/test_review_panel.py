@@ -158,6 +158,8 @@ def test_writing_or_undoing_many_files_asks_first(make_window, music_folder: Pat
     run = view.runs.list.topLevelItem(0)
     assert [run.text(c) for c in (2, 3, 4, 5)] == ["genre", "8", "8", "written"]
     run_id = int(run.text(0))
+    assert view.runs.selected_run() == run_id  # the run just written is the one picked
+    assert view.runs.undo_button.text() == f"Undo run {run_id}…"
     changed = sorted(run.child(i).text(0) for i in range(run.childCount()))
     assert len(changed) == 8
     assert changed[0] == "tone_aiff.aiff: SLAPDESK_GENRE — → jazz"
