@@ -149,8 +149,8 @@ class TrainingView(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.getAxis("left").enableAutoSIPrefix(False)  # R@10 0.16, not "160 (x0.001)"
             if len(series) > 1:
-                # Bottom right: the curves climb towards the top as the model learns.
-                plot.addLegend(offset=(-10, -10))
+                # Top left, see-through: the curves start low and climb to the right.
+                plot.addLegend(offset=(10, 10), brush=(255, 255, 255, 170))
             if key == "memory":
                 plot.enableAutoRange(axis="y", enable=False)
                 plot.setYRange(0, MEMORY_MIN_TOP_MIB, padding=0)
@@ -162,6 +162,7 @@ class TrainingView(QWidget):
                                               name=SERIES_LABELS.get(name, name),
                                               symbol="o" if key == "retrieval" else None,
                                               symbolSize=5, symbolBrush=colour)
+            plot.enableAutoRange(axis="x", enable=False)  # set_curve keeps one step axis
             self.plots[key] = plot
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -185,6 +186,12 @@ class TrainingView(QWidget):
     def set_curve(self, name: str, xs: Sequence[float], ys: Sequence[float]) -> None:
         """Replace one series."""
         self.curves[name].setData(list(xs), list(ys))
+        # Every plot spans the run's steps so far: a lone evaluation is not zoomed into, and
+        # the plots line up.
+        last = max((float(max(c.xData)) for c in self.curves.values()
+                    if c.xData is not None and len(c.xData)), default=1.0)
+        for plot in self.plots.values():
+            plot.setXRange(0, max(last, 1.0), padding=0.02)
         if name == "peak_mem_mib":
             top = max([MEMORY_MIN_TOP_MIB, *(y * 1.15 for y in ys)])
             self.plots["memory"].setYRange(0, top, padding=0)

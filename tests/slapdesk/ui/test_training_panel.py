@@ -86,6 +86,14 @@ def test_legends_name_the_series_for_people(make_window) -> None:
     assert view.plots["speed"].getAxis("left").labelText == "clips/s"
 
 
+def test_every_plot_shares_the_step_axis(make_window) -> None:
+    view = make_window().show_tab("training").view
+    view.set_curve("loss", list(range(1, 31)), [2.0 - i / 30 for i in range(30)])
+    view.set_curve("t2a_R@10", [30], [0.16])  # the first evaluation: one point
+    for key in ("loss", "retrieval", "speed", "memory"):
+        assert view.plots[key].viewRange()[0] == pytest.approx([-0.6, 30.6])
+
+
 @pytest.mark.slow
 def test_a_stopped_run_resumes_where_it_stopped(make_window, qtbot, tmp_path: Path) -> None:
     window = make_window()
