@@ -12,6 +12,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
 
+from slapdesk.ui.track_menu import remove_from_playlist
+
 if TYPE_CHECKING:
     from slapdesk.ui.main_window import MainWindow
 
@@ -24,6 +26,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Space (in the results)", "Pause / resume"),
     ("Media Play, Media Next, Media Previous", "Pause / resume, next track, previous track"),
     ("Ctrl+Home, Ctrl+End", "First / last result"),
+    ("Delete (in a playlist's results)", "Remove the tracks from the playlist"),
     ("Ctrl+1 … Ctrl+6", "Library, Auto-tag, Audit, Map, Training, Models"),
     ("Ctrl+Tab", "Next view"),
     ("F5", "Rescan the library"),
@@ -41,6 +44,8 @@ def install_shortcuts(window: MainWindow) -> None:
     _shortcut(view.search, "Escape", view.search.clear, only_there)
     _shortcut(view.search, "Down", lambda: _enter_results(window), only_there)
     _shortcut(view.table, "Space", window.player.toggle, only_there)
+    _shortcut(view.table, "Delete",
+              lambda: remove_from_playlist(window, view.selected_ids()), only_there)
     media = ((Qt.Key.Key_MediaPlay, window.player.toggle),
              (Qt.Key.Key_MediaTogglePlayPause, window.player.toggle),
              (Qt.Key.Key_MediaPause, window.player.toggle),

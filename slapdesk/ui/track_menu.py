@@ -59,6 +59,8 @@ def build_track_menu(window: MainWindow, ids: list[int], parent=None) -> QMenu:
     for path in playlists.list_playlists(window.ctx.playlists_dir):
         add.addAction(path.stem, partial(add_to_playlist, window, path, list(ids)))
     add.addAction("New playlist…", partial(choose_playlist_file, window, list(ids)))
+    if window.search.scope.kind == "playlist":
+        menu.addAction("Remove from playlist", partial(remove_from_playlist, window, list(ids)))
     count = f" {len(ids)} tracks" if len(ids) > 1 else ""
     menu.addAction(f"Tag{count}…", partial(window.tag_tracks, list(ids)))
     return menu
@@ -79,19 +81,50 @@ def _entry(row: track_rows.TrackRow) -> playlists.PlaylistEntry:
         row.path, row.duration, " - ".join(x for x in (row.artist, row.title) if x))
 
 
-def add_to_playlist(window: MainWindow, path: Path, ids: list[int]) -> None:
-    """Append the tracks to a playlist; its entries stay, those outside the library too."""
-    if window.reader is None:
-        return
+def _read_entries(window: MainWindow, path: Path
+                  ) -> tuple[list[playlists.PlaylistEntry], dict[int, track_rows.TrackRow]]:
+    """A playlist's entries (library tracks with their length and title) and its tracks."""
+    assert window.reader is not None
     kept = playlists.read_m3u8(path)
     known = track_rows.fetch_rows(window.reader, track_rows.ids_for_paths(window.reader, kept))
     by_path = {row.path: row for row in known.values()}
     entries = [_entry(by_path[p]) if p in by_path else playlists.PlaylistEntry(p) for p in kept]
-    new = track_rows.fetch_rows(window.reader, [i for i in ids if i not in known])
-    entries += [_entry(new[i]) for i in ids if i in new]
+    return entries, known
+
+
+def _write(window: MainWindow, path: Path, entries: list[playlists.PlaylistEntry],
+           done: str) -> bool:
     try:
         playlists.write_m3u8(path, entries)
     except OSError as error:
-        window.show_error(f"Cannot add to the playlist {path.name}: {error.strerror or error}")
+        window.show_error(f"Cannot change the playlist {path.name}: {error.strerror or error}")
+        return False
+    window.show_info(done)
+    return True
+
+
+def _tracks(count: int) -> str:
+    return f"{count} track{'s' if count != 1 else ''}"
+
+
+def add_to_playlist(window: MainWindow, path: Path, ids: list[int]) -> None:
+    """Append the tracks to a playlist; its entries stay, those outside the library too."""
+    if window.reader is None:
         return
-    window.show_info(f"Added {len(new)} track{'s' if len(new) != 1 else ''} to {path.stem}")
+    entries, known = _read_entries(window, path)
+    new = track_rows.fetch_rows(window.reader, [i for i in ids if i not in known])
+    entries += [_entry(new[i]) for i in ids if i in new]
+    _write(window, path, entries, f"Added {_tracks(len(new))} to {path.stem}")
+
+
+def remove_from_playlist(window: MainWindow, ids: list[int]) -> None:
+    """Take the tracks out of the playlist the results show (their files stay untouched)."""
+    scope = window.search.scope
+    if window.reader is None or scope.kind != "playlist" or not ids:
+        return
+    path = Path(scope.value)
+    entries, known = _read_entries(window, path)
+    gone = {known[i].path for i in ids if i in known}
+    if _write(window, path, [e for e in entries if e.path not in gone],
+              f"Removed {_tracks(len(gone))} from {path.stem} (the files stay)"):
+        window.search.run_now()

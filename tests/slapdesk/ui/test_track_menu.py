@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from slapdesk.library import playlists
@@ -80,3 +80,31 @@ def test_status_bar_names_the_active_model(make_window, tiny_bundle: Path) -> No
     assert window.model_label.text() == "Model: none (tags only)"
     window.use_model(str(tiny_bundle))
     assert window.model_label.text().startswith(f"Model: {tiny_bundle.name} (")
+
+
+def test_delete_takes_tracks_out_of_the_playlist_shown_never_the_files(
+    make_window, music_folder: Path, qtbot
+) -> None:
+    window = make_window([str(music_folder)])
+    paths = [window.model.track(r).path for r in range(3)]
+    window.ctx.playlists_dir.mkdir(parents=True, exist_ok=True)
+    target = window.ctx.playlists_dir / "mix.m3u8"
+    playlists.write_m3u8(target, [playlists.PlaylistEntry(p) for p in paths]
+                         + [playlists.PlaylistEntry("/elsewhere/x.flac")])
+    table = window.library_view.table
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Delete)  # the library, not a playlist: nothing happens
+    assert playlists.read_m3u8(target) == [*paths, "/elsewhere/x.flac"]
+    assert window.model.rowCount() == 8
+    window.select_scope("playlist", str(target))
+    assert sorted(window.model.track(r).path for r in range(3)) == sorted(paths)
+    menu = build_track_menu(window, [window.model.track_id(0)])
+    assert "Remove from playlist" in [a.text() for a in menu.actions()]
+    gone = window.model.track(0).path
+    window.library_view.select_row(0)
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert playlists.read_m3u8(target) == [p for p in paths if p != gone] + ["/elsewhere/x.flac"]
+    assert window.model.rowCount() == 2
+    assert Path(gone).is_file()
+    assert window.messages.text == "Removed 1 track from mix (the files stay)"
