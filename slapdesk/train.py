@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,27 +59,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _clip_count(ns: argparse.Namespace) -> int:
-    """Usable clips in the run's data (the manifests' rows, or the generated clips)."""
+def _clip_keys(ns: argparse.Namespace) -> list[str]:
+    """The keys the trainer splits the run's clips by (one per clip of every manifest)."""
     from engine.data import ManifestError, read_manifest
 
-    count = 0
+    keys: list[str] = []
     for manifest in ns.manifest or []:
         # A manifest that cannot be read counts nothing: the trainer reports it when it reads it.
         with contextlib.suppress(ManifestError):
-            count += len(read_manifest(manifest, check_files=False).clips)
-    return count
+            keys += [clip.key for clip in read_manifest(manifest, check_files=False).clips]
+    return keys
+
+
+def exact_val_fraction(keys: Sequence[str], held_out: int) -> float:
+    """The ``--val-fraction`` that holds out exactly ``held_out`` of these clips.
+
+    The trainer holds out the clips whose key hashes below the fraction, so a nominal 10% of
+    90 clips gives anything from 5 to 15; the threshold just above the ``held_out``-th smallest
+    hash gives exactly that many (the same clips every run).
+    """
+    from engine.data import split_fraction
+
+    if held_out <= 0 or not keys:
+        return 0.0
+    fractions = sorted(split_fraction(key) for key in keys)
+    return math.nextafter(fractions[min(held_out, len(fractions)) - 1], 1.0)
 
 
 def apply_evaluation_plan(ns: argparse.Namespace) -> None:
-    """``--auto-eval``: set the held-out share and evaluation cadence from the data's size."""
+    """``--auto-eval``: set the held-out split and evaluation cadence from the data's size."""
     if ns.synthetic or ns.val_manifest:  # these bring their own held-out clips
         ns.eval_every = evaluation_cadence(ns.steps or 0)
         log.info("evaluation: on the separate held-out clips every %d steps", ns.eval_every)
         return
-    plan = evaluation_plan(_clip_count(ns), ns.steps or 0)
+    keys = _clip_keys(ns)
+    plan = evaluation_plan(len(keys), ns.steps or 0)
     log.info("evaluation: %s", plan.note)
-    ns.val_fraction = plan.val_fraction
+    ns.val_fraction = exact_val_fraction(keys, plan.held_out)
     ns.eval_every = plan.eval_every
 
 

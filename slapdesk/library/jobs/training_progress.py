@@ -23,7 +23,7 @@ class EvalPlan:
 
     val_fraction: float  # share of clips held out (0: none, so no evaluation at all)
     eval_every: int  # optimizer steps between evaluations (0: only at the end)
-    held_out: int  # clips expected in the held-out set (the split is by hash: about this many)
+    held_out: int  # clips in the held-out set
     note: str  # one sentence for the log and the panel
 
 
@@ -47,7 +47,7 @@ def evaluation_plan(clips: int, steps: int) -> EvalPlan:
     every = evaluation_cadence(steps)
     cadence = "every step" if every == 1 else f"every {every} steps"
     return EvalPlan(held_out / clips, every, held_out, (
-        f"holding out about {held_out} of {clips} clips; evaluating {cadence}"))
+        f"holding out {held_out} of {clips} clips; evaluating {cadence}"))
 
 
 def evaluation_cadence(steps: int) -> int:

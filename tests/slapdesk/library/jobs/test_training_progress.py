@@ -34,7 +34,7 @@ def test_evaluation_plan_says_why_there_is_no_evaluation() -> None:
     assert evaluation_plan(12, 60) == EvalPlan(
         0.0, 0, 0, "12 clips are too few to hold some out (60 needed): the model is not evaluated")
     assert evaluation_plan(240, 60).note == (
-        "holding out about 24 of 240 clips; evaluating every 6 steps")
+        "holding out 24 of 240 clips; evaluating every 6 steps")
 
 
 def test_step_clock_counts_steps_and_estimates_the_time_left() -> None:
