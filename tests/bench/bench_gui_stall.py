@@ -18,6 +18,7 @@ Targets: longest stall < 50 ms in every phase (a person sees a hitch above that)
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -165,6 +166,7 @@ def _run_jobs(app, window, recorder: StallRecorder, music: Path, train: bool) ->
     _spin(app, lambda: tagging.model.rowCount() > 0, 60)
     tagging.view.threshold.setValue(0.0)
     tagging.accept_above_threshold()
+    tagging.confirm = lambda _text, _action: True  # the person clicks "Write"
     tagging.apply()
     _spin(app, lambda: "Writing tags" in finished)
     if train:
@@ -242,14 +244,28 @@ def main() -> None:
     parser.add_argument("--bundle", help="model bundle to embed with (default: the active one)")
     parser.add_argument("--starts", type=int, default=3, help="cold starts to time")
     parser.add_argument("--no-train", action="store_true", help="skip the training launch")
+    parser.add_argument("--music", type=Path,
+                        help="a folder of music to copy and work on instead of generated files "
+                             "(the copy gets tags written)")
+    parser.add_argument("--json", action="store_true", help="print the stalls as one JSON line")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="slapdesk-bench-") as tmp:
         folder = Path(tmp)
-        made = make_files(folder / "music", args.files, args.seconds)
-        print(f"files: {args.files:,} generated in {made:.1f} s", flush=True)
+        if args.music is not None:
+            shutil.copytree(args.music, folder / "music",
+                            ignore=shutil.ignore_patterns("*.sqlite*", "*.lock"))
+            print(f"files: a copy of {args.music}", flush=True)
+        else:
+            made = make_files(folder / "music", args.files, args.seconds)
+            print(f"files: {args.files:,} generated in {made:.1f} s", flush=True)
         result = measure_stalls(folder / "lib.sqlite", folder / "music", args.bundle,
                                 folder / "settings.toml", train=not args.no_train)
         _print(result)
+        if args.json:
+            print(json.dumps({"stalls": result["stalls"], "load_before": result["load_before"],
+                              "load_after": result["load_after"]}), flush=True)
+        if args.starts < 1:
+            return
         starts = cold_start(folder / "lib.sqlite", folder / "settings.toml", args.starts)
         print("cold start to a painted window (populated library): "
               + ", ".join(f"{s:.2f} s" for s in starts) + f"; best {min(starts):.2f} s")

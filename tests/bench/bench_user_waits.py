@@ -1,10 +1,15 @@
 """Where a user waits, timed as a user runs it: each row is a fresh ``slapdesk`` process.
 
 Rows: cold ``search "calm piano"``, ``embed`` (tracks/s, end to end, model load included),
-``tag --vocab genre`` (a dry run), ``export --m3u8``. The library is a generated demo library
-(``slapdesk demo``: N tracks of 15 s in every format) and, with ``--music DIR``, also a folder
-of real music. ``--checkout DIR`` (repeatable) runs the same rows with another checkout's code
-on a copy of the same scanned library, so the columns compare code on one machine at one load.
+``tag --vocab genre`` (a dry run), ``export --m3u8``, the window's launch to a painted window
+and to its first answer ranked by sound (a fresh process each), the longest event-loop stall
+while the window scans, embeds, finds moments, proposes, applies and launches training
+(``bench_gui_stall.py`` on a copy of the same music), and ``slapdesk-train --library`` with no
+other flags (a CPU: heads only on frozen towers) for a few steps. The library is a generated
+demo library (``slapdesk demo``: N tracks of 15 s in every format) and, with ``--music DIR``,
+also a folder of real music. ``--checkout DIR`` (repeatable) runs the same rows with another
+checkout's code on a copy of the same scanned library, so the columns compare code on one
+machine at one load.
 
     .venv/bin/python tests/bench/bench_user_waits.py                     # 64 generated tracks
     .venv/bin/python tests/bench/bench_user_waits.py --tracks 228 --music ~/Music/some-folder
@@ -26,10 +31,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = "calm piano"
+TRAIN_STEPS = 20
+STALL_JOBS = ("Scanning", "Listening to tracks", "Finding moments", "Proposing tags",
+              "Writing tags", "training")
 
 
 @dataclass
@@ -42,22 +51,91 @@ class Column:
     embed_s: float = 0.0
     tag_s: float = 0.0
     export_s: float = 0.0
+    window_s: list[float] = field(default_factory=list)
+    sound_s: list[float] = field(default_factory=list)
+    stall: dict = field(default_factory=dict)
+    train: dict = field(default_factory=dict)
+
+
+_LAUNCH = """
+import json, os, sys, time
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+started, library, query = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+from slapdesk.ui.application import qapplication
+app = qapplication()
+from slapdesk.app import build_context
+from slapdesk.ui.main_window import MainWindow
+window = MainWindow(build_context(library))
+answers = []
+window.search.results_ready.connect(answers.append)
+window.show()
+app.processEvents()
+window.grab()
+shown = time.time() - started
+window.library_view.search.setText(query)
+window.search.run_now(query)
+while not any(a.mode == "sound" and a.query == query for a in answers):
+    app.processEvents()
+    time.sleep(0.002)
+    if time.time() - started > 600:
+        raise SystemExit("no answer ranked by sound in 600 s")
+print(json.dumps({"window_s": shown, "sound_s": time.time() - started}))
+window.close()
+"""
+
+def _env(checkout: Path, home: Path) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(checkout), XDG_DATA_HOME=str(home / "data"),
+               XDG_CONFIG_HOME=str(home / "cfg"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               QT_QPA_PLATFORM="offscreen")
+    env.pop("SLAPDESK_CONFIG", None)
+    env.pop("SLAPDESK_LIBRARY", None)
+    return env
+
+
+def _run(checkout: Path, home: Path, argv: list[str]) -> tuple[float, str]:
+    """Run ``python ARGV`` from ``checkout``; (wall seconds, stdout)."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, *argv], cwd=checkout, env=_env(checkout, home),
+                          capture_output=True, text=True, timeout=3600)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])} failed ({done.returncode}):\n"
+                           f"{done.stderr[-2000:]}")
+    return elapsed, done.stdout
 
 
 def _cli(checkout: Path, home: Path, library: Path, *args: str) -> tuple[float, str]:
     """Run ``slapdesk --library LIBRARY ARGS`` from ``checkout``; (wall seconds, stdout)."""
-    env = dict(os.environ, PYTHONPATH=str(checkout), XDG_DATA_HOME=str(home / "data"),
-               XDG_CONFIG_HOME=str(home / "cfg"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    env.pop("SLAPDESK_CONFIG", None)
-    env.pop("SLAPDESK_LIBRARY", None)
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "slapdesk", "--library", str(library), *args],
-                          cwd=checkout, env=env, capture_output=True, text=True, timeout=3600)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"slapdesk {' '.join(args)} failed ({done.returncode}):\n"
-                           f"{done.stderr[-2000:]}")
-    return elapsed, done.stdout
+    return _run(checkout, home, ["-m", "slapdesk", "--library", str(library), *args])
+
+
+def _launches(column: Column, checkout: Path, home: Path, library: Path, runs: int) -> None:
+    """Window launch to a painted window and to the first answer ranked by sound."""
+    for _ in range(runs):
+        out = _run(checkout, home, ["-c", _LAUNCH, repr(time.time()), str(library), QUERY])[1]
+        times = json.loads(out.strip().splitlines()[-1])
+        column.window_s.append(times["window_s"])
+        column.sound_s.append(times["sound_s"])
+
+
+def _stalls(column: Column, checkout: Path, home: Path, music: Path | None) -> None:
+    """The longest event-loop stall per job (bench_gui_stall.py on a copy of the music)."""
+    argv = [str(ROOT / "tests" / "bench" / "bench_gui_stall.py"), "--json", "--starts", "0"]
+    argv += ["--music", str(music)] if music is not None else ["--files", "64"]
+    out = _run(checkout, home, argv)[1]
+    column.stall = json.loads(out.strip().splitlines()[-1])
+
+
+def _train(column: Column, checkout: Path, home: Path, library: Path, work: Path) -> None:
+    """``slapdesk-train --library`` with its defaults, a few steps (what a CPU trains)."""
+    out = work / f"train-{column.name}"
+    seconds, _ = _run(checkout, home, ["-m", "slapdesk.train", "--library", str(library),
+                                       "--out", str(out), "--steps", str(TRAIN_STEPS),
+                                       "--no-progress"])
+    steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()
+             if '"step"' in line]
+    rates = [r["samples_per_s"] for r in steps if r.get("samples_per_s")]
+    column.train = {"seconds": seconds, "samples_per_s": statistics.median(rates) if rates else 0}
 
 
 def _scanned_library(work: Path, tracks: int, music: Path | None) -> Path:
@@ -73,7 +151,8 @@ def _scanned_library(work: Path, tracks: int, music: Path | None) -> Path:
     return library
 
 
-def _measure(name: str, checkout: Path, scanned: Path, work: Path, runs: int) -> Column:
+def _measure(name: str, checkout: Path, scanned: Path, work: Path, runs: int,
+             music: Path | None, window_jobs: bool) -> Column:
     library = work / f"{name}.sqlite"
     shutil.copy(scanned, library)
     home = work / f"home-{name}"
@@ -86,6 +165,10 @@ def _measure(name: str, checkout: Path, scanned: Path, work: Path, runs: int) ->
     column.tag_s = _cli(checkout, home, library, "tag", "--vocab", "genre")[0]
     column.export_s = _cli(checkout, home, library, "export", "--m3u8",
                            str(work / f"{name}.m3u8"), QUERY)[0]
+    _launches(column, checkout, home, library, runs)
+    if window_jobs:
+        _stalls(column, checkout, home, music)
+    _train(column, checkout, home, library, work)
     return column
 
 
@@ -100,9 +183,24 @@ def _table(title: str, columns: list[Column]) -> None:
         ("  tracks, seconds", lambda c: f"{c.embed_tracks}, {c.embed_s:.0f} s"),
         ("tag --vocab genre (dry run)", lambda c: f"{c.tag_s:.2f} s"),
         (f'export --m3u8 "{QUERY}"', lambda c: f"{c.export_s:.2f} s"),
+        ("window launch (median)", lambda c: f"{statistics.median(c.window_s):.2f} s"),
+        ("  each run", lambda c: " ".join(f"{s:.1f}" for s in c.window_s)),
+        ("first sound ranking after launch", lambda c: f"{statistics.median(c.sound_s):.2f} s"),
+        ("  each run", lambda c: " ".join(f"{s:.1f}" for s in c.sound_s)),
+        ("GUI stall, longest (all jobs)", lambda c: _stall(c, "all work")),
+        *[(f"  {job}", partial(_stall, job=job)) for job in STALL_JOBS],
+        ("  load average during", lambda c: " / ".join(
+            f"{c.stall[k][0]:.1f}" for k in ("load_before", "load_after")) if c.stall else "-"),
+        (f"train, CPU default ({TRAIN_STEPS} steps)", lambda c: f"{c.train['seconds']:.1f} s"),
+        ("  samples/s (median step)", lambda c: f"{c.train['samples_per_s']:,.0f}"),
     ]
     for label, cell in rows:
         print(f"{label:34}" + "".join(f"{cell(c):>{width}}" for c in columns))
+
+
+def _stall(column: Column, job: str) -> str:
+    row = column.stall.get("stalls", {}).get(job)
+    return f"{row['max_ms']:.0f} ms" if row else "-"
 
 
 def main() -> int:
@@ -127,7 +225,10 @@ def main() -> int:
             sub = work / str(len(title))
             sub.mkdir()
             scanned = _scanned_library(sub, args.tracks, music)
-            columns = [_measure(name, path, scanned, sub, args.runs) for name, path in checkouts]
+            folder = music if music is not None else scanned.parent
+            # The stall benchmark is this checkout's script: it runs for this column only.
+            columns = [_measure(name, path, scanned, sub, args.runs, folder, name == "this")
+                       for name, path in checkouts]
             _table(title, columns)
     print("\nload average after: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
