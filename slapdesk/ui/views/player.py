@@ -59,7 +59,9 @@ class _JumpStyle(QProxyStyle):
 
 def _slider(maximum: int, tip: str) -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setStyle(_JumpStyle(slider.style().name()))
+    style = _JumpStyle(slider.style().name())
+    style.setParent(slider)  # setStyle does not own it: without a parent Python may free it
+    slider.setStyle(style)
     slider.setRange(0, maximum)
     slider.setToolTip(tip)
     return slider

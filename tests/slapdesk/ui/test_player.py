@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtMultimedia import QMediaDevices
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QStyle
 
 from slapdesk.library.demo.audio_files import make_track
 from slapdesk.ui.track_menu import build_track_menu
@@ -89,7 +91,9 @@ def test_seek_by_click_and_time_label(window, qtbot) -> None:
     player = window.player
     window.play_track(window.model.ids[5])
     qtbot.waitUntil(lambda: player.player.duration() == 10_000, timeout=5000)
+    gc.collect()  # the slider's jump-to-click style must outlive Python's collection
     slider = player.slider
+    assert slider.style().styleHint(QStyle.StyleHint.SH_Slider_AbsoluteSetButtons) == 1
     QTest.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(slider.width() * 3 // 4,
                                                                     slider.height() // 2))
     assert 6_500 <= slider.value() <= 8_500
