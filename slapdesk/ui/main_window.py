@@ -34,7 +34,7 @@ from slapdesk.ui.playlist_actions import choose_playlist_file, remove_saved_sear
 from slapdesk.ui.shortcuts import install_shortcuts
 from slapdesk.ui.tabs import Tab, TabSpec, registered_tabs
 from slapdesk.ui.track_table_model import TrackTableModel
-from slapdesk.ui.views.details import DetailsView
+from slapdesk.ui.views.details import DetailsView, scrolling
 from slapdesk.ui.views.job_bar import JobBarView
 from slapdesk.ui.views.message_bar import MessageBarView
 from slapdesk.ui.views.player import PlayerView
@@ -100,10 +100,10 @@ class MainWindow(QMainWindow):
         self.player = PlayerView(self.ctx.settings.value.volume)
         self.job_bar = JobBarView()
         self.tabs = QTabWidget()
+        self.details_area = scrolling(self.details)
         self.splitter = QSplitter()
-        self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.addWidget(self.details)
+        for part in (self.sidebar, self.tabs, self.details_area):
+            self.splitter.addWidget(part)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([200, 800, 280])
         self.stack = QStackedWidget()
@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
             return
         spec = self._specs[index]
         # Track details belong with the views that show tracks; the other panels get the room.
-        self.details.setVisible(spec.shows_tracks)
+        self.details_area.setVisible(spec.shows_tracks)
         shown = self._tabs[spec.name].on_shown
         if shown is not None:
             shown()

@@ -32,8 +32,8 @@ def test_a_new_tab_is_one_registration(make_window, monkeypatch: pytest.MonkeyPa
     assert titles == ["Library", "Auto-tag", "Audit", "Map", "Notes", "Training", "Models"]
     window.show_tab("notes")
     assert shown == ["notes"]
-    assert window.details.isHidden()  # a tab that shows no tracks gives the details' room
+    assert window.details_area.isHidden()  # a tab that shows no tracks gives the details' room
     window.show_tab("library")
-    assert not window.details.isHidden()
+    assert not window.details_area.isHidden()
     with pytest.raises(ValueError, match="two tabs are named 'notes'"):
         tabs.register_tab("notes", "Other", 1)(lambda window: tabs.Tab(QLabel()))
