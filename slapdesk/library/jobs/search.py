@@ -90,6 +90,10 @@ def rank_tracks(
     if index is not None and searcher.query_vector is not None:
         scale = MatchScale.of(index.scores(searcher.query_vector))
     labels = {r.track_id: match_label(r.similarity, r.metadata_match, scale) for r in results}
+    if not parsed.like and any("tags" in label for label in labels.values()):
+        # The words name some tracks in their tags: those are the answer, with the tracks
+        # that also sound like it; ones that only sound a little like it would bury them.
+        results = [r for r in results if labels[r.track_id] != "weak"]
     note = ""
     if scale is not None and parsed.text and not parsed.like:
         note = nothing_close(parsed.text, list(labels.values()))

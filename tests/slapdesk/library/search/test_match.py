@@ -87,3 +87,20 @@ def test_a_real_cluster_is_strong_and_nonsense_says_so(clustered: Database) -> N
     # Filters alone do not rank by sound: no label, no note.
     browse = rank_tracks(clustered.conn, "title:Song", 5, "m", lambda: _axis_text)
     assert set(browse.labels.values()) == {""} and browse.note == ""
+
+
+def test_words_that_name_tracks_in_their_tags_drop_weak_sound_only_matches(
+    clustered: Database,
+) -> None:
+    clustered.execute("UPDATE tracks SET title = 'Hyperrogue Caves' WHERE id IN (50, 60)")
+    clustered.conn.commit()
+    named = rank_tracks(clustered.conn, "hyperrogue", 10, "m", lambda: _axis_text)
+    assert sorted(r.track_id for r in named.results) == [50, 60]
+    assert {named.labels[50], named.labels[60]} <= {"weak · tags", "fair · tags", "tags"}
+    assert named.note == ""
+    # Strong sound matches stay beside the tag match; the weak rest goes.
+    clustered.execute("UPDATE tracks SET title = 'Drums Live' WHERE id = 70")
+    clustered.conn.commit()
+    drums = rank_tracks(clustered.conn, "drums", 20, "m", lambda: _axis_text)
+    assert sorted(r.track_id for r in drums.results) == [*range(1, 11), 70]
+    assert {drums.labels[i] for i in range(1, 11)} == {"strong"}
