@@ -130,8 +130,6 @@ class Embedder:
         self.model = model.eval().to(self.device)
         self.cfg = model.cfg
         self.model_id = model_id or model_id_of(model)
-        # CPU only: tracks embedded at once, each on its own thread (one intra-op thread each).
-        self.model_threads = 1
 
     @classmethod
     def from_bundle(
@@ -292,14 +290,10 @@ class Embedder:
         # time per track of 8-track calls on two threads (tests/bench/bench_embed_library.py):
         # small activations stay in cache and no threads wait on each other; the decode
         # threads keep the other cores busy. A track's vector then never depends on its batch.
-        # With model_threads > 1, tracks run side by side on threads (torch releases the
-        # interpreter lock inside its kernels); each call is the same one-thread computation,
-        # so the vectors are identical.
+        # Two tracks side by side on two such threads were no faster (5.3-5.4 against 5.6-6.1
+        # tracks/s at load 1.5-2): the decode threads already use the other core.
         with _torch_threads(1):
-            if self.model_threads <= 1 or len(windows) < 2:
-                return np.concatenate([self.embed_windows(w) for w in windows])
-            with ThreadPoolExecutor(self.model_threads, thread_name_prefix="model") as pool:
-                return np.concatenate(list(pool.map(self.embed_windows, windows)))
+            return np.concatenate([self.embed_windows(w) for w in windows])
 
     def embed_audio(
         self,

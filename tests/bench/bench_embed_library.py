@@ -29,8 +29,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--batch", type=int, default=8, help="tracks per model call")
     parser.add_argument("--workers", type=int, default=2, help="decode threads")
-    parser.add_argument("--model-threads", type=int, default=None,
-                        help="tracks embedded side by side on the CPU (default: the engine's)")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "slap_bench")
     parser.add_argument("--model", default=None, help="bundle folder (default: the shipped one)")
     args = parser.parse_args(argv)
@@ -47,8 +45,6 @@ def main(argv: list[str] | None = None) -> None:
     folder = args.workdir / f"library_{args.format}"
     make_tracks(folder, args.tracks, args.seconds, args.format)
     embedder = Embedder.from_bundle(args.model or resource_path("models", "default"), "cpu")
-    if args.model_threads is not None:
-        embedder.model_threads = args.model_threads
     for round_ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp, Database(Path(tmp) / "lib.sqlite") as db:
             run_scan(db, [folder])
@@ -67,7 +63,6 @@ def main(argv: list[str] | None = None) -> None:
             "seconds": round(seconds, 2),
             "tracks_per_s": round(summary.embedded / seconds, 3),
             "cpu_s_per_track": round(cpu / max(summary.embedded, 1), 3),
-            "model_threads": embedder.model_threads,
             "load_1min_before": round(load_before, 2),
             "load_1min_after": round(os.getloadavg()[0], 2),
         }), flush=True)  # fmt: skip

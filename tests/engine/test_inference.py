@@ -200,20 +200,3 @@ def test_cpu_vectors_do_not_depend_on_the_batch_size_and_threads_are_restored(
             np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-5)
     # The model loop runs on one intra-op thread but leaves the caller's setting alone.
     assert torch.get_num_threads() == threads
-
-
-def test_tracks_embedded_side_by_side_on_threads_get_identical_vectors(
-    embedder: Embedder, tracks: dict[str, Path]
-) -> None:
-    paths = [tracks["flac"], tracks["other"], tracks["mp3"], tracks["wav"], tracks["other"]]
-    threads = torch.get_num_threads()
-    reference = embedder.embed_audio(paths, batch_size=5)
-    embedder.model_threads = 2
-    try:
-        side_by_side = embedder.embed_audio(paths, batch_size=5)
-    finally:
-        embedder.model_threads = 1
-    assert np.array_equal(side_by_side.tracks, reference.tracks)
-    for mine, theirs in zip(side_by_side.windows, reference.windows, strict=True):
-        assert np.array_equal(mine, theirs)
-    assert torch.get_num_threads() == threads
