@@ -120,6 +120,10 @@ def main() -> None:
             settle(app, window)
         _grab_library(app, window, out, args.query)
         _grab_views(app, window, out, args.run)
+        if args.library:  # the audit at scale; audit.png (planted errors) is screenshots_moments'
+            window.show_tab("audit").controller.run()
+            settle(app, window)
+            grab(window, out, "audit-at-scale")
         window.close()
 
 
