@@ -341,11 +341,7 @@ def load_random_window(
     try:
         container, stream = _open(path)
     except AudioDecodeError as refused:
-        samples = _decode_refused(path, refused, sr)
-        if samples.size <= clip:
-            return _fit(samples, clip)
-        offset = int(rng.integers(0, samples.size - clip + 1))
-        return samples[offset : offset + clip]
+        return _random_crop(_decode_refused(path, refused, sr), clip, rng)
     with container:
         info = _info(container, stream)
         if info.duration is not None and info.duration >= _WHOLE_DECODE_SECONDS:
@@ -355,6 +351,11 @@ def load_random_window(
                 return window
             container.seek(0, stream=stream)
         samples = _resample(_decode_all(path, container, stream), info.rate, sr)
+    return _random_crop(samples, clip, rng)
+
+
+def _random_crop(samples: np.ndarray, clip: int, rng: np.random.Generator) -> np.ndarray:
+    """``clip`` samples from a random offset (the whole track repeat-padded when shorter)."""
     if samples.size <= clip:
         return _fit(samples, clip)
     offset = int(rng.integers(0, samples.size - clip + 1))

@@ -24,14 +24,14 @@ logger = logging.getLogger(__name__)
 _FINAL_REASONS = ("file not found", "is a folder")
 
 
-def can_try(refused: AudioDecodeError) -> bool:
+def _can_try(refused: AudioDecodeError) -> bool:
     """Whether FFmpeg's refusal leaves the file worth a second decoder."""
     return not refused.reason.startswith(_FINAL_REASONS)
 
 
 def decode_or_raise(path: Path, refused: AudioDecodeError) -> tuple[np.ndarray, int]:
     """The whole file as mono float32 and its sample rate, or ``refused`` raised again."""
-    if not can_try(refused):
+    if not _can_try(refused):
         raise refused
     import soundfile  # imported here: most libraries never need it
 
