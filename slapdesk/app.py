@@ -50,7 +50,9 @@ def build_context(library: str | os.PathLike[str] | None = None,
     library_path = resolve_library_path(library)
     settings_file = settings_file or settings_path()
     settings: Settings = load_settings(settings_file)
-    store = SettingsStore(settings, (lambda s: save_settings(s, settings_file)) if save else None)
+    # The window's own runner (not a test's synchronous one) saves settings off the GUI thread.
+    store = SettingsStore(settings, (lambda s: save_settings(s, settings_file)) if save else None,
+                          background=runner is None)
     database, error = None, ""
     try:
         database = Database(library_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,50 @@ if TYPE_CHECKING:
     from slapdesk.library.store.database import Database
     from slapdesk.ui.tasks import TaskRunner
 
+log = logging.getLogger(__name__)
+
+
+class LatestWriter:
+    """Saves the latest value on a short-lived thread: a burst of changes writes once or twice.
+
+    A save is an atomic write with two fsyncs (tens to hundreds of milliseconds on a busy
+    disk), too slow for the GUI thread, which changes settings on a volume drag or a click.
+    The thread is not a daemon: the interpreter waits for the last save before it exits.
+    """
+
+    def __init__(self, save: Callable[[Settings], object]) -> None:
+        """Write with ``save``."""
+        self._save = save
+        self._lock = threading.Lock()
+        self._pending: Settings | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, settings: Settings) -> None:
+        """Save ``settings`` soon (replacing a save not yet begun)."""
+        with self._lock:
+            self._pending = settings
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="settings-writer")
+                self._thread.start()
+
+    def flush(self) -> None:
+        """Wait until every submitted value is saved."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                settings, self._pending = self._pending, None
+                if settings is None:
+                    self._thread = None
+                    return
+            try:
+                self._save(settings)
+            except OSError as exc:  # a read-only config folder: the window goes on
+                log.warning("cannot save the settings: %s", exc)
+
 
 class SettingsStore(QObject):
     """The current ``Settings``; ``update`` replaces them, saves, and emits ``changed``."""
@@ -23,11 +69,15 @@ class SettingsStore(QObject):
     changed = Signal(object)
 
     def __init__(self, settings: Settings, save: Callable[[Settings], object] | None = None,
-                 parent: QObject | None = None) -> None:
-        """Hold ``settings``; ``save`` persists them (None: keep in memory, as tests do)."""
+                 parent: QObject | None = None, *, background: bool = False) -> None:
+        """Hold ``settings``; ``save`` persists them (None: keep in memory, as tests do).
+
+        ``background``: save on a writer thread (the window) instead of in ``update``.
+        """
         super().__init__(parent)
         self._settings = settings
         self._save = save
+        self._writer = LatestWriter(save) if background and save is not None else None
 
     @property
     def value(self) -> Settings:
@@ -37,10 +87,17 @@ class SettingsStore(QObject):
     def update(self, **changes: object) -> Settings:
         """Change some fields, save, notify; returns the new settings."""
         self._settings = self._settings.replace(**changes)
-        if self._save is not None:
+        if self._writer is not None:
+            self._writer.submit(self._settings)
+        elif self._save is not None:
             self._save(self._settings)
         self.changed.emit(self._settings)
         return self._settings
+
+    def flush(self) -> None:
+        """Wait for the saves still being written (before reading the file back)."""
+        if self._writer is not None:
+            self._writer.flush()
 
 
 @dataclass

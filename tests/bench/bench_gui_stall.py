@@ -1,15 +1,18 @@
 """How responsive the window stays while it works on a library, and how fast it opens.
 
 A 10 ms QTimer runs in the GUI thread while the window, through its real jobs, scans a folder
-of generated files, embeds them and finds their moments (chained after the scan), proposes
-genre tags, writes every proposal into the files, and launches a 3-step CPU training run from
-its training panel (device listing included) and watches it to the end. Each timer tick
-records how late it fired, under the job running then; the longest gap is the longest the
-window could not repaint or react. A second measurement starts fresh processes and times each
-to a painted window.
+of generated files, embeds them and finds their moments (chained after the scan), searches,
+proposes genre tags, writes every proposal into the files, undoes that run, and launches a
+3-step CPU training run from its training panel (device listing included) and watches it to
+the end. Each timer tick records how late it fired, under the job running then; the longest
+gap is the longest the window could not repaint or react ("idle" is the window just opened,
+before any job). ``--trace`` samples the GUI thread's stack during every stall over 50 ms and
+prints where it was (``stall_trace.py``). A second measurement starts fresh processes and
+times each to a painted window.
 
     .venv/bin/python tests/bench/bench_gui_stall.py --files 3000
     .venv/bin/python tests/bench/bench_gui_stall.py --files 2000 --bundle runs/x/bundle
+    .venv/bin/python tests/bench/bench_gui_stall.py --files 40 --starts 0 --trace
 
 Targets: longest stall < 50 ms in every phase (a person sees a hitch above that), cold start
 <= 2 s. The load average is printed with the figures: on a shared machine it is part of them.
@@ -82,10 +85,11 @@ def make_files(folder: Path, count: int, seconds: float) -> float:
 class StallRecorder:
     """A 10 ms GUI timer; each tick records how late it fired, under the phase running then."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracer=None) -> None:
         from PySide6.QtCore import QElapsedTimer, QTimer
 
         self.phase = "idle"
+        self.tracer = tracer  # a StallTracer, when stalls are to be traced to their code
         self.gaps: list[tuple[str, float]] = []
         self._clock = QElapsedTimer()
         self._clock.start()
@@ -99,6 +103,8 @@ class StallRecorder:
         now = self._clock.nsecsElapsed()
         self.gaps.append((self.phase, (now - self._last) / 1e6))
         self._last = now
+        if self.tracer is not None:
+            self.tracer.beat(self.phase)
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Per phase (and "all work"): ticks, longest gap, p99, gaps over 50 ms."""
@@ -144,12 +150,13 @@ def _run_jobs(app, window, recorder: StallRecorder, music: Path, train: bool) ->
     finished: list[str] = []
 
     def started_job(title: str) -> None:
-        recorder.phase = title
-        phases[title] = time.perf_counter() - begun
+        recorder.phase = "Undoing tags" if title.startswith("Undoing") else title
+        phases[recorder.phase] = time.perf_counter() - begun
 
     def ended_job(title: str, *_rest) -> None:
+        # The phase stays until the next one starts: what the window does when a job ends
+        # (its done callback, the reloads it starts) is part of that job.
         finished.append(title)
-        recorder.phase = "between jobs"
 
     window.jobs.started.connect(started_job)
     window.jobs.finished.connect(ended_job)
@@ -158,7 +165,11 @@ def _run_jobs(app, window, recorder: StallRecorder, music: Path, train: bool) ->
     begun = time.perf_counter()
     window.start_scan([str(music)])
     _spin(app, lambda: "Finding moments" in finished)
+    recorder.phase = "Searching"
+    answers: list = []
+    window.search.results_ready.connect(answers.append)
     window.search.run_now("band")
+    _spin(app, lambda: any(a.query == "band" for a in answers), 120)
     tagging = window.show_tab("tagging").controller
     recorder.phase = "Proposing tags"
     tagging.propose()
@@ -169,6 +180,8 @@ def _run_jobs(app, window, recorder: StallRecorder, music: Path, train: bool) ->
     tagging.confirm = lambda _text, _action: True  # the person clicks "Write"
     tagging.apply()
     _spin(app, lambda: "Writing tags" in finished)
+    tagging.undo()
+    _spin(app, lambda: any(title.startswith("Undoing") for title in finished))
     if train:
         _launch_training(app, window, recorder)
     recorder.phase = "done"
@@ -180,13 +193,16 @@ def _launch_training(app, window, recorder: StallRecorder, steps: int = 3) -> No
     """The training panel: list devices, start a CPU run of a few steps, watch it to the end."""
     from slapdesk.library.jobs.training import TrainOptions
 
-    recorder.phase = "training"
+    recorder.phase = "Training panel"
     training = window.show_tab("training").controller
     training.detect_devices()
     out = window.ctx.data_dir / "runs" / "bench"
     options = TrainOptions(out=out, source="library", library=window.ctx.library_path,
                            steps=steps, batch_size=8, device="cpu", eval_every=0)
     assert training.start(options), "the training run did not start"
+    began = time.perf_counter()
+    _spin(app, lambda: time.perf_counter() - began > 1.0)  # the panel settles, the run starts
+    recorder.phase = "Training run"
     _spin(app, lambda: not training.running, 900)
     if not (out / "bundle").is_dir():
         log = training.view.log.toPlainText().splitlines()
@@ -194,10 +210,15 @@ def _launch_training(app, window, recorder: StallRecorder, steps: int = 3) -> No
 
 
 def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Path,
-                   train: bool = True) -> dict:
+                   train: bool = True, trace: bool = False) -> dict:
     """Run the window's jobs and record the GUI timer's lateness per phase."""
     app, window = _build_window(library, bundle, settings)
-    recorder = StallRecorder()
+    tracer = None
+    if trace:
+        from stall_trace import StallTracer
+
+        tracer = StallTracer()
+    recorder = StallRecorder(tracer)
     # Baseline: the same timer with nothing to do, on the same (possibly busy) machine.
     _spin(app, lambda: len(recorder.gaps) > 300)
     load_before = os.getloadavg()
@@ -207,6 +228,9 @@ def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Pat
         time.sleep(0.01)
     recorder.timer.stop()
     window.close()
+    if tracer is not None:
+        tracer.stop()
+        tracer.report()
     result.update(stalls=recorder.summary(), load_before=load_before, load_after=os.getloadavg())
     return result
 
@@ -231,7 +255,7 @@ def _print(result: dict) -> None:
           + ", after: " + " ".join(f"{x:.1f}" for x in result["load_after"])
           + f" ({os.cpu_count()} CPUs)")
     print(f"{'phase':24}{'ticks':>8}{'longest gap':>14}{'p99':>10}{'gaps > 50 ms':>14}")
-    for name, row in result["stalls"].items():
+    for name, row in sorted(result["stalls"].items(), key=lambda item: item[0] == "all work"):
         print(f"{name:24}{row['ticks']:>8,}{row['max_ms']:>11.1f} ms{row['p99_ms']:>7.1f} ms"
               f"{row['over_50ms']:>14}")
 
@@ -247,6 +271,8 @@ def main() -> None:
     parser.add_argument("--music", type=Path,
                         help="a folder of music to copy and work on instead of generated files "
                              "(the copy gets tags written)")
+    parser.add_argument("--trace", action="store_true",
+                        help="sample the GUI thread's stack in each stall, print where it was")
     parser.add_argument("--json", action="store_true", help="print the stalls as one JSON line")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="slapdesk-bench-") as tmp:
@@ -259,7 +285,8 @@ def main() -> None:
             made = make_files(folder / "music", args.files, args.seconds)
             print(f"files: {args.files:,} generated in {made:.1f} s", flush=True)
         result = measure_stalls(folder / "lib.sqlite", folder / "music", args.bundle,
-                                folder / "settings.toml", train=not args.no_train)
+                                folder / "settings.toml", train=not args.no_train,
+                                trace=args.trace)
         _print(result)
         if args.json:
             print(json.dumps({"stalls": result["stalls"], "load_before": result["load_before"],

@@ -37,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = "calm piano"
 TRAIN_STEPS = 20
-STALL_JOBS = ("Scanning", "Listening to tracks", "Finding moments", "Proposing tags",
-              "Writing tags", "training")
+STALL_JOBS = ("Scanning", "Listening to tracks", "Finding moments", "Searching",
+              "Proposing tags", "Writing tags", "Undoing tags", "Training panel", "Training run")
 
 
 @dataclass

@@ -1,0 +1,144 @@
+"""Where the GUI thread was while the event loop stalled: a sampling watchdog.
+
+A watchdog thread wakes every few milliseconds; when the event loop has not ticked for longer
+than a threshold, it records the GUI thread's stack and the innermost frames of every other
+thread (``sys._current_frames``). Each stall is one episode (all samples since the same
+tick). ``report`` prints the episodes longer than 50 ms with the stacks seen most often, so a
+stall is traced to the code that caused it instead of being guessed at. A GUI thread waiting
+for the interpreter lock shows where it waits; the other threads' frames then show who held it.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Frames from these paths say nothing about who caused a stall.
+_NOISE = ("stall_trace.py", "threading.py", "bench_gui_stall.py")
+
+
+def _frames(frame, depth: int) -> tuple[str, ...]:
+    stack = [f for f in traceback.extract_stack(frame) if not f.filename.endswith(_NOISE)]
+    return tuple(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in stack[-depth:])
+
+
+def _short(path: str) -> str:
+    for marker in ("/site-packages/", "/slapdesk/", "/engine/", "/lib/python3"):
+        if marker in path:
+            return marker.strip("/") + "/" + path.split(marker, 1)[1]
+    return path
+
+
+def _schedstat(native_id: int | None) -> tuple[int, int]:
+    """(ns on a CPU, ns waiting for a CPU) of one thread of this process (Linux; else zeros)."""
+    try:
+        with open(f"/proc/self/task/{native_id}/schedstat") as f:
+            ran, waited, _ = f.read().split()
+        return int(ran), int(waited)
+    except (OSError, ValueError):
+        return 0, 0
+
+
+@dataclass
+class Episode:
+    """One stall: the samples taken while the event loop did not tick."""
+
+    phase: str
+    start: tuple[int, int] = (0, 0)  # the GUI thread's schedstat at the last tick
+    end: tuple[int, int] = (0, 0)
+    longest_ms: float = 0.0
+    main: Counter = field(default_factory=Counter)
+    others: Counter = field(default_factory=Counter)
+
+    def split(self) -> tuple[float, float, float]:
+        """(ms the GUI thread ran, waited for a CPU, was blocked) during the stall."""
+        ran = (self.end[0] - self.start[0]) / 1e6
+        waited = (self.end[1] - self.start[1]) / 1e6
+        return ran, waited, max(0.0, self.longest_ms - ran - waited)
+
+
+class StallTracer:
+    """Call ``beat(phase)`` from every event-loop tick; ``report()`` at the end."""
+
+    def __init__(self, threshold_ms: float = 30.0, interval_ms: float = 3.0,
+                 depth: int = 10) -> None:
+        """Start the watchdog."""
+        self._threshold = threshold_ms / 1000
+        self._interval = interval_ms / 1000
+        self._depth = depth
+        self._main = threading.main_thread().ident
+        self._native = threading.main_thread().native_id
+        self._last = time.perf_counter()
+        self._sched = _schedstat(self._native)
+        self._phase = "idle"
+        self.episodes: dict[float, Episode] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stall-tracer", daemon=True)
+        self._thread.start()
+
+    def worst_per_phase(self) -> dict[str, tuple[float, float, float, float]]:
+        """Phase -> (longest stall, GUI thread ran, waited for a CPU, blocked) in ms."""
+        worst: dict[str, tuple[float, float, float, float]] = {}
+        for episode in self.episodes.values():
+            if episode.longest_ms > worst.get(episode.phase, (0.0,))[0]:
+                worst[episode.phase] = (episode.longest_ms, *episode.split())
+        return worst
+
+    def beat(self, phase: str) -> None:
+        """The event loop ran (from the GUI thread's timer)."""
+        episode = self.episodes.get(self._last)
+        if episode is not None:  # a stall is counted under the phase that sees it end
+            episode.phase = phase
+        self._last = time.perf_counter()
+        self._phase = phase
+        self._sched = _schedstat(self._native)
+
+    def stop(self) -> None:
+        """End the watchdog."""
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        me = threading.get_ident()
+        while not self._stop.wait(self._interval):
+            last = self._last
+            late = time.perf_counter() - last
+            if late < self._threshold:
+                continue
+            frames = sys._current_frames()
+            episode = self.episodes.setdefault(last, Episode(self._phase, self._sched))
+            episode.longest_ms = max(episode.longest_ms, late * 1000)
+            episode.end = _schedstat(self._native)
+            if self._main in frames:
+                episode.main[_frames(frames[self._main], self._depth)] += 1
+            for ident, frame in frames.items():
+                if ident not in (self._main, me):
+                    top = _frames(frame, 3)
+                    if top and "wait" not in top[-1] and "select" not in top[-1]:
+                        episode.others[top] += 1
+
+    def report(self, over_ms: float = 50.0, stacks: int = 2) -> None:
+        """Print every episode longer than ``over_ms`` with its most frequent stacks, then the
+        worst stall of each phase split into the GUI thread's own work and its waits."""
+        long = [e for e in self.episodes.values() if e.longest_ms >= over_ms]
+        print(f"\nstalls over {over_ms:.0f} ms, traced: {len(long)}")
+        for episode in sorted(long, key=lambda e: -e.longest_ms):
+            samples = sum(episode.main.values())
+            ran, waited, blocked = episode.split()
+            print(f"-- {episode.phase}: {episode.longest_ms:.0f} ms ({samples} samples); the GUI "
+                  f"thread ran {ran:.0f} ms, waited {waited:.0f} ms for a CPU, "
+                  f"{blocked:.0f} ms blocked (a lock, I/O)")
+            for stack, count in episode.main.most_common(stacks):
+                where = "\n      ".join(stack) or "(in Qt's C++ code: event loop, painting)"
+                print(f"   GUI thread x{count}:\n      {where}")
+            for stack, count in episode.others.most_common(stacks):
+                print(f"   other thread x{count}: " + " <- ".join(reversed(stack)))
+        print(f"\n{'phase':24}{'longest stall':>15}{'GUI ran':>10}{'CPU wait':>10}"
+              f"{'blocked':>10}  (traced stalls over {self._threshold * 1000:.0f} ms)")
+        for phase, (longest, ran, waited, blocked) in self.worst_per_phase().items():
+            print(f"{phase:24}{longest:>12.0f} ms{ran:>7.0f} ms{waited:>7.0f} ms"
+                  f"{blocked:>7.0f} ms")
