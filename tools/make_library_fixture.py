@@ -50,6 +50,8 @@ def _fill(db: Database) -> None:
                      "VALUES (1, 1, ?, 'genre', '[]', '[\"Rock\"]', 'applied')",
                      (b"/music/a/one.flac",))  # fmt: skip
         conn.execute("INSERT INTO tag_proposals VALUES (1, 'm1', 'genre', 'rock', 0.9, 1, 1.0)")
+        conn.execute("INSERT INTO library_settings VALUES ('active_model', '/models/mine')")
+        conn.execute("INSERT INTO saved_searches VALUES ('Calm', 'calm piano', 0)")
 
 
 def _literal(value: object) -> str:

@@ -51,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hop", type=float, metavar="S",
                         help="seconds between moment windows, remembered for this model "
                              "(default: the model's window length)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="try again the files whose audio could not be decoded before "
+                             "(unchanged files are otherwise skipped)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary")
     parser.set_defaults(run=run)
 
@@ -69,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
         with open_library(args.library) as db:
             with terminal_job("track", "Embedding") as control:
                 bundle = choose_model(args.library, args.model)
-                summary = _embed_pending(db, bundle, args.device, args.batch, args.workers,
-                                         control)
+                summary = _embed_pending(db, bundle, args, control)
             if getattr(args, "moments", False) and not summary.cancelled:
                 moments = run_moment_pass(db, bundle, args.device, args.hop)
     except expected_errors() as error:
@@ -83,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if summary.errors or (moments and moments.errors) else EXIT_OK
 
 
-def _embed_pending(db: Database, bundle: ModelBundle, device: str | None, batch: int,
-                   workers: int, control: JobControl) -> EmbedSummary:
+def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
+                   control: JobControl) -> EmbedSummary:
     """Embed what lacks a vector; the model is loaded only when there is work for it."""
     from engine.bundle_info import read_bundle_info
     from slapdesk.library.jobs.embed import (
@@ -97,16 +99,19 @@ def _embed_pending(db: Database, bundle: ModelBundle, device: str | None, batch:
 
     info = read_bundle_info(bundle.path)  # id and size without loading the weights
     register_model(db, info.model_id, bundle.name, str(bundle.path), info.cfg.head.embed_dim)
-    total = len(pending_tracks(db, info.model_id))
+    retry = bool(getattr(args, "retry_failed", False))
+    total = len(pending_tracks(db, info.model_id, retry_failed=retry))
     if total == 0:
-        return EmbedSummary()
+        failed = len(pending_tracks(db, info.model_id, retry_failed=True))
+        return EmbedSummary(failed_before=0 if retry else failed)
     # The bar shows at once: torch and the model take seconds to load before the first track.
     control.report(Progress(0, total, "loading the model…"), force=True)
-    embedder = load_embedder(bundle, device)
+    embedder = load_embedder(bundle, args.device)
     if control.cancelled:  # Ctrl-C while the model loaded
         return EmbedSummary(cancelled=True)
     return embed_library(db, embedder, cancel=control.cancel, progress=control.report,
-                         batch_tracks=batch, decode_workers=workers)
+                         batch_tracks=args.batch, decode_workers=args.workers,
+                         retry_failed=retry)
 
 
 def _report(summary: EmbedSummary, *, as_json: bool) -> None:
@@ -115,6 +120,7 @@ def _report(summary: EmbedSummary, *, as_json: bool) -> None:
             "embedded": summary.embedded,
             "abstained": summary.abstained,
             "errors": [{"path": p, "error": e} for p, e in summary.errors],
+            "failed_before": summary.failed_before,
             "cancelled": summary.cancelled,
         }) + "\n")
         return
@@ -126,6 +132,11 @@ def _report(summary: EmbedSummary, *, as_json: bool) -> None:
         lines.append(f"{len(summary.errors)} file(s) could not be embedded:")
         lines += [f"  {one_line(str(path))}: {plain_reason(error)}"
                   for path, error in summary.errors]
+    if summary.errors or summary.failed_before:
+        skipped = (f"{summary.failed_before} file(s) that failed before were skipped; "
+                   if summary.failed_before else "")
+        lines.append(f"{skipped}`slapdesk search is:unreadable` lists them, and "
+                     "`slapdesk embed --retry-failed` tries them again.")
     if summary.cancelled:
         lines.append("Stopped early; run slapdesk embed again to continue.")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -101,9 +101,9 @@ class LibraryPipeline(QObject):
     def _after_embedding(self, result: JobResult) -> None:
         self.vectors_changed.emit()
         if result.errors:
-            self.failed.emit(f"Some tracks could not be listened to: {result.errors[0]}"
-                             + (f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1
-                                else ""))
+            more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+            self.failed.emit(f"Some tracks could not be listened to: {result.errors[0]}{more}. "
+                             "Type is:unreadable in the search box to list them all.")
         if not result.cancelled and not result.note:
             # Search works now; the moments inside tracks follow in the background.
             QTimer.singleShot(0, self, self.start_moment_pass)

@@ -112,7 +112,7 @@ def _own_values(tags: str | None, own: str) -> tuple[str, ...]:
 def track_problems(
     conn: sqlite3.Connection, track_ids: Iterable[int] | None = None
 ) -> dict[int, str]:
-    """Tracks that must not be tagged nor played as music, with why: unreadable, damaged, silent.
+    """Tracks not to tag nor play as music, with why: unreadable, undecodable, damaged, silent.
 
     Args:
         conn: the library (a read-only connection is enough).
@@ -136,7 +136,22 @@ def track_problems(
             sentence = plain_reason(error) or "the file could not be read"
             problems[int(track_id)] = (f"damaged: {sentence}" if status == "damaged"
                                        else sentence)
+        for track_id, error in _audio_failures(conn, where, params):
+            problems[int(track_id)] = f"the audio could not be decoded: {plain_reason(error)}"
     return problems
+
+
+def _audio_failures(
+    conn: sqlite3.Connection, where: str, params: tuple[int, ...]
+) -> list[tuple[int, str]]:
+    """(track id, error) of the tracks whose audio failed to decode and are unchanged since."""
+    try:
+        return conn.execute(
+            "SELECT f.track_id, f.error FROM audio_failures f JOIN tracks t ON t.id = f.track_id "
+            "WHERE f.size = t.size AND f.mtime_ns = t.mtime_ns" + where.replace(
+                "track_id", "f.track_id"), params).fetchall()
+    except sqlite3.OperationalError:  # a library from before the failures table
+        return []
 
 
 def _id_clauses(wanted: list[int] | None) -> Iterator[tuple[str, tuple[int, ...]]]:

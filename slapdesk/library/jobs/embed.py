@@ -54,6 +54,8 @@ class EmbedSummary:
     abstained: int = 0  # embedded, but marked: nothing to describe (silence, noise, tone)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, one-line reason)
     cancelled: bool = False
+    # Left out: their audio failed to decode before and the file is unchanged since.
+    failed_before: int = 0
 
 
 def register_model(db: Database, model_id: str, name: str, path: str | None, dim: int) -> None:
@@ -66,14 +68,22 @@ def register_model(db: Database, model_id: str, name: str, path: str | None, dim
         )
 
 
-def pending_tracks(db: Database, model_id: str) -> list[tuple[int, str, float]]:
-    """Readable tracks (id, path, duration) without a vector for ``model_id``, by path."""
+def pending_tracks(
+    db: Database, model_id: str, *, retry_failed: bool = False
+) -> list[tuple[int, str, float]]:
+    """Readable tracks (id, path, duration) without a vector for ``model_id``, by path.
+
+    A track whose audio failed to decode before is left out while its file is unchanged
+    (``retry_failed`` tries it anyway: a newer decoder may read it).
+    """
     rows = db.execute(
         "SELECT t.id, t.path, coalesce(t.duration, 0) FROM tracks t "
         "WHERE t.status != 'error' AND NOT EXISTS "
         "(SELECT 1 FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?) "
+        "AND (? OR NOT EXISTS (SELECT 1 FROM audio_failures f WHERE f.track_id = t.id "
+        "AND f.size = t.size AND f.mtime_ns = t.mtime_ns)) "
         "ORDER BY t.path",
-        (model_id,),
+        (model_id, retry_failed),
     ).fetchall()
     return [(int(track_id), os.fsdecode(path), float(length)) for track_id, path, length in rows]
 
@@ -104,6 +114,71 @@ def _store(
                     for k in range(len(result.windows))
                 ],
             )  # fmt: skip
+        # A file that failed before and decodes now (a retry) is no longer a problem.
+        conn.executemany(
+            "DELETE FROM audio_failures WHERE track_id = ?", [(i,) for i in track_ids]
+        )
+
+
+def _store_failures(db: Database, failures: list[tuple[int, str, str]]) -> None:
+    """Remember (track id, path, reason) for files that are as the scan saw them.
+
+    A file that changed or vanished since the scan is not marked: the next scan reads it
+    again, and its audio gets another try then.
+    """
+    now = time.time()
+    with db.transaction() as conn:
+        for track_id, path, reason in failures:
+            row = conn.execute(
+                "SELECT size, mtime_ns FROM tracks WHERE id = ?", (track_id,)
+            ).fetchone()
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            if row is None or (info.st_size, info.st_mtime_ns) != tuple(row):
+                continue
+            conn.execute(
+                "INSERT OR REPLACE INTO audio_failures "
+                "(track_id, size, mtime_ns, error, failed_at) VALUES (?, ?, ?, ?, ?)",
+                (track_id, row[0], row[1], reason, now),
+            )
+
+
+@dataclass
+class _PendingWrites:
+    """Results waiting to be stored: every ``batch_tracks`` vectors in one transaction."""
+
+    db: Database
+    model_id: str
+    summary: EmbedSummary
+    batch_tracks: int
+    ids: list[int] = field(default_factory=list)
+    batch: list[TrackEmbedding] = field(default_factory=list)
+    failed: list[tuple[int, str, str]] = field(default_factory=list)  # (id, path, reason)
+
+    def add(self, track_id: int, result: TrackEmbedding) -> None:
+        if result.error is not None:
+            # The engine's reason may start with the path; it is shown beside the path.
+            reason = result.error.removeprefix(f"{result.source}: ")
+            self.summary.errors.append((result.source, reason))
+            self.failed.append((track_id, result.source, reason))
+            return
+        self.ids.append(track_id)
+        self.batch.append(result)
+        if len(self.batch) >= self.batch_tracks:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.failed:
+            _store_failures(self.db, self.failed)
+            self.failed.clear()
+        if self.batch:
+            _store(self.db, self.model_id, self.ids, self.batch)
+            self.summary.embedded += len(self.batch)
+            self.summary.abstained += sum(r.abstain is not None for r in self.batch)
+            self.ids.clear()
+            self.batch.clear()
 
 
 def embed_library(
@@ -114,6 +189,7 @@ def embed_library(
     progress: ProgressCallback | None = None,
     batch_tracks: int = 8,
     decode_workers: int = 2,
+    retry_failed: bool = False,
 ) -> EmbedSummary:
     """Embed every readable track that has no vector for the embedder's model yet.
 
@@ -124,41 +200,29 @@ def embed_library(
         progress: called with a Progress after every track.
         batch_tracks: tracks per model call and per transaction.
         decode_workers: decode threads.
+        retry_failed: try again the tracks whose audio failed to decode before.
 
     Returns:
         Counts and per-file errors.
     """
     cancel = cancel or threading.Event()
-    todo = pending_tracks(db, embedder.model_id)
+    todo = pending_tracks(db, embedder.model_id, retry_failed=retry_failed)
     paths = [path for _, path, _ in todo]
     summary = EmbedSummary()
+    if not retry_failed:
+        summary.failed_before = len(pending_tracks(db, embedder.model_id, retry_failed=True))
+        summary.failed_before -= len(todo)
     started = time.monotonic()
-    ids: list[int] = []
-    batch: list[TrackEmbedding] = []
-
-    def flush() -> None:
-        if batch:
-            _store(db, embedder.model_id, ids, batch)
-            summary.embedded += len(batch)
-            summary.abstained += sum(r.abstain is not None for r in batch)
-            ids.clear()
-            batch.clear()
-
+    pending = _PendingWrites(db, embedder.model_id, summary, batch_tracks)
     results = embedder.iter_audio(
         paths, batch_tracks, cancel=cancel, decode_workers=decode_workers
     )
     for done, result in enumerate(results, start=1):
-        if result.error is not None:
-            summary.errors.append((result.source, result.error))
-        else:
-            ids.append(todo[result.index][0])
-            batch.append(result)
-            if len(batch) >= batch_tracks:
-                flush()
+        pending.add(todo[result.index][0], result)
         if progress:
             rate = done / max(time.monotonic() - started, 1e-6)
             eta = (len(todo) - done) / rate if rate > 0 else None
             progress(Progress(done, len(todo), os.path.basename(result.source), eta))
-    flush()
+    pending.flush()
     summary.cancelled = cancel.is_set() and summary.embedded + len(summary.errors) < len(todo)
     return summary

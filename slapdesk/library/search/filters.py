@@ -16,12 +16,17 @@ _TEXT_COLUMNS = {
 }  # fmt: skip
 # The abstain mark is about the audio, not the model, so any model's mark counts.
 _SILENT = "id IN (SELECT track_id FROM embeddings WHERE abstain IS NOT NULL)"
+# Tags read but the audio did not decode when embedded, and the file has not changed since.
+_AUDIO_FAILED = (
+    "id IN (SELECT f.track_id FROM audio_failures f JOIN tracks t ON t.id = f.track_id "
+    "WHERE f.size = t.size AND f.mtime_ns = t.mtime_ns)"
+)
 _STATE_CLAUSES = {
-    "unreadable": "status = 'error'",
+    "unreadable": f"(status = 'error' OR {_AUDIO_FAILED})",
     "damaged": "status = 'damaged'",
-    "broken": "status != 'ok'",
+    "broken": f"(status != 'ok' OR {_AUDIO_FAILED})",
     "silent": _SILENT,
-    "problem": f"(status != 'ok' OR {_SILENT})",
+    "problem": f"(status != 'ok' OR {_AUDIO_FAILED} OR {_SILENT})",
 }
 
 
@@ -41,10 +46,19 @@ def filtered_track_ids(conn: sqlite3.Connection, parsed: ParsedQuery) -> set[int
     for numeric in parsed.numeric_filters:
         clauses.append(f"{_NUMERIC_COLUMNS[numeric.field]} {numeric.op} ?")
         params.append(numeric.value)
-    clauses.extend(_STATE_CLAUSES[state] for state in parsed.states)
+    # A library from before schema 5, read without migrating, has no failures table.
+    failures_known = _has_table(conn, "audio_failures")
+    for state in parsed.states:
+        clause = _STATE_CLAUSES[state]
+        clauses.append(clause if failures_known else clause.replace(_AUDIO_FAILED, "0"))
     sql = "SELECT id FROM tracks WHERE " + " AND ".join(clauses)
     return {int(row[0]) for row in conn.execute(sql, params)}
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return row.fetchone() is not None

@@ -8,8 +8,9 @@ One box takes everything a user types:
   ``duration<5m`` (units s, m, h; ``3:30`` also works),
 - ``like:PATH`` or ``like:#ID``: more like this track, combinable with text
   (``like:song.mp3 more acoustic``),
-- ``is:STATE``: the tracks with a problem: ``is:unreadable``, ``is:damaged``, ``is:broken``
-  (either), ``is:silent`` (silence, noise or a test tone) or ``is:problem`` (any of them).
+- ``is:STATE``: the tracks with a problem: ``is:unreadable`` (the file, or its audio when
+  embedded, could not be read), ``is:damaged``, ``is:broken`` (either), ``is:silent``
+  (silence, noise or a test tone) or ``is:problem`` (any of them).
 """
 
 from __future__ import annotations

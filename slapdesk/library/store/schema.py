@@ -17,6 +17,8 @@ Conventions other modules rely on:
   it should not: ``silence``, ``noise`` or ``tone`` (``engine.abstain``). Such tracks keep
   their vector but get no tag proposals and rank last in search. Vectors stored before
   schema 2 were never checked and read as NULL.
+- ``audio_failures`` (schema 5) lists readable tracks whose audio failed to decode when
+  embedded; the row counts only while the track's size and mtime still match it.
 """
 
 from __future__ import annotations
@@ -185,8 +187,7 @@ CREATE INDEX tag_proposals_run ON tag_proposals (run_id);
 
 def _migrate_1(conn: sqlite3.Connection) -> None:
     """Create every table of the first schema."""
-    for statement in _split_sql(_V1):
-        conn.execute(statement)
+    _execute_script(conn, _V1)
 
 
 def _split_sql(script: str) -> list[str]:
@@ -203,6 +204,12 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip():
         raise ValueError(f"incomplete SQL statement: {buffer.strip()[:80]}")
     return statements
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run a script statement by statement, inside the migration's transaction."""
+    for statement in _split_sql(script):
+        conn.execute(statement)
 
 
 def _migrate_2(conn: sqlite3.Connection) -> None:
@@ -240,8 +247,7 @@ CREATE INDEX moment_vectors_model ON moment_vectors (model_id);
 
 def _migrate_3(conn: sqlite3.Connection) -> None:
     """Add the moment pass's compact window vectors."""
-    for statement in _split_sql(_MOMENTS):
-        conn.execute(statement)
+    _execute_script(conn, _MOMENTS)
 
 
 _PREFERENCES = """
@@ -261,8 +267,26 @@ CREATE TABLE saved_searches (
 
 def _migrate_4(conn: sqlite3.Connection) -> None:
     """Per-library settings and saved searches (before, both were global user settings)."""
-    for statement in _split_sql(_PREFERENCES):
-        conn.execute(statement)
+    _execute_script(conn, _PREFERENCES)
+
+
+_AUDIO_FAILURES = """
+-- Tracks whose tags read (so the scan marked them readable) but whose audio no decoder could
+-- read when they were embedded. The file's size and mtime at that moment are kept: an
+-- unchanged file is not tried again on every run; once the file changes it is.
+CREATE TABLE audio_failures (
+    track_id INTEGER PRIMARY KEY REFERENCES tracks (id) ON DELETE CASCADE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    failed_at REAL NOT NULL
+);
+"""
+
+
+def _migrate_5(conn: sqlite3.Connection) -> None:
+    """Remember the tracks whose audio could not be decoded for embedding."""
+    _execute_script(conn, _AUDIO_FAILURES)
 
 
 # version -> function that brings a database from version - 1 to version.
@@ -271,5 +295,6 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _migrate_2,
     3: _migrate_3,
     4: _migrate_4,
+    5: _migrate_5,
 }
 SCHEMA_VERSION = max(MIGRATIONS)

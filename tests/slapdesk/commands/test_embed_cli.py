@@ -103,6 +103,6 @@ def test_embed_shows_progress_and_stops_cleanly_on_ctrl_c(
     again = subprocess.run([*command, "--json"], cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=60)
     assert json.loads(again.stdout) == {
-        "embedded": 0, "abstained": 0, "errors": [], "cancelled": False
+        "embedded": 0, "abstained": 0, "errors": [], "failed_before": 0, "cancelled": False
     }
     assert "torch" not in again.stderr  # nothing to embed: the model was never loaded

@@ -45,7 +45,8 @@ def test_models_embed_search_export(
     embedded = _cli(home, library, "embed", "--json", "--device", "cpu")
     assert embedded.returncode == 0, embedded.stderr
     assert json.loads(embedded.stdout) == {
-        "embedded": 8, "abstained": 0, "errors": [], "cancelled": False
+        "embedded": 8, "abstained": 0, "errors": [], "failed_before": 0,
+        "cancelled": False
     }
     again = _cli(home, library, "embed", "--json", "--device", "cpu")
     assert json.loads(again.stdout)["embedded"] == 0

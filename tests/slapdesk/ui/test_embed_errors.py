@@ -19,7 +19,8 @@ def test_embedding_errors_read_as_sentences(make_window, tmp_path: Path, tiny_bu
     window.use_model(str(tiny_bundle))
     assert window.messages.property("kind") == "error"
     assert window.messages.text == (
-        f"Some tracks could not be listened to: {broken}: not a readable audio file")
+        f"Some tracks could not be listened to: {broken}: not a readable audio file. "
+        "Type is:unreadable in the search box to list them all.")
 
 
 def test_a_failed_job_is_a_sentence() -> None:

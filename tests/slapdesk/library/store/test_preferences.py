@@ -33,7 +33,7 @@ def test_a_version_3_library_reads_as_nothing_chosen_then_migrates(tmp_path: Pat
     assert (get_setting(conn, ACTIVE_MODEL), saved_searches(conn)) == (None, [])
     conn.close()
     with Database(path) as db:
-        assert schema_version(db.conn) == SCHEMA_VERSION == 4
+        assert schema_version(db.conn) == SCHEMA_VERSION
         assert db.execute("SELECT count(*) FROM tracks").fetchone() == (3,)
         assert (get_setting(db, ACTIVE_MODEL), saved_searches(db)) == (None, [])
 
