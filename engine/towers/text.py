@@ -111,7 +111,10 @@ def build_text_encoder(cfg: TextEncoderCfg) -> TextEncoder:
         MissingModelError: the model folder or package is not available.
     """
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
 
+    # Its "Loading weights" bar would print ahead of the app's own progress on every load.
+    transformers_logging.disable_progress_bar()
     if cfg.random_init is not None:
         # The tokenizer still comes from the packaged MiniLM: tests need no other files.
         folder = resolve_text_source("packaged:minilm")

@@ -68,3 +68,10 @@ def test_missing_folder_gives_a_clear_error(tmp_path: Path) -> None:
         build_text_encoder(TextEncoderCfg(source=str(tmp_path / "empty")))
     with pytest.raises(MissingModelError, match="unknown packaged text model"):
         build_text_encoder(TextEncoderCfg(source="packaged:roberta"))
+
+
+def test_loading_the_packaged_model_prints_no_progress_bar(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    build_text_encoder(TextEncoderCfg(max_length=32))
+    assert "Loading weights" not in capfd.readouterr().err  # the app shows its own progress
