@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 import av
 import mido
@@ -120,6 +121,18 @@ def test_reserved_packages_are_refused_for_training():
     assert not {s.package for s in recordings.SOUNDTRACKS} & recordings.RESERVED
     tracks = {s.package: s.split for s in recordings.SOUNDTRACKS}
     assert set(tracks.values()) == {"train", "val"}
+
+
+def test_archives_give_only_their_music_folder():
+    zero_ad = recordings.Soundtrack("0ad-data", "0 A.D.", "train", "CC-BY-SA-3.0", "audio/music/")
+    archive = Path("/usr/share/games/0ad/mods/public/public.zip")
+    assert recordings._archived_music(zero_ad, archive, "audio/music/Celtica.ogg")
+    assert not recordings._archived_music(zero_ad, archive, "audio/ambient/music_box.ogg")
+    nexuiz = recordings.Soundtrack("nexuiz-music", "Nexuiz", "train", "GPL-2+", "cdtracks")
+    pk3 = Path("/usr/share/games/nexuiz/data/music.pk3")
+    assert recordings._archived_music(nexuiz, pk3, "sound/cdtracks/track01.ogg")
+    assert recordings._archived_music(nexuiz, pk3, "sound/music/intro.ogg")
+    assert not recordings._archived_music(nexuiz, pk3, "sound/weapons/laser.ogg")
 
 
 def test_sample_names_give_grounded_captions(tmp_path):

@@ -51,6 +51,11 @@ SOUNDTRACKS = (
     Soundtrack("drascula-music", "Drascula: The Vampire Strikes Back", "train",
                "Drascula licence (free redistribution)", "audio"),
     Soundtrack("asc-music", "Advanced Strategic Command", "train", "GPL-2+"),
+    # Orchestral, folk and world scores (the packages above are mostly electronic): their
+    # files' own genre tags ("Classical", "Thrash Metal", "folk") ground a genre where given.
+    Soundtrack("widelands-data", "Widelands", "train", "GPL-2+ / CC-BY-SA-3.0", "/music/"),
+    Soundtrack("megaglest-data", "MegaGlest", "train", "CC-BY-SA-3.0", "/music/"),
+    Soundtrack("0ad-data", "0 A.D.", "train", "CC-BY-SA-3.0", "audio/music/"),
     Soundtrack("hyperrogue-music", "HyperRogue", "val", "CC-BY(-SA)-3.0/4.0, CC0"),
     Soundtrack("planetblupi-music-ogg", "Planet Blupi", "val", "GPL-3+"),
 )
@@ -70,16 +75,27 @@ def _soundtrack_files(st: Soundtrack, cache: Path) -> list[Path]:
     for f in package_files(st.package):
         if f.suffix.lower() in AUDIO_EXT and st.subdir in str(f):
             files.append(f)
-        elif f.suffix == ".pk3":  # zip archives of oggs: extract once into the cache
+        elif f.suffix in (".pk3", ".zip"):  # zip archives of oggs: extract once into the cache
             with zipfile.ZipFile(f) as zf:
                 for name in zf.namelist():
-                    if name.lower().endswith(AUDIO_EXT) and (st.subdir in name or "music" in name):
+                    if name.lower().endswith(AUDIO_EXT) and _archived_music(st, f, name):
                         target = cache / st.package / name
                         if not target.is_file():
                             target.parent.mkdir(parents=True, exist_ok=True)
                             target.write_bytes(zf.read(name))
                         files.append(target)
     return sorted(files)
+
+
+def _archived_music(st: Soundtrack, archive: Path, name: str) -> bool:
+    """Whether a file inside an archive is the package's music.
+
+    A ``.pk3`` holds a game's sounds and music side by side: a "music" folder is enough. A
+    ``.zip`` can hold anything (0 A.D.'s holds every asset), so only ``subdir`` counts.
+    """
+    if archive.suffix == ".pk3":
+        return st.subdir in name or "music" in name
+    return st.subdir in name
 
 
 def duration(path: Path) -> float:
