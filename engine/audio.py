@@ -39,6 +39,7 @@ __all__ = [
     "mel_to_hz",
     "read_windows",
     "window_starts",
+    "windows_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -265,7 +266,7 @@ def read_windows(
     try:
         container, stream = _open(path)
     except AudioDecodeError as refused:
-        return _windows_of(_decode_refused(path, refused, sr), frontend, k)
+        return windows_of(_decode_refused(path, refused, sr), frontend, k)
     with container:
         info = _info(container, stream)
         short = info.duration is None or info.duration < max(
@@ -284,13 +285,13 @@ def read_windows(
         if len(windows) == k:
             return np.stack(windows), np.asarray(starts, dtype=np.float64)
         samples = _resample(_decode_all(path, container, stream), info.rate, sr)
-    return _windows_of(samples, frontend, k)
+    return windows_of(samples, frontend, k)
 
 
-def _windows_of(
+def windows_of(
     samples: np.ndarray, frontend: AudioFrontendCfg, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` evenly spaced windows cut from a whole decoded track, and their starts."""
+    """``k`` evenly spaced windows cut from a whole decoded track, and their starts (s)."""
     sr = frontend.sample_rate
     starts = window_starts(samples.size / sr, frontend.clip_seconds, k)
     fitted = [_fit(samples[round(s * sr) :], frontend.clip_samples) for s in starts]

@@ -4,9 +4,11 @@ A track is read as K fixed, evenly spaced windows (never a random crop); each wi
 embedded, the unit-norm window vectors are averaged and the mean is renormalised. The
 per-window vectors and their start times come with it, and a mark when the audio holds
 nothing to describe (silence, noise, a test tone: ``engine.abstain``). Decoding and those
-checks run in a few threads (PyAV releases the GIL) while the model works on the previous
-batch in the caller's thread; results keep the input order. :meth:`Embedder.iter_audio` is
-the one embedding path: the app stores what it yields, tools collect it.
+checks run in a few threads (``engine.track_reader``; PyAV releases the GIL). On a CPU the
+audio tower runs in ONNX Runtime where it can (``engine.audio_graph``), in those same threads,
+one track per call; else (torch, or a GPU) it works on the previous batch in the caller's
+thread. Results keep the input order. :meth:`Embedder.iter_audio` is the one embedding path:
+the app stores what it yields, tools collect it.
 """
 
 from __future__ import annotations
@@ -14,28 +16,26 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
 
-from engine.abstain import abstain_reason
-from engine.audio import read_windows, window_starts
+from engine.audio_graph import AudioGraph
 from engine.bundle import load_bundle, model_id_of
 from engine.device import resolve_device
 from engine.model import ClapModel, SlapModel
+from engine.track_reader import AudioInput, ReadTrack, read_ahead, read_track
 
 log = logging.getLogger(__name__)
 
-AudioInput = str | os.PathLike[str] | np.ndarray
 # progress(done, total): inputs finished (embedded or failed) out of all inputs.
 ProgressCallback = Callable[[int, int], None]
+RUNTIMES = ("auto", "onnx", "torch")
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,6 @@ class TrackEmbedding:
         return self.error is None
 
 
-@dataclass(frozen=True)
-class _Decoded:
-    """One input ready for the model (made in a decode thread)."""
-
-    windows: np.ndarray  # float32 [K, clip_samples]
-    starts: np.ndarray  # float64 [K]
-    abstain: str | None
-
-
 @dataclass
 class AudioEmbeddings:
     """Result of :meth:`Embedder.embed_audio`.
@@ -81,15 +72,6 @@ class AudioEmbeddings:
     abstain: list[str | None] = field(default_factory=list)  # per row (see TrackEmbedding)
 
 
-def _fit(samples: np.ndarray, length: int) -> np.ndarray:
-    """Crop to ``length`` or repeat a short clip to fill it (as file decoding does)."""
-    if samples.size >= length:
-        return samples[:length]
-    if samples.size == 0:
-        return np.zeros(length, dtype=np.float32)
-    return np.tile(samples, -(-length // samples.size))[:length]
-
-
 @contextmanager
 def _torch_threads(count: int) -> Iterator[None]:
     """Run torch's intra-op work on ``count`` threads inside the block, then restore."""
@@ -104,11 +86,6 @@ def _torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 class Embedder:
     """Inference facade over a SLAP (or CLAP) model: ``embed_audio`` and ``embed_text``."""
 
@@ -118,6 +95,7 @@ class Embedder:
         *,
         device: str | torch.device | None = None,
         model_id: str | None = None,
+        runtime: str = "auto",
     ) -> None:
         """Wrap a model for inference (puts it in eval mode on ``device``).
 
@@ -125,21 +103,33 @@ class Embedder:
             model: The model; it is switched to eval mode and moved to ``device``.
             device: "cpu", "cuda", "mps", ... or None for the best available.
             model_id: Id to report; default: the id a bundle of this model would have.
+            runtime: What runs the audio tower on a CPU: "auto" (ONNX Runtime where it is
+                installed and the tower exports, else torch), "onnx" (fail if it cannot) or
+                "torch". Other devices always use torch.
         """
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         self.device = resolve_device(device)
         self.model = model.eval().to(self.device)
         self.cfg = model.cfg
         self.model_id = model_id or model_id_of(model)
+        self.runtime = runtime if self.device.type == "cpu" else "torch"
+        self._graph: AudioGraph | None = None
+        self._graph_lock = threading.Lock()
 
     @classmethod
     def from_bundle(
-        cls, folder: str | os.PathLike[str], device: str | torch.device | None = None
+        cls,
+        folder: str | os.PathLike[str],
+        device: str | torch.device | None = None,
+        runtime: str = "auto",
     ) -> Embedder:
         """Load a model bundle (validated; see :func:`engine.bundle.load_bundle`).
 
         Args:
             folder: The bundle folder.
             device: "cpu", "cuda", "mps", ... or None for CUDA, then MPS, else CPU.
+            runtime: As for the constructor.
 
         Returns:
             The embedder, its ``model_id`` taken from (and checked against) the bundle.
@@ -149,7 +139,7 @@ class Embedder:
         """
         resolved = resolve_device(device)
         bundle = load_bundle(folder, device=resolved, with_target=False)
-        return cls(bundle.model, device=resolved, model_id=bundle.model_id)
+        return cls(bundle.model, device=resolved, model_id=bundle.model_id, runtime=runtime)
 
     @property
     def dim(self) -> int:
@@ -161,56 +151,31 @@ class Embedder:
     def embed_windows(self, windows: np.ndarray) -> np.ndarray:
         """Embed waveform windows [W, clip_samples] -> float32 [W, D], unit norm."""
         wav = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).to(self.device)
+        graph = self._audio_graph()
+        if graph is not None:
+            return graph(self.model.frontend(wav).numpy())
         vectors = self.model.encode_audio(wav, normalize=True)
         return vectors.float().cpu().numpy()
 
-    def _decode(self, item: AudioInput, n_windows: int) -> _Decoded:
-        """The K windows of one input (a file, a mono waveform, or ready-made windows)."""
-        frontend = self.cfg.frontend
-        sr = frontend.sample_rate
-        if not isinstance(item, np.ndarray):
-            windows, starts = read_windows(Path(item), frontend, n_windows)
-            return _Decoded(windows, starts, abstain_reason(windows, sr))
-        samples = np.asarray(item, dtype=np.float32)
-        if samples.ndim == 2 and samples.shape[1] == frontend.clip_samples:
-            unknown = np.full(len(samples), np.nan)
-            return _Decoded(samples, unknown, abstain_reason(samples, sr))
-        if samples.ndim != 1:
-            raise ValueError(
-                f"waveform must be mono [N] or windows [K, {frontend.clip_samples}], "
-                f"not {samples.shape}"
-            )
-        offsets = window_starts(samples.size / sr, frontend.clip_seconds, n_windows)
-        windows = np.stack([_fit(samples[round(s * sr) :], frontend.clip_samples) for s in offsets])
-        return _Decoded(windows, np.asarray(offsets, dtype=np.float64), abstain_reason(windows, sr))
+    def _audio_graph(self) -> AudioGraph | None:
+        """The ONNX Runtime graph of the audio tower, exported on first use (CPU only)."""
+        if self.runtime == "torch":
+            return None
+        with self._graph_lock:
+            if self._graph is None:
+                self._graph = AudioGraph.of_model(self.model)
+                if self._graph is None:
+                    if self.runtime == "onnx":
+                        raise RuntimeError("the audio tower cannot run in ONNX Runtime here")
+                    self.runtime = "torch"
+            return self._graph
 
-    def _decoded(
-        self,
-        items: Sequence[AudioInput],
-        n_windows: int,
-        workers: int,
-        ahead: int,
-        cancel: threading.Event | None,
-    ) -> Iterator[tuple[int, _Decoded | str]]:
-        """Yield (index, decoded input or error message) in input order, decoding ahead."""
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
-            pending: deque[tuple[int, Future[_Decoded]]] = deque()
-            next_index = 0
-            while next_index < len(items) or pending:
-                # Bounded read-ahead: memory stays flat for any library size.
-                while next_index < len(items) and len(pending) < ahead:
-                    item = items[next_index]
-                    pending.append((next_index, pool.submit(self._decode, item, n_windows)))
-                    next_index += 1
-                index, future = pending.popleft()
-                if cancel is not None and cancel.is_set():
-                    for _, other in pending:
-                        other.cancel()
-                    return
-                try:
-                    yield index, future.result()
-                except Exception as exc:  # every bad file is reported; the job goes on
-                    yield index, _one_line(exc)
+    def _read(self, item: AudioInput, n_windows: int) -> ReadTrack:
+        """One input's windows (in a worker thread), embedded there too when ONNX runs them."""
+        track = read_track(item, self.cfg.frontend, n_windows)
+        if self._audio_graph() is None:
+            return track
+        return replace(track, vectors=self.embed_windows(track.windows))
 
     def _label(self, items: Sequence[AudioInput], index: int) -> str:
         item = items[index]
@@ -248,32 +213,33 @@ class Embedder:
         workers = decode_workers or max(1, min(4, os.cpu_count() or 1))
         # Enough read-ahead that the next batch is decoding while the model runs.
         ahead = max(4 * workers, batch_size + workers)
-        batch: list[tuple[int, _Decoded | str]] = []
+        batch: list[tuple[int, ReadTrack | str]] = []
         ready = 0
-        for index, decoded in self._decoded(items, k, workers, ahead, cancel):
-            batch.append((index, decoded))
-            ready += not isinstance(decoded, str)
-            if ready >= batch_size:
-                yield from self._embed_batch(batch, items)
-                batch, ready = [], 0
-        yield from self._embed_batch(batch, items)
+        # On a CPU the model runs one track per call on one thread (see _embed_tracks); with
+        # ONNX Runtime that call happens in the worker threads, beside the decoding.
+        with _torch_threads(1) if self.device.type == "cpu" else nullcontext():
+            work = partial(self._read, n_windows=k)
+            for index, read in read_ahead(items, work, workers, ahead, cancel):
+                batch.append((index, read))
+                ready += not isinstance(read, str)
+                if ready >= batch_size:
+                    yield from self._embed_batch(batch, items)
+                    batch, ready = [], 0
+            yield from self._embed_batch(batch, items)
 
     def _embed_batch(
-        self, batch: list[tuple[int, _Decoded | str]], items: Sequence[AudioInput]
+        self, batch: list[tuple[int, ReadTrack | str]], items: Sequence[AudioInput]
     ) -> Iterator[TrackEmbedding]:
-        """Embed the windows of a batch of inputs in one model call; yield them in order."""
-        decoded = [d for _, d in batch if not isinstance(d, str)]
-        if decoded:
-            vectors = self._embed_tracks([d.windows for d in decoded])
-        offset = 0
+        """Embed the windows a batch's workers left to the model; yield them in order."""
+        todo = [d.windows for _, d in batch if not isinstance(d, str) and d.vectors is None]
+        embedded = iter(np.split(self._embed_tracks(todo), len(todo)) if todo else [])
         for index, item in batch:
             source = self._label(items, index)
             if isinstance(item, str):
                 log.warning("cannot embed %s: %s", source, item)
                 yield TrackEmbedding(index, source, error=item)
                 continue
-            per_window = vectors[offset : offset + len(item.windows)]
-            offset += len(item.windows)
+            per_window = item.vectors if item.vectors is not None else next(embedded)
             if not np.isfinite(per_window).all():
                 yield TrackEmbedding(index, source, error="the model gave non-finite values")
                 continue

@@ -123,10 +123,17 @@ class _FrontBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[B, 1, T, F] → [B, filters, T]."""
-        x = F.pad(x, (0, 0, *self.time_pad))
-        # BN (eval) comes after ReLU and before the max, as in musicnn: its scale may be
-        # negative, so max and BN do not commute.
-        return self.bn(F.relu(self.conv(x))).amax(dim=3)
+        x = self.conv(F.pad(x, (0, 0, *self.time_pad)))
+        # musicnn takes max over frequency of BN(ReLU(conv)). BN (frozen, eval) is a
+        # per-channel affine map a·x + b and ReLU is monotonic, so that max is BN(ReLU(max))
+        # where a ≥ 0 and BN(ReLU(min)) where a < 0: the same value, computed on a tensor
+        # F times smaller (the largest activations of the tower; a fifth of its CPU time).
+        upward = (self.bn.weight >= 0)[None, :, None]
+        picked = torch.where(upward, x.amax(dim=3), x.amin(dim=3))
+        return F.batch_norm(
+            F.relu(picked), self.bn.running_mean, self.bn.running_var,
+            self.bn.weight, self.bn.bias, False, 0.0, self.bn.eps,
+        )  # fmt: skip
 
 
 class _MidBlock(nn.Module):
@@ -244,7 +251,7 @@ def split_patches(mel: torch.Tensor, patch_frames: int = PATCH_FRAMES) -> torch.
     (musicnn's own extractor); a shorter input is repeated to one patch length, as musicnn's
     training did ("repeat-pad"). Deterministic.
     """
-    frames = mel.shape[-1]
+    frames = int(mel.shape[-1])  # a plain int: an exported graph fixes the window length
     if frames < patch_frames:
         reps = -(-patch_frames // frames)
         return mel.repeat(1, 1, reps)[..., :patch_frames].unsqueeze(1)

@@ -44,7 +44,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", metavar="NAME", help="bundle to use (default: the active one)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
     parser.add_argument("--batch", type=int, default=8, metavar="N", help="tracks per batch")
-    parser.add_argument("--workers", type=int, default=2, metavar="N", help="decode threads")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="threads that decode and, on a CPU, run the model "
+                             "(default: one per CPU core, up to 4)")
     parser.add_argument("--moments", action="store_true",
                         help="then add window vectors every few seconds (find the moment "
                              "inside a track); resumable, like the first pass")
@@ -60,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``slapdesk embed``."""
-    if args.batch < 1 or args.workers < 1:
+    if args.batch < 1 or (args.workers is not None and args.workers < 1):
         return fail("embed", "--batch and --workers must be at least 1")
     if getattr(args, "hop", None) is not None and not args.hop > 0:
         return fail("embed", "--hop must be a positive number of seconds")

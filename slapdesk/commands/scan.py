@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
     # The same job as `slapdesk embed`, with its defaults; a file error in either counts.
     embedded = embed.run(argparse.Namespace(
-        library=args.library, model=None, device=None, batch=8, workers=2, json=args.json,
+        library=args.library, model=None, device=None, batch=8, workers=None, json=args.json,
     ))
     return max(status, embedded) if embedded != EXIT_CANCELLED else embedded
 

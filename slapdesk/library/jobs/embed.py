@@ -1,8 +1,9 @@
 """The embedding job: choose the tracks, run the engine over them, store what it yields.
 
 The engine (``engine.inference.Embedder.iter_audio``) decodes windows in parallel, runs the
-model on one worker and yields per-track results: window vectors, their start times, the
-track vector and an abstain mark (silence, noise, a test tone). This job only schedules
+model (on a CPU in the same threads, through ONNX Runtime) and yields per-track results:
+window vectors, their start times, the track vector and an abstain mark (silence, noise, a
+test tone). This job only schedules
 (which tracks, cancel, progress) and stores: every ``batch_tracks`` results in one
 transaction, so a kill or Ctrl-C loses at most the batch in flight; rows are keyed
 (track, model), so a rerun neither loses nor duplicates.
@@ -188,7 +189,7 @@ def embed_library(
     cancel: threading.Event | None = None,
     progress: ProgressCallback | None = None,
     batch_tracks: int = 8,
-    decode_workers: int = 2,
+    decode_workers: int | None = None,
     retry_failed: bool = False,
 ) -> EmbedSummary:
     """Embed every readable track that has no vector for the embedder's model yet.
@@ -198,8 +199,9 @@ def embed_library(
         embedder: yields per-track results (engine.inference.Embedder).
         cancel: set it to stop after the batch in flight; what is stored stays.
         progress: called with a Progress after every track.
-        batch_tracks: tracks per model call and per transaction.
-        decode_workers: decode threads.
+        batch_tracks: tracks per transaction (and per model call on a GPU).
+        decode_workers: threads that decode (and, on a CPU, run the model); default: the
+            engine's, one per CPU core up to 4.
         retry_failed: try again the tracks whose audio failed to decode before.
 
     Returns:
