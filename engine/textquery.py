@@ -15,9 +15,11 @@ checks it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -36,6 +38,19 @@ HEAD_NORM_EPS = 1e-5
 TEXT_TOWER_PREFIX = "text_encoder.model."
 TOKENIZER_FILE = "tokenizer.json"
 _BLAS_LIMIT_LOCK = threading.Lock()
+RECENT_QUERIES = 64  # single texts whose vectors are kept (searches typed again or re-run)
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """The process's BLAS libraries, found once.
+
+    Finding them walks every loaded library: milliseconds of interpreter time per query, in
+    the window's process too.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 class TextEmbedder(Protocol):
@@ -149,6 +164,9 @@ class TextQueryEncoder:
         self.heads = heads
         self.model_id = model_id
         self._dim = dim
+        # The window embeds the query in its box again after every change to the library (a
+        # scan's live refresh, a tag write): each one is tens of ms of interpreter time.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def dim(self) -> int:
@@ -196,16 +214,23 @@ class TextQueryEncoder:
 
     def embed_text(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Embed captions or queries -> float32 [N, D], unit norm, in order."""
-        from threadpoolctl import threadpool_limits
-
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        single = texts[0] if len(texts) == 1 else None
+        hit = self._recent.get(single) if single is not None else None
+        if hit is not None:
+            return hit[None, :].copy()
         # One BLAS thread: these products are small, and BLAS threads that wait for each
         # other on busy cores (an embedding job, other programs) made one query 10-40x slower.
         # The limit is process-wide: the lock keeps concurrent queries from restoring it wrongly.
-        with _BLAS_LIMIT_LOCK, threadpool_limits(limits=1, user_api="blas"):
-            return self._embed(texts, batch_size)
+        with _BLAS_LIMIT_LOCK, _blas_controller().limit(limits=1, user_api="blas"):
+            vectors = self._embed(texts, batch_size)
+            if single is not None:
+                self._recent[single] = vectors[0].copy()
+                while len(self._recent) > RECENT_QUERIES:
+                    self._recent.popitem(last=False)
+        return vectors
 
     def _embed(self, texts: list[str], batch_size: int) -> np.ndarray:
         out = []

@@ -122,6 +122,7 @@ def run_gui(library: str | None = None, folders: Sequence[str] = ()) -> int:
     try:
         code = run_event_loop(app)
     finally:
+        ctx.settings.flush()  # the last change is on disk even if the exit below is abrupt
         if not ctx.runner.shutdown(0):  # closing the window waited QUIT_GRACE_MS already
             exit_abandoning_workers(code)  # a worker may still use the database: leave it open
         if ctx.database is not None:

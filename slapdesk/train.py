@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import logging
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -112,10 +113,23 @@ def resolve_init(init: str, library: str | None) -> str:
     return str(find_bundle(init, data / "models", data / "runs").path)
 
 
+def _lower_priority() -> None:
+    """Run at the lower priority the window asks for (its training panel sets the variable)."""
+    from slapdesk.library.jobs.training import NICE_ENV
+
+    try:
+        niceness = int(os.environ.get(NICE_ENV, "0"))
+        if niceness > 0:
+            os.nice(niceness)
+    except (ValueError, OSError, AttributeError) as exc:  # no os.nice on Windows
+        log.info("running at normal priority: %s", exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``slapdesk-train`` and ``python -m slapdesk.train``."""
     args = list(sys.argv[1:] if argv is None else argv)
     engine_train.setup_logging()
+    _lower_priority()
     if args[:1] == ["eval"]:
         return engine_train.run_eval(args[1:])
     ns = build_parser().parse_args(args)

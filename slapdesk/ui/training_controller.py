@@ -154,8 +154,7 @@ class TrainingController(QObject):
         self.run_dir = options.out
         self._tail = MetricsTail(options.out / "metrics.jsonl")
         self._series = {name: ([], []) for _, _, series in PLOTS.values() for name, _ in series}
-        for name in self._series:
-            self.view.set_curve(name, [], [])
+        self.view.set_curves({name: ([], []) for name in self._series})
         argv = training.train_command(options)
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
@@ -195,6 +194,7 @@ class TrainingController(QObject):
         self.run_dir = Path(run_dir)
         self._tail = MetricsTail(self.run_dir / "metrics.jsonl")
         self._series = {name: ([], []) for _, _, series in PLOTS.values() for name, _ in series}
+        self.view.set_curves({name: ([], []) for name in self._series})
         self.poll()
         done = (self.run_dir / "bundle").is_dir()
         self.view.activate_button.setEnabled(done and not self.running)
@@ -216,15 +216,15 @@ class TrainingController(QObject):
         if self._tail is None:
             return
         records = self._tail.read_new()
+        grown: set[str] = set()
         for record in records:
-            self._add_record(record)
+            grown |= self._add_record(record)
         now = time.monotonic()
         for record in records:
             if record.get("kind") == "step" and isinstance(record.get("step"), int):
                 self._clock.observe(record["step"], now)
-        if records:
-            for name, (xs, ys) in self._series.items():
-                self.view.set_curve(name, xs, ys)
+        if grown:  # only the series that gained points are redrawn
+            self.view.set_curves({name: self._series[name] for name in grown})
             steps = [r for r in records if r.get("kind") == "step"]
             if steps:
                 last = steps[-1]
@@ -234,16 +234,20 @@ class TrainingController(QObject):
                     f"{last.get('samples_per_s', 0):.1f} clips/s"
                 )
 
-    def _add_record(self, record: dict) -> None:
+    def _add_record(self, record: dict) -> set[str]:
+        """Append the record's values to their series; returns the series that grew."""
         step = float(record.get("step", 0))
         values = dict(record)
         if "peak_mem_bytes" in values and values["peak_mem_bytes"] is not None:
             values["peak_mem_mib"] = values["peak_mem_bytes"] / 2**20
+        grown = set()
         for name, (xs, ys) in self._series.items():
             value = values.get(name)
             if isinstance(value, int | float) and value == value:  # skips None and NaN
                 xs.append(step)
                 ys.append(float(value))
+                grown.add(name)
+        return grown
 
     def points(self, name: str) -> list[float]:
         """The plotted values of one series (for tests and tooltips)."""

@@ -122,8 +122,10 @@ class StallTracer:
                         episode.others[top] += 1
 
     def report(self, over_ms: float = 50.0, stacks: int = 2) -> None:
-        """Print every episode longer than ``over_ms`` with its most frequent stacks, then the
-        worst stall of each phase split into the GUI thread's own work and its waits."""
+        """Print every episode longer than ``over_ms`` with its most frequent stacks.
+
+        Then the worst stall of each phase, split into the GUI thread's work and its waits.
+        """
         long = [e for e in self.episodes.values() if e.longest_ms >= over_ms]
         print(f"\nstalls over {over_ms:.0f} ms, traced: {len(long)}")
         for episode in sorted(long, key=lambda e: -e.longest_ms):

@@ -80,6 +80,20 @@ def test_default_model_ranks_like_the_torch_path(
         assert np.array_equal(got[:50], expected[:50])
 
 
+def test_a_query_typed_again_is_not_embedded_again(
+    default_pair: tuple[TextQueryEncoder, np.ndarray], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lean, reference = default_pair
+    first = lean.embed_text(["calm piano"])
+    calls = []
+    monkeypatch.setattr(lean, "_embed", lambda texts, size: calls.append(texts))
+    again = lean.embed_text(["calm piano"])
+    assert calls == []  # the window re-runs the query in its box after each library change
+    _assert_same(again, reference[:1])
+    again[0, 0] = 7.0  # the caller's copy: the kept vector is not changed through it
+    assert np.array_equal(lean.embed_text(["calm piano"]), first)
+
+
 @pytest.mark.parametrize(
     ("objective", "norm"), [("slap", "layernorm"), ("slap", "none"), ("clap", "layernorm")]
 )

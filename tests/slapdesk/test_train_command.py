@@ -134,3 +134,23 @@ def test_init_with_an_unknown_name_says_which_exist(
         assert main(["--library", str(tiny_library), "--init", "nope", "--out",
                      str(tmp_path / "run"), *FAST]) == 1
     assert "--init: no model bundle named 'nope'; known:" in caplog.text
+
+
+def test_the_trainer_lowers_its_priority_when_the_window_asks(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    from slapdesk.library.jobs.training import NICE_ENV, TRAIN_NICENESS, train_environment
+
+    assert train_environment()[NICE_ENV] == str(TRAIN_NICENESS)
+    ask = ("import os; from slapdesk.train import _lower_priority; _lower_priority(); "
+           "print(os.nice(0))")
+    before = os.nice(0)
+    for value, expected in (("10", min(before + 10, 19)), (None, before), ("x", before)):
+        env = {k: v for k, v in os.environ.items() if k != NICE_ENV}
+        if value is not None:
+            env[NICE_ENV] = value
+        done = subprocess.run([sys.executable, "-c", ask], env=env, capture_output=True,
+                              text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+        assert int(done.stdout.strip()) == expected

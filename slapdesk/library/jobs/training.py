@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 _REPO_ROOT = Path(__file__).resolve().parents[3]  # a checkout's root (engine/ beside slapdesk/)
 
 SOURCES = ("library", "manifest", "synthetic")
+# The trainer lowers its own priority by this much when the variable is set (the window sets it).
+NICE_ENV = "SLAPDESK_NICE"
+TRAIN_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,10 @@ def train_environment() -> dict[str, str]:
     # Unbuffered, so the panel's log shows lines as they come; offline, because nothing may
     # ever be fetched from a model hub at run time; no progress bars (the panel draws its own,
     # and a library's carriage-return bar reads as garbage in a log).
+    # A lower CPU priority, as the window's worker process has: the run is background work,
+    # and at equal priority its threads kept the window's event loop waiting for a core.
     return {"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-            "TQDM_DISABLE": "1"}
+            "TQDM_DISABLE": "1", NICE_ENV: str(TRAIN_NICENESS)}
 
 
 def train_workdir(options: TrainOptions) -> Path:

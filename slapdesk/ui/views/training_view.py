@@ -141,6 +141,7 @@ class TrainingView(QWidget):
         self.graphs = pg.GraphicsLayoutWidget()
         self.graphs.setBackground("w")
         self.plots: dict[str, pg.PlotItem] = {}
+        self._last_step: float | None = None  # the step axis's end, as last set
         self.curves: dict[str, pg.PlotDataItem] = {}
         for index, (key, (title, unit, series)) in enumerate(PLOTS.items()):
             plot = self.graphs.addPlot(row=index // 2, col=index % 2, title=title)
@@ -185,14 +186,26 @@ class TrainingView(QWidget):
 
     def set_curve(self, name: str, xs: Sequence[float], ys: Sequence[float]) -> None:
         """Replace one series."""
-        self.curves[name].setData(list(xs), list(ys))
+        self.set_curves({name: (xs, ys)})
+
+    def set_curves(self, series: dict[str, tuple[Sequence[float], Sequence[float]]]) -> None:
+        """Replace these series, then rescale the plots once (not once per series).
+
+        Each range change re-lays out and repaints a plot's axes, the costliest part of a
+        redraw: 20 of them per metrics poll held the GUI thread for tens of milliseconds.
+        """
+        for name, (xs, ys) in series.items():
+            self.curves[name].setData(list(xs), list(ys))
         # Every plot spans the run's steps so far: a lone evaluation is not zoomed into, and
         # the plots line up.
         last = max((float(max(c.xData)) for c in self.curves.values()
                     if c.xData is not None and len(c.xData)), default=1.0)
-        for plot in self.plots.values():
-            plot.setXRange(0, max(last, 1.0), padding=0.02)
-        if name == "peak_mem_mib":
+        if last != self._last_step:
+            self._last_step = last
+            for plot in self.plots.values():
+                plot.setXRange(0, max(last, 1.0), padding=0.02)
+        if "peak_mem_mib" in series:
+            ys = series["peak_mem_mib"][1]
             top = max([MEMORY_MIN_TOP_MIB, *(y * 1.15 for y in ys)])
             self.plots["memory"].setYRange(0, top, padding=0)
 

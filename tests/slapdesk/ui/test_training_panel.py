@@ -36,6 +36,7 @@ def test_a_tiny_run_shows_steps_held_out_retrieval_and_its_evaluation(
     assert "--auto-eval" in command and "--eval-every" not in command
     assert view.log.toPlainText().splitlines()[0] == "$ " + command
     assert panel.process.processEnvironment().value("TQDM_DISABLE") == "1"
+    assert panel.process.processEnvironment().value("SLAPDESK_NICE") == "10"  # yields to the GUI
     assert view.progress.maximum() == 6 and view.progress.value() == 0
     with qtbot.waitSignal(panel.process.finished, timeout=120_000):
         pass
