@@ -79,8 +79,7 @@ class MainWindow(QMainWindow):
         self.library_view = self._tabs["library"].view
         self.search = self._tabs["library"].controller
         self.playback = Playback(self)
-        self._live_timer = QTimer(self)
-        self._live_timer.setInterval(LIVE_REFRESH_MS)
+        self._live_timer = QTimer(self, interval=LIVE_REFRESH_MS)
         self._wire()
         install_shortcuts(self)
         self.reload_library()
@@ -392,6 +391,7 @@ class MainWindow(QMainWindow):
         """Stop playback and background work before closing."""
         self.player.stop()
         self._live_timer.stop()
+        self.hide()  # gone at once, though stopping the worker process may take a moment
         self.closing.emit()
         self.ctx.runner.shutdown(QUIT_GRACE_MS)
         if self._reader is not None:

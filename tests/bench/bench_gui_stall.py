@@ -227,10 +227,10 @@ def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Pat
         app.processEvents()
         time.sleep(0.01)
     recorder.timer.stop()
-    window.close()
     if tracer is not None:
         tracer.stop()
         tracer.report()
+    window.close()
     result.update(stalls=recorder.summary(), load_before=load_before, load_after=os.getloadavg())
     return result
 

@@ -134,7 +134,9 @@ class DeviceChoice:
 
 
 _ASK_TORCH = (
-    "import json, sys\n"
+    "import json, os, sys\n"
+    # Importing torch takes a core for seconds: at a lower priority, the window keeps it.
+    f"os.nice({TRAIN_NICENESS}) if hasattr(os, 'nice') else None\n"
     "from slapdesk.library.jobs.training import _torch_devices\n"
     "json.dump([list(d) for d in _torch_devices()], sys.stdout)\n"
 )

@@ -94,18 +94,11 @@ class DetailsView(QWidget):
         buttons.addWidget(self.more_button)
         layout.addLayout(buttons)
         layout.addWidget(QLabel("<b>Tag scores</b> (model)"))
-        self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumHeight(160)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setXRange(0, 1)
-        self.plot.getAxis("bottom").setLabel("score")
-        self.plot.getAxis("left").setStyle(hideOverlappingLabels=False)
-        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        # Made when the first scores are shown: a plot costs tens of ms of the window's launch.
+        self.plot: pg.PlotWidget | None = None
         self._bars: pg.BarGraphItem | None = None
         self.no_scores = QLabel("<i>No tag scores yet: run auto-tag to see them.</i>")
         self.no_scores.setWordWrap(True)
-        layout.addWidget(self.plot, 3)
         layout.addWidget(self.no_scores)
         layout.addStretch(1)  # keeps the labels packed at the top when there is no chart
         self.play_button.clicked.connect(self._play)
@@ -143,16 +136,33 @@ class DetailsView(QWidget):
             self.error.setVisible(bool(reason))
         self.set_scores(scores)
 
+    def _make_plot(self) -> pg.PlotWidget:
+        plot = pg.PlotWidget(background="w")
+        plot.setMinimumHeight(160)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setXRange(0, 1)
+        plot.getAxis("bottom").setLabel("score")
+        plot.getAxis("left").setStyle(hideOverlappingLabels=False)
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.no_scores), plot, 3)
+        return plot
+
     def set_scores(self, scores: Sequence[tuple[str, float]]) -> None:
         """Draw horizontal bars, best score at the top."""
-        if self._bars is not None:
+        if self._bars is not None and self.plot is not None:
             self.plot.removeItem(self._bars)
             self._bars = None
         top = list(scores)[:MAX_BARS]
         self.no_scores.setVisible(not top)
-        self.plot.setVisible(bool(top))
+        if self.plot is not None:
+            self.plot.setVisible(bool(top))
         if not top:
             return
+        if self.plot is None:
+            self.plot = self._make_plot()
         ys = list(range(len(top)))[::-1]
         widths = [max(0.0, float(s)) for _, s in top]
         self._bars = pg.BarGraphItem(x0=0, y=ys, height=0.7, width=widths,

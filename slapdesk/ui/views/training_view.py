@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,6 +46,8 @@ SERIES_LABELS = {
 # The memory plot starts at zero and spans at least this much: a flat line of 812.1-812.3 MiB
 # must read as flat, not as a cliff in the noise.
 MEMORY_MIN_TOP_MIB = 256.0
+# The plots are built in the background this long after the panel (the window) is made.
+PLOTS_AFTER_MS = 1500
 
 
 class TrainingView(QWidget):
@@ -140,31 +143,14 @@ class TrainingView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.graphs = pg.GraphicsLayoutWidget()
         self.graphs.setBackground("w")
-        self.plots: dict[str, pg.PlotItem] = {}
+        self._plots: dict[str, pg.PlotItem] = {}
         self._last_step: float | None = None  # the step axis's end, as last set
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        for index, (key, (title, unit, series)) in enumerate(PLOTS.items()):
-            plot = self.graphs.addPlot(row=index // 2, col=index % 2, title=title)
-            plot.setLabel("bottom", "step")
-            plot.setLabel("left", unit)
-            plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.getAxis("left").enableAutoSIPrefix(False)  # R@10 0.16, not "160 (x0.001)"
-            if len(series) > 1:
-                # Top left, see-through: the curves start low and climb to the right.
-                plot.addLegend(offset=(10, 10), brush=(255, 255, 255, 170))
-            if key == "memory":
-                plot.enableAutoRange(axis="y", enable=False)
-                plot.setYRange(0, MEMORY_MIN_TOP_MIB, padding=0)
-            elif key == "retrieval":  # a share of queries: the whole scale, 0 to 1
-                plot.enableAutoRange(axis="y", enable=False)
-                plot.setYRange(0, 1, padding=0.02)
-            for name, colour in series:
-                self.curves[name] = plot.plot([], [], pen=pg.mkPen(colour, width=2),
-                                              name=SERIES_LABELS.get(name, name),
-                                              symbol="o" if key == "retrieval" else None,
-                                              symbolSize=5, symbolBrush=colour)
-            plot.enableAutoRange(axis="x", enable=False)  # set_curve keeps one step axis
-            self.plots[key] = plot
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        # The plots are built one per event-loop turn after the window opens (each takes tens
+        # of ms; all four, a tenth of the window's launch), or at once when first needed.
+        self._unbuilt = list(PLOTS)
+        self._builder = QTimer(self, interval=0, timeout=self._build_next_plot)
+        QTimer.singleShot(PLOTS_AFTER_MS, self, self._builder.start)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -172,6 +158,56 @@ class TrainingView(QWidget):
         layout.addWidget(self.graphs, 3)
         layout.addWidget(self.log, 1)
         return right
+
+    @property
+    def plots(self) -> dict[str, pg.PlotItem]:
+        """The plots by key in ``PLOTS`` (built now if they are not yet)."""
+        self._build_all_plots()
+        return self._plots
+
+    @property
+    def curves(self) -> dict[str, pg.PlotDataItem]:
+        """The curves by series key (built now if they are not yet)."""
+        self._build_all_plots()
+        return self._curves
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
+        """Shown before the background build finished: build the rest now."""
+        self._build_all_plots()
+        super().showEvent(event)
+
+    def _build_all_plots(self) -> None:
+        while self._unbuilt:
+            self._build_next_plot()
+
+    def _build_next_plot(self) -> None:
+        if not self._unbuilt:
+            self._builder.stop()
+            return
+        key = self._unbuilt.pop(0)
+        index = list(PLOTS).index(key)
+        title, unit, series = PLOTS[key]
+        plot = self.graphs.addPlot(row=index // 2, col=index % 2, title=title)
+        plot.setLabel("bottom", "step")
+        plot.setLabel("left", unit)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.getAxis("left").enableAutoSIPrefix(False)  # R@10 0.16, not "160 (x0.001)"
+        if len(series) > 1:
+            # Top left, see-through: the curves start low and climb to the right.
+            plot.addLegend(offset=(10, 10), brush=(255, 255, 255, 170))
+        if key == "memory":
+            plot.enableAutoRange(axis="y", enable=False)
+            plot.setYRange(0, MEMORY_MIN_TOP_MIB, padding=0)
+        elif key == "retrieval":  # a share of queries: the whole scale, 0 to 1
+            plot.enableAutoRange(axis="y", enable=False)
+            plot.setYRange(0, 1, padding=0.02)
+        for name, colour in series:
+            self._curves[name] = plot.plot([], [], pen=pg.mkPen(colour, width=2),
+                                           name=SERIES_LABELS.get(name, name),
+                                           symbol="o" if key == "retrieval" else None,
+                                           symbolSize=5, symbolBrush=colour)
+        plot.enableAutoRange(axis="x", enable=False)  # set_curve keeps one step axis
+        self._plots[key] = plot
 
     def set_devices(self, devices: Sequence[DeviceChoice], selected: str = "auto") -> None:
         """Fill the device menu and describe the GPUs found."""
