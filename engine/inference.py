@@ -164,10 +164,10 @@ class Embedder:
         with self._graph_lock:
             if self._graph is None:
                 self._graph = AudioGraph.of_model(self.model)
-                if self._graph is None:
-                    if self.runtime == "onnx":
-                        raise RuntimeError("the audio tower cannot run in ONNX Runtime here")
-                    self.runtime = "torch"
+                if self._graph is None and self.runtime == "onnx":
+                    raise RuntimeError("the audio tower cannot run in ONNX Runtime here")
+                # What runs it from now on ("auto" resolved), as benchmarks report it.
+                self.runtime = "torch" if self._graph is None else "onnx"
             return self._graph
 
     def _read(self, item: AudioInput, n_windows: int) -> ReadTrack:

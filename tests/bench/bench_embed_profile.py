@@ -2,12 +2,13 @@
 
 Stages, in the order the embedder runs them, each timed per track (wall and this thread's CPU):
 open (PyAV open + stream info), seek + decode of the K windows (PyAV), resample (soxr), the
-abstain check, log-mel, the musicnn tower, the heads (projector + predictor + normalise), the
-per-call overhead of ``Embedder.embed_windows`` (its time minus the three model stages), and
-storing the vectors (one SQLite transaction per 8 tracks, as the library job does). Then the
-same tracks through ``Embedder.iter_audio`` (decode threads + the model thread) and through
-``embed_library``: their wall time against the serial sum shows what the overlap gains and
-what the hand-offs cost.
+abstain check, then log-mel, the musicnn tower and the heads (projector + predictor +
+normalise) in torch, each apart, and ``Embedder.embed_windows`` as a whole in the runtime the
+embedder uses (``--runtime``; the serial sum counts this one), and storing the vectors (one
+SQLite transaction per 8 tracks, as the library job does). Then the same tracks through
+``Embedder.iter_audio`` (decode threads, the model in them or in the caller's thread) and
+through ``embed_library``: their wall time against the serial sum shows what the overlap
+gains and what the hand-offs cost.
 
 Usage: PYTHONPATH=. python tests/bench/bench_embed_profile.py [--tracks 16] [--folder DIR]
 (``--folder``: real music instead of the generated 3-minute MP3s).
@@ -156,23 +157,23 @@ def _pipelines(embedder: Any, paths: list[Path], workers: int) -> dict[str, floa
     return found
 
 
-def _table(clock: Clock, n: int) -> list[tuple[str, float, float]]:
-    """(stage, wall ms/track, CPU ms/track) with the decode stages split out."""
+def _table(clock: Clock, n: int, runtime: str) -> list[tuple[str, float, float, bool]]:
+    """(stage, wall ms/track, CPU ms/track, counted in the serial sum) per stage."""
     decode_wall = clock.wall["read_windows"] - clock.wall["open"] - clock.wall["resample"]
     decode_cpu = clock.cpu["read_windows"] - clock.cpu["open"] - clock.cpu["resample"]
-    model = ("log-mel", "musicnn", "heads")
-    overhead_wall = clock.wall["embed_windows"] - sum(clock.wall[s] for s in model)
-    overhead_cpu = clock.cpu["embed_windows"] - sum(clock.cpu[s] for s in model)
     rows = [
-        ("open", clock.wall["open"], clock.cpu["open"]),
-        ("seek+decode", decode_wall, decode_cpu),
-        ("resample", clock.wall["resample"], clock.cpu["resample"]),
-        ("abstain", clock.wall["abstain"], clock.cpu["abstain"]),
-        *[(s, clock.wall[s], clock.cpu[s]) for s in model],
-        ("call overhead", overhead_wall, overhead_cpu),
-        ("store", clock.wall["store"], clock.cpu["store"]),
-    ]
-    return [(name, 1000 * w / n, 1000 * c / n) for name, w, c in rows]
+        ("open", clock.wall["open"], clock.cpu["open"], True),
+        ("seek+decode", decode_wall, decode_cpu, True),
+        ("resample", clock.wall["resample"], clock.cpu["resample"], True),
+        ("abstain", clock.wall["abstain"], clock.cpu["abstain"], True),
+        ("log-mel", clock.wall["log-mel"], clock.cpu["log-mel"], False),
+        ("musicnn (torch)", clock.wall["musicnn"], clock.cpu["musicnn"], False),
+        ("heads (torch)", clock.wall["heads"], clock.cpu["heads"], False),
+        (f"embed_windows ({runtime})", clock.wall["embed_windows"], clock.cpu["embed_windows"],
+         True),
+        ("store", clock.wall["store"], clock.cpu["store"], True),
+    ]  # fmt: skip
+    return [(name, 1000 * w / n, 1000 * c / n, counted) for name, w, c, counted in rows]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -183,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="decode threads of the pipelines")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "slap_bench")
     parser.add_argument("--model", default=None, help="bundle folder (default: the shipped one)")
+    parser.add_argument("--runtime", default="auto", help="auto, onnx or torch (the embedder's)")
     args = parser.parse_args(argv)
 
     from engine.inference import Embedder
@@ -190,20 +192,22 @@ def main(argv: list[str] | None = None) -> None:
 
     paths = _paths(args)
     load = os.getloadavg()[0]
-    embedder = Embedder.from_bundle(args.model or resource_path("models", "default"), "cpu")
+    bundle = args.model or resource_path("models", "default")
+    embedder = Embedder.from_bundle(bundle, "cpu", runtime=args.runtime)
     embedder.embed_windows(embedder_warmup(embedder))
     clock = Clock()
     results = _serial(embedder, paths, clock)
     _store(embedder, paths, results, clock)
     n = len(paths)
-    rows = _table(clock, n)
+    rows = _table(clock, n, embedder.runtime)
     width = max(len(r[0]) for r in rows)
     print(f"{n} tracks, {args.folder or 'generated 3-minute MP3s'}, load {load:.2f}")
     print(f"{'stage':<{width}}  wall ms/track  CPU ms/track")
-    for name, wall, cpu in rows:
-        print(f"{name:<{width}}  {wall:13.1f}  {cpu:12.1f}")
-    serial = sum(r[1] for r in rows)
-    print(f"{'serial sum':<{width}}  {serial:13.1f}  {sum(r[2] for r in rows):12.1f}")
+    for name, wall, cpu, counted in rows:
+        print(f"{name:<{width}}  {wall:13.1f}  {cpu:12.1f}{'' if counted else '  (apart)'}")
+    serial = sum(r[1] for r in rows if r[3])
+    serial_cpu = sum(r[2] for r in rows if r[3])
+    print(f"{'serial sum':<{width}}  {serial:13.1f}  {serial_cpu:12.1f}")
     found = _pipelines(embedder, paths, args.workers)
     summary = {
         "serial_tracks_per_s": round(1000 / serial, 2),
