@@ -202,3 +202,32 @@ def test_specaugment_masks_only_in_training() -> None:
         full_rows = changed[b].all(dim=1).sum()
         full_cols = changed[b].all(dim=0).sum()
         assert full_rows <= 16 and full_cols <= 40
+
+
+@pytest.mark.parametrize(
+    ("fmt", "layout", "planar"),
+    [("fltp", "mono", True), ("fltp", "stereo", True), ("s16", "stereo", False),
+     ("s32p", "5.1", True), ("u8", "stereo", False)],
+)  # fmt: skip
+def test_frames_become_the_float64_channel_mean(fmt: str, layout: str, planar: bool) -> None:
+    import av
+
+    from engine.audio import _frame_to_mono
+
+    channels = av.AudioLayout(layout).nb_channels
+    rng = np.random.default_rng(7)
+    unit = rng.uniform(-1, 1, size=(channels, 1000))
+    scale = {"fltp": None, "s16": 32768.0, "s32p": 2147483648.0, "u8": 128.0}[fmt]
+    if scale is None:
+        data = unit.astype(np.float32)
+        expected = data.astype(np.float64).mean(axis=0)
+    else:
+        offset = 128.0 if fmt == "u8" else 0.0
+        dtype = {"s16": np.int16, "s32p": np.int32, "u8": np.uint8}[fmt]
+        data = (unit * (scale - 1) + offset).astype(dtype)
+        expected = ((data.astype(np.float64) - offset) / scale).mean(axis=0)
+    raw = data if planar else data.T.reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(raw, format=fmt, layout=layout)
+    mono = _frame_to_mono(frame)
+    assert mono.dtype == np.float32 and mono.shape == (1000,)
+    assert np.array_equal(mono, expected.astype(np.float32))  # bit for bit
