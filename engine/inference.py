@@ -151,7 +151,8 @@ class Embedder:
     def embed_windows(self, windows: np.ndarray) -> np.ndarray:
         """Embed waveform windows [W, clip_samples] -> float32 [W, D], unit norm."""
         wav = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).to(self.device)
-        graph = self._audio_graph()
+        # The graph is exported for the model's window length; other lengths run in torch.
+        graph = self._audio_graph() if wav.shape[-1] == self.cfg.frontend.clip_samples else None
         if graph is not None:
             return graph(self.model.frontend(wav).numpy())
         vectors = self.model.encode_audio(wav, normalize=True)

@@ -71,6 +71,11 @@ def test_worker_threads_give_the_same_vectors_whatever_their_number(
                    sample_rate=SR)
         for i in range(5)
     ]  # fmt: skip
+    # Windows of another length than the model's run in torch (the graph fixes it).
+    longer = np.tile(drum_loop(1.0), 2)[None, : 2 * embedder.cfg.frontend.clip_samples]
+    with torch.inference_mode():
+        expected = embedder.model.encode_audio(torch.from_numpy(longer), normalize=True)
+    np.testing.assert_array_equal(embedder.embed_windows(longer), expected.numpy())
     one = embedder.embed_audio(paths, batch_size=1, decode_workers=1)
     three = embedder.embed_audio(paths, batch_size=4, decode_workers=3)
     assert one.indices.tolist() == [0, 1, 2, 3, 4]
