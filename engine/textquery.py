@@ -72,26 +72,47 @@ class UnsupportedTowerError(Exception):
     """The bundle's text tower is not one this path runs (the torch path still can)."""
 
 
-def _read_arrays(path: Path, names: Iterable[str]) -> dict[str, np.ndarray]:
-    """Named arrays of a safetensors file (aliases of tied weights resolved)."""
-    from safetensors import SafetensorError, safe_open
+# safetensors dtype -> numpy (little-endian, as the format stores them).
+_DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
+           "I8": "i1", "U8": "u1", "BOOL": "?"}
 
+
+def _read_arrays(path: Path, names: Iterable[str]) -> dict[str, np.ndarray]:
+    """Named arrays of a safetensors file (aliases of tied weights resolved).
+
+    Read with ``readinto``, which lets go of the interpreter lock while the kernel copies:
+    the window loads its text side in a thread, and a reader that copied the 47 MB word
+    embeddings holding the lock kept the window's event loop from running for 60-80 ms.
+    """
     if not path.is_file():
         raise BundleError(f"{path.name} is missing from {path.parent}")
+    out: dict[str, np.ndarray] = {}
     try:
-        with safe_open(str(path), framework="numpy") as handle:
-            aliases = json.loads((handle.metadata() or {}).get("aliases", "{}"))
-            keys = set(handle.keys())
-            out = {}
+        with open(path, "rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            if size > path.stat().st_size:
+                raise ValueError("the header is longer than the file")
+            header = json.loads(handle.read(size))
+            aliases = json.loads(header.pop("__metadata__", {}).get("aliases", "{}"))
             for name in names:
-                stored = name if name in keys else aliases.get(name)
-                if stored in keys:
-                    out[name] = handle.get_tensor(stored)
-    except (SafetensorError, OSError) as exc:
+                stored = name if name in header else aliases.get(name)
+                if stored in header:
+                    out[name] = _read_tensor(handle, 8 + size, header[stored], path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BundleError(f"{path} is damaged and cannot be read as safetensors: {exc}") from exc
-    except (TypeError, ValueError) as exc:  # a dtype numpy has no type for (bfloat16)
-        raise UnsupportedTowerError(f"{path}: {exc}") from exc
     return out
+
+
+def _read_tensor(handle: Any, base: int, entry: dict[str, Any], path: Path) -> np.ndarray:
+    dtype = _DTYPES.get(entry["dtype"])
+    if dtype is None:  # bfloat16 and the like: numpy has no type for them
+        raise UnsupportedTowerError(f"{path}: numpy cannot hold {entry['dtype']} weights")
+    begin, end = (int(v) for v in entry["data_offsets"])
+    data = np.empty(end - begin, np.uint8)
+    handle.seek(base + begin)
+    if handle.readinto(data.data) != end - begin:
+        raise ValueError("the file ends inside a tensor")
+    return data.view(dtype).reshape([int(v) for v in entry["shape"]])
 
 
 def _tower_folder(info: BundleInfo) -> tuple[Path, dict[str, Any]]:

@@ -155,3 +155,29 @@ def test_other_text_towers_fall_back_to_torch(tmp_path: Path) -> None:
     assert vectors.shape == (2, 16)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert isinstance(load_text_embedder(DEFAULT), TextQueryEncoder)
+
+
+def test_safetensors_are_read_exactly_and_damage_is_a_bundle_error(tmp_path: Path) -> None:
+    from safetensors.numpy import save_file
+
+    from engine.bundle_info import BundleError
+    from engine.textquery import _read_arrays
+
+    arrays = {"a": np.arange(12, dtype=np.float32).reshape(3, 4) / 7,
+              "b": np.array([[1.5, -2.25]], dtype=np.float16), "c": np.arange(5, dtype=np.int64)}
+    path = tmp_path / "model.safetensors"
+    save_file(arrays, str(path), metadata={"aliases": json.dumps({"tied": "a"})})
+    read = _read_arrays(path, ["a", "b", "c", "tied", "absent"])
+    assert sorted(read) == ["a", "b", "c", "tied"]
+    for name, expected in [*arrays.items(), ("tied", arrays["a"])]:
+        assert read[name].dtype == expected.dtype and np.array_equal(read[name], expected)
+    path.write_bytes(path.read_bytes()[:-8])  # cut inside the last tensor
+    with pytest.raises(BundleError, match="damaged"):
+        _read_arrays(path, ["a", "b", "c"])
+    path.write_bytes(b"\xff" * 64)  # not safetensors at all
+    with pytest.raises(BundleError, match="damaged"):
+        _read_arrays(path, ["a"])
+    header = json.dumps({"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 4)
+    with pytest.raises(UnsupportedTowerError):
+        _read_arrays(path, ["w"])
