@@ -190,7 +190,8 @@ class TrainingView(QWidget):
         plot = self.graphs.addPlot(row=index // 2, col=index % 2, title=title)
         plot.setLabel("bottom", "step")
         plot.setLabel("left", unit)
-        plot.showGrid(x=True, y=True, alpha=0.2)
+        # Level lines only: a vertical grid as well nearly doubled the panel's first paint.
+        plot.showGrid(x=False, y=True, alpha=0.2)
         plot.getAxis("left").enableAutoSIPrefix(False)  # R@10 0.16, not "160 (x0.001)"
         if len(series) > 1:
             # Top left, see-through: the curves start low and climb to the right.
