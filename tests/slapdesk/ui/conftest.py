@@ -84,7 +84,16 @@ def make_window(qtbot, tmp_path: Path, monkeypatch):
             runner=runner or TaskRunner.synchronous(),
         )
         window = MainWindow(ctx)
-        qtbot.addWidget(window)
+
+        def settle_player(closing: MainWindow) -> None:
+            # Qt's FFmpeg backend can deadlock against the GIL when the player is stopped
+            # while it still tears down the previous track (see PlayerView.stop); tests
+            # change tracks and end at once, so pause and give it a second before closing.
+            if closing.player.source:
+                closing.player.player.pause()
+                qtbot.wait(1000)
+
+        qtbot.addWidget(window, before_close_func=settle_player)
         window.show()
         built.append((ctx, window))  # strong refs: qtbot keeps only weak ones
         # Let chained work (scan -> embed -> search) settle before the test looks.

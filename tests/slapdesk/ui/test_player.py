@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtMultimedia import QMediaDevices
+from PySide6.QtMultimedia import QMediaDevices, QMediaPlayer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QStyle
 
@@ -198,7 +198,10 @@ def test_playing_on_passes_a_file_that_will_not_open(window, qtbot) -> None:
     qtbot.waitUntil(lambda: _playing(window) == "c.wav", timeout=8000)
     assert window.messages.text == "Cannot play B: not a readable audio file."
     window.play_track(ids[1])  # chosen by the user: the error stays, nothing plays on
-    qtbot.wait(500)
+    media = window.player.player
+    qtbot.waitUntil(lambda: media.mediaStatus() == QMediaPlayer.MediaStatus.InvalidMedia
+                    and not window.player.playing, timeout=5000)
+    qtbot.wait(300)
     assert _playing(window) == "b.wav"
 
 
