@@ -11,9 +11,12 @@ not export, the caller keeps the torch model.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import os
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,11 +24,16 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
 from torch import nn
 
+from engine.atomic_files import atomic_output
+
 log = logging.getLogger(__name__)
 
 # The opset the legacy exporter writes; ONNX Runtime has run it for years.
 OPSET = 17
 INPUT, OUTPUT = "mel", "vector"
+_ENGINE = Path(__file__).resolve().parent
+# The code a graph is traced through: a cached graph is used only with the same code.
+_TRACED_SOURCES = ("audio_graph.py", "model.py", "heads.py", "towers/*.py")
 
 
 class _MelToVector(nn.Module):
@@ -65,6 +73,15 @@ def export_audio_graph(model: Any, target: str | Any) -> None:
         )
 
 
+def graph_file_name(model_id: str) -> str:
+    """The cache file name of a model's graph: its weights' id and the exporting code's."""
+    digest = hashlib.sha256(f"{OPSET} {torch.__version__}".encode())
+    for pattern in _TRACED_SOURCES:
+        for source in sorted(_ENGINE.glob(pattern)):
+            digest.update(source.read_bytes())
+    return f"{model_id}-{digest.hexdigest()[:16]}.onnx"
+
+
 class AudioGraph:
     """An ONNX Runtime session over a model's exported audio graph."""
 
@@ -82,22 +99,46 @@ class AudioGraph:
         )
 
     @classmethod
-    def of_model(cls, model: Any, threads: int = 1) -> AudioGraph | None:
-        """Export ``model`` and open it, or None (logged) where that is not possible here."""
+    def of_model(
+        cls, model: Any, threads: int = 1, cache: str | os.PathLike[str] | None = None
+    ) -> AudioGraph | None:
+        """Export ``model`` and open it, or None (logged) where that is not possible here.
+
+        With ``cache`` (a file, named by :func:`graph_file_name`), a graph stored there
+        is opened instead of exporting (about 1.4 s per process, most of it importing the
+        exporter), and a fresh export is stored there; one that does not open is replaced.
+        """
         try:
             import onnxruntime  # noqa: F401 (only to know it is there)
         except ImportError:
             log.info("onnxruntime is not installed: the audio tower runs in torch")
             return None
+        if cache is not None and Path(cache).is_file():
+            try:
+                return cls(Path(cache).read_bytes(), threads)
+            except Exception as exc:  # a damaged or foreign file: export again
+                log.warning("exporting the audio graph again: %s does not open (%s)", cache, exc)
         buffer = io.BytesIO()
         try:
             export_audio_graph(model, buffer)
-            return cls(buffer.getvalue(), threads)
+            graph = cls(buffer.getvalue(), threads)
         except Exception as exc:  # any exporter or runtime failure: torch still works
             log.warning("the audio tower runs in torch: ONNX export failed (%s)", exc)
             return None
+        if cache is not None:
+            _store(Path(cache), buffer.getvalue())
+        return graph
 
     def __call__(self, mel: np.ndarray) -> np.ndarray:
         """Unit-norm vectors float32 [B, D] of log-mel windows [B, n_mels, T]."""
         feed = {INPUT: np.ascontiguousarray(mel, dtype=np.float32)}
         return self._session.run([OUTPUT], feed)[0]
+
+
+def _store(cache: Path, graph: bytes) -> None:
+    """Keep an exported graph for the next process; a cache that cannot be written is skipped."""
+    try:
+        with atomic_output(cache, "wb") as out:
+            out.write(graph)
+    except OSError as exc:
+        log.info("the audio graph is not cached (%s): the next run exports it again", exc)

@@ -20,12 +20,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
 
-from engine.audio_graph import AudioGraph
+from engine.audio_graph import AudioGraph, graph_file_name
 from engine.bundle import load_bundle, model_id_of
 from engine.device import resolve_device
 from engine.model import ClapModel, SlapModel
@@ -96,6 +97,7 @@ class Embedder:
         device: str | torch.device | None = None,
         model_id: str | None = None,
         runtime: str = "auto",
+        graph_cache: str | os.PathLike[str] | None = None,
     ) -> None:
         """Wrap a model for inference (puts it in eval mode on ``device``).
 
@@ -106,6 +108,8 @@ class Embedder:
             runtime: What runs the audio tower on a CPU: "auto" (ONNX Runtime where it is
                 installed and the tower exports, else torch), "onnx" (fail if it cannot) or
                 "torch". Other devices always use torch.
+            graph_cache: A folder where the exported ONNX graph is kept between processes
+                (None: exported in every process).
         """
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -116,6 +120,7 @@ class Embedder:
         self.runtime = runtime if self.device.type == "cpu" else "torch"
         self._graph: AudioGraph | None = None
         self._graph_lock = threading.Lock()
+        self._graph_cache = graph_cache
 
     @classmethod
     def from_bundle(
@@ -123,6 +128,7 @@ class Embedder:
         folder: str | os.PathLike[str],
         device: str | torch.device | None = None,
         runtime: str = "auto",
+        graph_cache: str | os.PathLike[str] | None = None,
     ) -> Embedder:
         """Load a model bundle (validated; see :func:`engine.bundle.load_bundle`).
 
@@ -130,6 +136,7 @@ class Embedder:
             folder: The bundle folder.
             device: "cpu", "cuda", "mps", ... or None for CUDA, then MPS, else CPU.
             runtime: As for the constructor.
+            graph_cache: As for the constructor.
 
         Returns:
             The embedder, its ``model_id`` taken from (and checked against) the bundle.
@@ -139,7 +146,8 @@ class Embedder:
         """
         resolved = resolve_device(device)
         bundle = load_bundle(folder, device=resolved, with_target=False)
-        return cls(bundle.model, device=resolved, model_id=bundle.model_id, runtime=runtime)
+        return cls(bundle.model, device=resolved, model_id=bundle.model_id, runtime=runtime,
+                   graph_cache=graph_cache)
 
     @property
     def dim(self) -> int:
@@ -164,7 +172,9 @@ class Embedder:
             return None
         with self._graph_lock:
             if self._graph is None:
-                self._graph = AudioGraph.of_model(self.model)
+                cache = (Path(self._graph_cache) / graph_file_name(self.model_id)
+                         if self._graph_cache is not None else None)
+                self._graph = AudioGraph.of_model(self.model, cache=cache)
                 if self._graph is None and self.runtime == "onnx":
                     raise RuntimeError("the audio tower cannot run in ONNX Runtime here")
                 # What runs it from now on ("auto" resolved), as benchmarks report it.

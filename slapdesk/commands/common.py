@@ -189,8 +189,9 @@ def choose_model(library: str | None, name: str | None) -> ModelBundle:
 def load_embedder(bundle: ModelBundle, device: str | None) -> Embedder:
     """Load a bundle for inference (imported lazily: torch is slow to import)."""
     from engine.inference import Embedder
+    from slapdesk.library.store.paths import graph_cache_dir
 
-    return Embedder.from_bundle(bundle.path, device=device)
+    return Embedder.from_bundle(bundle.path, device=device, graph_cache=graph_cache_dir())
 
 
 def load_text_model(bundle: ModelBundle, device: str | None) -> TextEmbedder:

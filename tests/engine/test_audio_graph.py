@@ -119,3 +119,39 @@ def test_musicnn_front_block_takes_the_max_of_bn_relu_with_negative_scales() -> 
         got = block(x)
     assert got.shape == (2, 6, 10)
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
+
+
+def test_the_exported_graph_is_kept_and_reused_between_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.audio_graph as audio_graph
+
+    model = tiny_model(seed=4)
+    windows = np.random.default_rng(1).normal(
+        scale=0.1, size=(3, model.cfg.frontend.clip_samples)
+    ).astype(np.float32)
+    first = Embedder(model, device="cpu", runtime="onnx", graph_cache=tmp_path / "graphs")
+    exported = first.embed_windows(windows)
+    stored = list((tmp_path / "graphs").iterdir())
+    assert [p.name for p in stored] == [audio_graph.graph_file_name(first.model_id)]
+    assert stored[0].name.startswith(f"{first.model_id}-")
+
+    def no_export(*_args: object) -> None:
+        raise AssertionError("exported again although a graph was cached")
+
+    monkeypatch.setattr(audio_graph, "export_audio_graph", no_export)
+    second = Embedder(model, device="cpu", runtime="onnx", graph_cache=tmp_path / "graphs")
+    assert np.array_equal(second.embed_windows(windows), exported)
+
+
+def test_a_damaged_cached_graph_is_exported_again_and_replaced(tmp_path: Path) -> None:
+    from engine.audio_graph import graph_file_name
+
+    model = tiny_model(seed=5)
+    windows = np.zeros((1, model.cfg.frontend.clip_samples), dtype=np.float32)
+    reference = Embedder(model, device="cpu", runtime="torch").embed_windows(windows)
+    embedder = Embedder(model, device="cpu", runtime="onnx", graph_cache=tmp_path)
+    cached = tmp_path / graph_file_name(embedder.model_id)
+    cached.write_bytes(b"half a graph")  # a crash mid-copy, a full disk
+    np.testing.assert_allclose(embedder.embed_windows(windows), reference, atol=1e-5)
+    assert embedder.runtime == "onnx" and cached.stat().st_size > 1000

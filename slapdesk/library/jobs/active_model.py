@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,10 +148,12 @@ class ModelHolder:
             RuntimeError: the bundle cannot be loaded (the message says why).
         """
         from engine.inference import Embedder
+        from slapdesk.library.store.paths import graph_cache_dir
 
         with self._lock:
             if self._embedder is None:
-                self._embedder = self._load(Embedder.from_bundle)
+                self._embedder = self._load(
+                    partial(Embedder.from_bundle, graph_cache=graph_cache_dir()))
             return self._embedder
 
     def text(self) -> Any:

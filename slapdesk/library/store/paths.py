@@ -32,6 +32,11 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
+def graph_cache_dir() -> Path:
+    """Where exported model graphs are kept between runs (rebuilt when missing)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "graphs"
+
+
 def data_dir_for(library_path: Path) -> Path:
     """Where playlists, models and runs live: beside a custom library, else the user data dir."""
     default = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
