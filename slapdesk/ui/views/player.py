@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QMetaObject, Qt, QUrl, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 from PySide6.QtWidgets import (
@@ -199,6 +199,14 @@ class PlayerView(QWidget):
         """
         if self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
             self.player.stop()
+
+    def stop_from_event_loop(self) -> None:
+        """Ask for a stop that the event loop carries out, where the GIL is not held.
+
+        A queued call reaches QMediaPlayer::stop() from Qt's event dispatch, outside Python,
+        so the audio thread can take the GIL while it tears its engine down (see stop).
+        """
+        QMetaObject.invokeMethod(self.player, "stop", Qt.ConnectionType.QueuedConnection)
 
     @property
     def pending_start_ms(self) -> int:

@@ -86,12 +86,14 @@ def make_window(qtbot, tmp_path: Path, monkeypatch):
         window = MainWindow(ctx)
 
         def settle_player(closing: MainWindow) -> None:
-            # Qt's FFmpeg backend can deadlock against the GIL when the player is stopped
-            # while it still tears down the previous track (see PlayerView.stop); tests
-            # change tracks and end at once, so pause and give it a second before closing.
+            # Qt's FFmpeg backend can deadlock against the GIL when stop() is called from
+            # Python (see PlayerView.stop): stop from the event loop before the window closes.
             if closing.player.source:
-                closing.player.player.pause()
-                qtbot.wait(1000)
+                closing.player.stop_from_event_loop()
+                qtbot.waitUntil(lambda: closing.player.player.playbackState()
+                                == closing.player.player.PlaybackState.StoppedState,
+                                timeout=5000)
+                qtbot.wait(200)
 
         qtbot.addWidget(window, before_close_func=settle_player)
         window.show()
