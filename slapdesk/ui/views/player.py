@@ -190,12 +190,11 @@ class PlayerView(QWidget):
     def stop(self) -> None:
         """Stop playback (nothing to do when nothing plays, as after a file failed to open).
 
-        Known hazard, not fixed: Qt's FFmpeg backend disconnects its engine on stop() while
-        holding the GIL (this call); if the audio thread is still destroying the previous
-        track's engine, its QObject destructor holds that lock and waits for the GIL to ask
-        our QAudioOutput wrapper for a Python override. gdb caught that deadlock in about 1
-        of 20 runs of tests/slapdesk/ui/test_player.py when a test closed the window within
-        milliseconds of a track change; skipping needless stops narrows it.
+        Known hazard, not fixed here: this call holds the GIL while Qt's FFmpeg backend
+        disconnects its engine; if Qt's audio thread is destroying engine objects at that
+        moment, its QObject destructor holds the connection lock and waits for the GIL (to
+        ask our QAudioOutput wrapper for a Python override): a deadlock, caught four times in
+        the UI tests at a window's close. :meth:`stop_from_event_loop` avoids it.
         """
         if self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
             self.player.stop()
