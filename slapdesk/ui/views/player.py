@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, Qt, QUrl, Signal
+from PySide6.QtCore import QMetaObject, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 from PySide6.QtWidgets import (
@@ -67,6 +67,23 @@ def _slider(maximum: int, tip: str) -> QSlider:
     return slider
 
 
+def _answer_override_checks_now(*objects: QObject) -> None:
+    """Have the binding ask now, in the GUI thread, whether Python overrides (dis)connectNotify.
+
+    Qt's audio thread disconnects from them while it tears an engine down, holding Qt's
+    connection lock. The first lookup needs the GIL, and a GUI thread that holds the GIL
+    while waiting for that lock would deadlock (see PlayerView.stop). Once answered, the
+    binding remembers that there is no override and does not take the GIL again.
+    """
+    for obj in objects:
+        obj.objectNameChanged.connect(_ignore)
+        obj.objectNameChanged.disconnect(_ignore)
+
+
+def _ignore(*_args: object) -> None:
+    """A slot that does nothing."""
+
+
 class PlayerView(QWidget):
     """A compact transport bar.
 
@@ -85,6 +102,7 @@ class PlayerView(QWidget):
         super().__init__(parent)
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
+        _answer_override_checks_now(self.player, self.audio)
         self.audio.setVolume(volume)
         self.player.setAudioOutput(self.audio)
         self._build(volume)
