@@ -93,6 +93,7 @@ def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
     from engine.bundle_info import read_bundle_info
     from slapdesk.library.jobs.embed import (
         EmbedSummary,
+        count_failed_before,
         embed_library,
         pending_tracks,
         register_model,
@@ -104,8 +105,7 @@ def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
     retry = bool(getattr(args, "retry_failed", False))
     total = len(pending_tracks(db, info.model_id, retry_failed=retry))
     if total == 0:
-        failed = len(pending_tracks(db, info.model_id, retry_failed=True))
-        return EmbedSummary(failed_before=0 if retry else failed)
+        return EmbedSummary(failed_before=0 if retry else count_failed_before(db, info.model_id))
     # The bar shows at once: torch and the model take seconds to load before the first track.
     control.report(Progress(0, total, "loading the model…"), force=True)
     embedder = load_embedder(bundle, args.device)

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from slapdesk.library.store.schema import CURRENT_AUDIO_FAILURES
 from slapdesk.library.tags.containers import own_field
 from slapdesk.library.tags.plan import PlannedChange, fields_for, plan_fields, split_values
 from slapdesk.library.tags.reasons import plain_reason
@@ -147,8 +148,7 @@ def _audio_failures(
     """(track id, error) of the tracks whose audio failed to decode and are unchanged since."""
     try:
         return conn.execute(
-            "SELECT f.track_id, f.error FROM audio_failures f JOIN tracks t ON t.id = f.track_id "
-            "WHERE f.size = t.size AND f.mtime_ns = t.mtime_ns" + where.replace(
+            f"SELECT f.track_id, f.error FROM {CURRENT_AUDIO_FAILURES}" + where.replace(
                 "track_id", "f.track_id"), params).fetchall()
     except sqlite3.OperationalError:  # a library from before the failures table
         return []

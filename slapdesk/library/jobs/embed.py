@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from slapdesk.library.progress import Progress, ProgressCallback
+from slapdesk.library.store.schema import CURRENT_AUDIO_FAILURES
 
 if TYPE_CHECKING:
     from engine.inference import TrackEmbedding
@@ -81,12 +82,21 @@ def pending_tracks(
         "SELECT t.id, t.path, coalesce(t.duration, 0) FROM tracks t "
         "WHERE t.status != 'error' AND NOT EXISTS "
         "(SELECT 1 FROM embeddings e WHERE e.track_id = t.id AND e.model_id = ?) "
-        "AND (? OR NOT EXISTS (SELECT 1 FROM audio_failures f WHERE f.track_id = t.id "
-        "AND f.size = t.size AND f.mtime_ns = t.mtime_ns)) "
+        f"AND (? OR t.id NOT IN (SELECT f.track_id FROM {CURRENT_AUDIO_FAILURES})) "
         "ORDER BY t.path",
         (model_id, retry_failed),
     ).fetchall()
     return [(int(track_id), os.fsdecode(path), float(length)) for track_id, path, length in rows]
+
+
+def count_failed_before(db: Database, model_id: str) -> int:
+    """Tracks :func:`pending_tracks` leaves out: no vector, audio failed, file unchanged."""
+    row = db.execute(
+        f"SELECT count(*) FROM {CURRENT_AUDIO_FAILURES} AND ft.status != 'error' AND NOT EXISTS "
+        "(SELECT 1 FROM embeddings e WHERE e.track_id = f.track_id AND e.model_id = ?)",
+        (model_id,),
+    ).fetchone()
+    return int(row[0])
 
 
 def _store(
@@ -212,8 +222,7 @@ def embed_library(
     paths = [path for _, path, _ in todo]
     summary = EmbedSummary()
     if not retry_failed:
-        summary.failed_before = len(pending_tracks(db, embedder.model_id, retry_failed=True))
-        summary.failed_before -= len(todo)
+        summary.failed_before = count_failed_before(db, embedder.model_id)
     started = time.monotonic()
     pending = _PendingWrites(db, embedder.model_id, summary, batch_tracks)
     results = embedder.iter_audio(

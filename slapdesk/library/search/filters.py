@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 from slapdesk.library.search.query_language import ParsedQuery
+from slapdesk.library.store.schema import CURRENT_AUDIO_FAILURES
 
 _NUMERIC_COLUMNS = {"year": "year", "bpm": "bpm", "duration": "duration", "track": "track_number"}
 _TEXT_COLUMNS = {
@@ -17,10 +18,7 @@ _TEXT_COLUMNS = {
 # The abstain mark is about the audio, not the model, so any model's mark counts.
 _SILENT = "id IN (SELECT track_id FROM embeddings WHERE abstain IS NOT NULL)"
 # Tags read but the audio did not decode when embedded, and the file has not changed since.
-_AUDIO_FAILED = (
-    "id IN (SELECT f.track_id FROM audio_failures f JOIN tracks t ON t.id = f.track_id "
-    "WHERE f.size = t.size AND f.mtime_ns = t.mtime_ns)"
-)
+_AUDIO_FAILED = f"id IN (SELECT f.track_id FROM {CURRENT_AUDIO_FAILURES})"
 _STATE_CLAUSES = {
     "unreadable": f"(status = 'error' OR {_AUDIO_FAILED})",
     "damaged": "status = 'damaged'",

@@ -284,6 +284,14 @@ CREATE TABLE audio_failures (
 """
 
 
+# The failures that still hold (the file is as it was when it failed), for queries to join:
+# ``SELECT f.track_id FROM {CURRENT_AUDIO_FAILURES}``.
+CURRENT_AUDIO_FAILURES = (
+    "audio_failures f JOIN tracks ft ON ft.id = f.track_id "
+    "WHERE f.size = ft.size AND f.mtime_ns = ft.mtime_ns"
+)
+
+
 def _migrate_5(conn: sqlite3.Connection) -> None:
     """Remember the tracks whose audio could not be decoded for embedding."""
     _execute_script(conn, _AUDIO_FAILURES)
