@@ -389,9 +389,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Stop playback and background work before closing."""
-        self.player.stop()
-        self._live_timer.stop()
         self.hide()  # gone at once, though stopping the worker process may take a moment
+        self.player.stop_and_wait()
+        self._live_timer.stop()
         self.closing.emit()
         self.ctx.runner.shutdown(QUIT_GRACE_MS)
         if self._reader is not None:

@@ -1,6 +1,14 @@
 """Preview player: transport, seek and volume for one track at a time, with QtMultimedia.
 
 The view plays what it is given; what comes next is ``slapdesk.ui.playback``'s business.
+
+Every command that changes what the media player does (source, play, pause, stop, position,
+output device) is queued and carried out by the event loop, never called from Python. Qt's
+FFmpeg backend tears its audio engine down in its own thread, under Qt's connection lock, and
+that thread can need the GIL (the binding asks the Python wrappers for overrides). A command
+called from Python holds the GIL while it waits for the same lock: the window froze for good,
+caught five times in the UI tests. Called from the event loop, the command runs with the GIL
+free.
 """
 
 from __future__ import annotations
@@ -8,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import Q_ARG, QEventLoop, QMetaObject, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 from PySide6.QtWidgets import (
@@ -72,8 +80,9 @@ def _answer_override_checks_now(*objects: QObject) -> None:
 
     Qt's audio thread disconnects from them while it tears an engine down, holding Qt's
     connection lock. The first lookup needs the GIL, and a GUI thread that holds the GIL
-    while waiting for that lock would deadlock (see PlayerView.stop). Once answered, the
-    binding remembers that there is no override and does not take the GIL again.
+    while waiting for that lock would deadlock (see the module's note). Once answered, the
+    binding remembers that there is no override and does not take the GIL again: a second
+    guard, for Python code that still touches the player (a signal connected from Python).
     """
     for obj in objects:
         obj.objectNameChanged.connect(_ignore)
@@ -110,6 +119,7 @@ class PlayerView(QWidget):
         self._devices = QMediaDevices(self)
         self._devices.audioOutputsChanged.connect(self._outputs_changed)
         self._title = ""
+        self._source = ""  # what was asked for; the player's own source follows once queued
         self._pending_ms = 0  # where to start once the file is loaded
         self._outputs_changed()
 
@@ -170,24 +180,29 @@ class PlayerView(QWidget):
         self.player.mediaStatusChanged.connect(self._on_media_status)
 
     # ---- commands ----------------------------------------------------------------------------
+    def _queue(self, method: str, *args: object) -> None:
+        """Have the event loop call ``method`` on the media player (see the module's note)."""
+        QMetaObject.invokeMethod(self.player, method, Qt.ConnectionType.QueuedConnection, *args)
+
     def load(self, path: str, title: str, autoplay: bool = True, start_s: float = 0.0) -> None:
         """Open a file (and start playing it, from ``start_s`` seconds)."""
         self._title = title or Path(path).name
+        self._source = path
         self._pending_ms = max(0, round(start_s * 1000))
-        self.player.setSource(QUrl.fromLocalFile(path))
+        self._queue("setSource", Q_ARG(QUrl, QUrl.fromLocalFile(path)))
         if self._pending_ms:
-            self.player.setPosition(self._pending_ms)
+            self._queue_position(self._pending_ms)
         self.now_playing.setText(self._title)
         self.now_playing.setToolTip(f"{self._title}\n{path}")
         for widget in (self.play_button, self.next_button, self.previous_button, self.slider):
             widget.setEnabled(True)
         if autoplay:
-            self.player.play()
+            self._queue("play")
 
     @property
     def source(self) -> str:
-        """The file loaded, or ""."""
-        return self.player.source().toLocalFile()
+        """The file loaded (or queued to load), or ""."""
+        return self._source
 
     @property
     def playing(self) -> bool:
@@ -197,33 +212,38 @@ class PlayerView(QWidget):
     def toggle(self) -> None:
         """Play if paused, pause if playing."""
         if self.playing:
-            self.player.pause()
+            self._queue("pause")
         elif self.source:
-            self.player.play()
+            self._queue("play")
 
     def seek(self, position_ms: int) -> None:
         """Jump to a position."""
-        self.player.setPosition(max(0, position_ms))
+        self._queue_position(max(0, position_ms))
+
+    def _queue_position(self, position_ms: int) -> None:
+        self._queue("setPosition", Q_ARG("qint64", position_ms))
 
     def stop(self) -> None:
-        """Stop playback (nothing to do when nothing plays, as after a file failed to open).
+        """Stop playback (queued, so a stop never waits on Qt's audio thread with the GIL)."""
+        self._queue("stop")
 
-        Known hazard, not fixed here: this call holds the GIL while Qt's FFmpeg backend
-        disconnects its engine; if Qt's audio thread is destroying engine objects at that
-        moment, its QObject destructor holds the connection lock and waits for the GIL (to
-        ask our QAudioOutput wrapper for a Python override): a deadlock, caught four times in
-        the UI tests at a window's close. :meth:`stop_from_event_loop` avoids it.
+    def stop_and_wait(self, timeout_ms: int = 1000) -> None:
+        """Stop, and let the event loop carry the stop out before returning (at most timeout_ms).
+
+        For a window's close: after it the application may quit before the event loop turns
+        again, and a player destroyed while it plays stops from Python, holding the GIL.
         """
-        if self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
-            self.player.stop()
-
-    def stop_from_event_loop(self) -> None:
-        """Ask for a stop that the event loop carries out, where the GIL is not held.
-
-        A queued call reaches QMediaPlayer::stop() from Qt's event dispatch, outside Python,
-        so the audio thread can take the GIL while it tears its engine down (see stop).
-        """
-        QMetaObject.invokeMethod(self.player, "stop", Qt.ConnectionType.QueuedConnection)
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState:
+            return
+        waiting = QEventLoop()
+        self.player.playbackStateChanged.connect(waiting.quit)
+        give_up = QTimer(waiting)  # owned by the loop: it cannot fire after this returns
+        give_up.setSingleShot(True)
+        give_up.timeout.connect(waiting.quit)
+        give_up.start(timeout_ms)
+        self.stop()
+        waiting.exec()  # the binding lets the GIL go while a Qt event loop runs
+        self.player.playbackStateChanged.disconnect(waiting.quit)
 
     @property
     def pending_start_ms(self) -> int:
@@ -252,7 +272,7 @@ class PlayerView(QWidget):
         # A position set before the file is loaded may be dropped: set it again once loaded.
         loaded = (QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferedMedia)
         if status in loaded and self._pending_ms:
-            self.player.setPosition(self._pending_ms)
+            self._queue_position(self._pending_ms)
             self._pending_ms = 0
         if status == QMediaPlayer.MediaStatus.EndOfMedia:
             self.ended.emit()
@@ -289,7 +309,9 @@ class PlayerView(QWidget):
         outputs = QMediaDevices.audioOutputs()
         self.device_note.setVisible(not outputs)
         if outputs:
-            self.audio.setDevice(QMediaDevices.defaultAudioOutput())
+            device = QMediaDevices.defaultAudioOutput()
+            QMetaObject.invokeMethod(self.audio, "setDevice", Qt.ConnectionType.QueuedConnection,
+                                     Q_ARG(type(device), device))
 
     @property
     def has_output(self) -> bool:

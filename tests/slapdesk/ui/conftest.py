@@ -85,17 +85,7 @@ def make_window(qtbot, tmp_path: Path, monkeypatch):
         )
         window = MainWindow(ctx)
 
-        def settle_player(closing: MainWindow) -> None:
-            # Qt's FFmpeg backend can deadlock against the GIL when stop() is called from
-            # Python (see PlayerView.stop): stop from the event loop before the window closes.
-            if closing.player.source:
-                closing.player.stop_from_event_loop()
-                qtbot.waitUntil(lambda: closing.player.player.playbackState()
-                                == closing.player.player.PlaybackState.StoppedState,
-                                timeout=5000)
-                qtbot.wait(200)
-
-        qtbot.addWidget(window, before_close_func=settle_player)
+        qtbot.addWidget(window)
         window.show()
         built.append((ctx, window))  # strong refs: qtbot keeps only weak ones
         # Let chained work (scan -> embed -> search) settle before the test looks.

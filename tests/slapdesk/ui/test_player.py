@@ -156,7 +156,9 @@ def test_media_keys_pause_and_skip(window, qtbot) -> None:
     assert _playing(window) == "a.wav"
     qtbot.waitUntil(lambda: window.player.playing, timeout=3000)
     QTest.keyClick(window.library_view.table, Qt.Key.Key_MediaTogglePlayPause)
-    assert not window.player.playing
+    # The pause is carried out by the event loop (see slapdesk.ui.views.player).
+    qtbot.waitUntil(lambda: window.player.player.playbackState()
+                    == window.player.player.PlaybackState.PausedState, timeout=3000)
 
 
 def test_next_skips_a_track_that_cannot_be_played(window) -> None:
@@ -209,3 +211,26 @@ def test_the_volume_is_saved_when_the_window_closes(window) -> None:
     window.player.volume.setValue(55)
     window.close()
     assert window.ctx.settings.value.volume == 0.55
+
+
+def test_player_commands_are_carried_out_by_the_event_loop(window, qtbot) -> None:
+    # Called from Python they could wait on Qt's audio thread while holding the GIL (see
+    # slapdesk.ui.views.player): a command only takes effect when the event loop turns.
+    media = window.player.player
+    window.play_track(window.model.ids[5])
+    assert media.playbackState() == QMediaPlayer.PlaybackState.StoppedState
+    assert media.source().toLocalFile() == ""
+    assert _playing(window) == "long.wav"  # the view already says what it is loading
+    qtbot.waitUntil(lambda: window.player.playing, timeout=3000)
+    assert Path(media.source().toLocalFile()).name == "long.wav"
+    window.player.stop()
+    assert media.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+    qtbot.waitUntil(lambda: media.playbackState() == QMediaPlayer.PlaybackState.StoppedState,
+                    timeout=3000)
+
+
+def test_closing_the_window_stops_playback_before_it_returns(window, qtbot) -> None:
+    window.play_track(window.model.ids[5])
+    qtbot.waitUntil(lambda: window.player.playing, timeout=3000)
+    window.close()
+    assert window.player.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState
