@@ -30,6 +30,7 @@ from slapdesk.library.search.query_language import (
 )
 from slapdesk.library.search.vector_index import VectorIndex
 from slapdesk.library.search.vectors import abstaining_tracks, load_vectors
+from slapdesk.library.store.track_rows import json_list
 
 TextEmbedder = Callable[[list[str]], np.ndarray]
 
@@ -75,6 +76,9 @@ class SearchResult:
     similarity: float | None  # cosine of the audio vector with the query vector
     metadata_match: bool  # the free text matched the track's tags
     moments: tuple[Moment, ...] = ()  # where in the track the query matches best, best first
+    genres: tuple[str, ...] = ()
+    moods: tuple[str, ...] = ()
+    year: int | None = None
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dictionary (paths with undecodable bytes keep their escapes)."""
@@ -88,6 +92,9 @@ class SearchResult:
             "artist": self.artist,
             "album": self.album,
             "duration": self.duration,
+            "genre": list(self.genres),
+            "mood": list(self.moods),
+            "year": self.year,
             **extra,
         }
 
@@ -339,7 +346,7 @@ class LibrarySearch:
         rows = {
             int(r[0]): r
             for r in self.conn.execute(
-                f"SELECT id, path, title, artist, album, duration FROM tracks "
+                f"SELECT id, path, title, artist, album, duration, genre, mood, year FROM tracks "
                 f"WHERE id IN ({placeholders})",
                 list(order),
             )
@@ -361,6 +368,9 @@ class LibrarySearch:
                     score=score,
                     similarity=similarity,
                     metadata_match=matched,
+                    genres=json_list(row[6]),
+                    moods=json_list(row[7]),
+                    year=row[8],
                 )
             )
         return results

@@ -76,7 +76,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _json_list(value: object) -> tuple[str, ...]:
+def json_list(value: object) -> tuple[str, ...]:
+    """A multi-valued tag column (a JSON list, or one bare value) as a tuple of strings."""
     if value is None or value == "":
         return ()
     if isinstance(value, list | tuple):
@@ -126,8 +127,8 @@ def _row(values: sqlite3.Row | tuple) -> TrackRow:
         artist=_text(artist),
         album=_text(album),
         albumartist=_text(albumartist),
-        genre=_json_list(genre),
-        mood=_json_list(mood),
+        genre=json_list(genre),
+        mood=json_list(mood),
         year=_int(year),
         track_number=_int(track_number),
         duration=_float(duration),

@@ -47,3 +47,20 @@ def test_search_output_cannot_reach_the_terminal(tmp_path: Path, capsys) -> None
     out = capsys.readouterr().out
     assert "\x1b" not in out
     assert json.loads(out)["title"] == TITLE
+
+
+def test_search_json_carries_genre_mood_and_year(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "music"
+    folder.mkdir()
+    make_track(folder / "song", "flac", tags={"title": "Song", "artist": "Band",
+                                               "genre": "Jazz", "year": "1959",
+                                               "mood": "Calm"})
+    make_track(folder / "bare", "flac", tags={"title": "Bare", "artist": "Band"})
+    library = str(tmp_path / "library.sqlite")
+    assert cli.main(["--library", library, "scan", "--workers", "0", str(folder)]) == 0
+    capsys.readouterr()
+    assert cli.main(["--library", library, "search", "--json", "artist:band"]) == 0
+    rows = {row["title"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    song = rows["Song"]
+    assert (song["genre"], song["mood"], song["year"]) == (["Jazz"], ["Calm"], 1959)
+    assert (rows["Bare"]["genre"], rows["Bare"]["year"]) == ([], None)
