@@ -27,6 +27,8 @@ _LOOK_AHEAD = 64
 MAX_SKIPPED = 3
 # The volume is saved once the slider rests this long (a drag would write the file 50 times).
 SAVE_VOLUME_AFTER_MS = 400
+# Queued tracks named in the player's "Up next" menu; the rest are counted.
+QUEUE_SHOWN = 15
 
 
 def _display(track: track_rows.TrackRow) -> str:
@@ -56,6 +58,8 @@ class Playback(QObject):
         player.next_clicked.connect(self.next)
         player.previous_clicked.connect(self.previous)
         player.volume_changed.connect(lambda _volume: self._save_volume.start())
+        player.queue_cleared.connect(self.clear_queue)
+        player.queue_chosen.connect(self.play_queued)
         window.closing.connect(self._store_volume)
 
     def play(self, track_id: int, seconds: float = 0.0, *, remember: bool = True,
@@ -81,10 +85,7 @@ class Playback(QObject):
             self._anchor = track_id
         self._follow(track_id)
         self._window.player.load(track.path, _display(track), start_s=seconds)
-        following = self.next_id()
-        after = track_rows.fetch_row(reader, following) if following is not None else None
-        self._window.player.next_button.setToolTip(
-            "Next track" if after is None else f"Next: {_display(after)}")
+        self._show_what_comes_next()
         return True
 
     def play_next(self, ids: list[int]) -> None:
@@ -93,6 +94,33 @@ class Playback(QObject):
         self.up_next = fresh + [i for i in self.up_next if i not in fresh]
         count = len(fresh)
         self._window.show_info(f"{count} track{'s' if count != 1 else ''} will play next.")
+        self._show_what_comes_next()
+
+    @Slot(int)
+    def play_queued(self, index: int) -> bool:
+        """Play the queued track at ``index`` now; the rest of the queue stays in order."""
+        if not 0 <= index < len(self.up_next):
+            return False
+        return self.play(self.up_next.pop(index), queued=True)
+
+    @Slot()
+    def clear_queue(self) -> None:
+        """Forget the "Play next" queue: the results go on after the current track."""
+        self.up_next = []
+        self._show_what_comes_next()
+
+    def _show_what_comes_next(self) -> None:
+        # The Next button's tip names the next track; the queue button lists the queue.
+        reader = self._window.reader
+        if reader is None:
+            return
+        following = self.next_id()
+        after = track_rows.fetch_row(reader, following) if following is not None else None
+        player = self._window.player
+        player.next_button.setToolTip(
+            "Next track" if after is None else f"Next: {_display(after)}")
+        rows = [track_rows.fetch_row(reader, i) for i in self.up_next[:QUEUE_SHOWN]]
+        player.show_queue([_display(row) for row in rows if row is not None], len(self.up_next))
 
     def next_id(self) -> int | None:
         """The track Next would play: the queue first, then the row after the current one."""

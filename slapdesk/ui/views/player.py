@@ -14,6 +14,7 @@ free.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Q_ARG, QEventLoop, QMetaObject, QObject, Qt, QTimer, QUrl, Signal
@@ -22,6 +23,7 @@ from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProxyStyle,
     QPushButton,
     QSizePolicy,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleHintReturn,
     QStyleOption,
+    QToolButton,
     QWidget,
 )
 
@@ -97,7 +100,9 @@ class PlayerView(QWidget):
     """A compact transport bar.
 
     Signals: ``error(message)`` when a file cannot be played, ``ended()`` when a track played
-    to its end, ``next_clicked()`` / ``previous_clicked()``, ``volume_changed(0..1)``.
+    to its end, ``next_clicked()`` / ``previous_clicked()``, ``volume_changed(0..1)``,
+    ``queue_cleared()`` when the user empties the "Play next" queue, ``queue_chosen(index)``
+    when they pick a queued track to play now.
     """
 
     error = Signal(str)
@@ -105,6 +110,8 @@ class PlayerView(QWidget):
     next_clicked = Signal()
     previous_clicked = Signal()
     volume_changed = Signal(float)
+    queue_cleared = Signal()
+    queue_chosen = Signal(int)
 
     def __init__(self, volume: float = 0.8, parent: QWidget | None = None) -> None:
         """Build the bar and its media player."""
@@ -144,6 +151,7 @@ class PlayerView(QWidget):
         self.now_playing.setMinimumWidth(120)
         # A long title is cut, never widens the window past a small screen.
         self.now_playing.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.queue_button = self._queue_button()
         self.device_note = QLabel(NO_DEVICE_NOTE)
         self.device_note.setStyleSheet("color:#8a5a00;")
         self.device_note.setToolTip(_NO_DEVICE_TIP)
@@ -154,6 +162,7 @@ class PlayerView(QWidget):
         layout.addWidget(speaker)
         layout.addWidget(self.volume)
         layout.addWidget(self.now_playing, 2)
+        layout.addWidget(self.queue_button)
         layout.addWidget(self.device_note)
 
     def _button(self, icon: QStyle.StandardPixmap, tip: str) -> QPushButton:
@@ -164,6 +173,29 @@ class PlayerView(QWidget):
         button.setAccessibleName(tip)
         button.setEnabled(False)
         return button
+
+    def _queue_button(self) -> QToolButton:
+        button = QToolButton()
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setToolTip("The tracks queued with Play next: they play before the results go "
+                          "on. Pick one to play it now.")
+        button.setMenu(QMenu(button))
+        button.hide()
+        return button
+
+    def show_queue(self, titles: list[str], total: int) -> None:
+        """Show the "Play next" queue: its first ``titles`` of ``total`` (hidden when empty)."""
+        self.queue_button.setVisible(total > 0)
+        self.queue_button.setText(f"Up next: {total}")
+        self.queue_button.setAccessibleName(f"{total} tracks queued to play next")
+        menu = self.queue_button.menu()
+        menu.clear()
+        for index, title in enumerate(titles):
+            menu.addAction(f"{index + 1}. {title}", partial(self.queue_chosen.emit, index))
+        if total > len(titles):
+            menu.addAction(f"… and {total - len(titles)} more").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Clear the queue", self.queue_cleared.emit)
 
     def _connect(self) -> None:
         self.play_button.clicked.connect(self.toggle)

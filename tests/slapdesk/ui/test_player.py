@@ -234,3 +234,46 @@ def test_closing_the_window_stops_playback_before_it_returns(window, qtbot) -> N
     qtbot.waitUntil(lambda: window.player.playing, timeout=3000)
     window.close()
     assert window.player.player.playbackState() == QMediaPlayer.PlaybackState.StoppedState
+
+
+def _queue_menu(window) -> list[str]:
+    return [a.text() for a in window.player.queue_button.menu().actions() if a.text()]
+
+
+def test_the_play_next_queue_is_shown_and_can_be_cleared(window) -> None:
+    ids = window.model.ids
+    window.play_track(ids[0])
+    assert window.player.queue_button.isHidden()
+    assert window.player.next_button.toolTip() == "Next: B"
+    window.playback.play_next([ids[4], ids[3]])
+    button = window.player.queue_button
+    assert (button.isVisible(), button.text()) == (True, "Up next: 2")
+    assert _queue_menu(window) == ["1. E", "2. D", "Clear the queue"]
+    assert window.player.next_button.toolTip() == "Next: E"
+    window.player.next_button.click()
+    assert (_playing(window), button.text(), _queue_menu(window)) == (
+        "e.wav", "Up next: 1", ["1. D", "Clear the queue"])
+    next(a for a in button.menu().actions() if a.text() == "Clear the queue").trigger()
+    assert window.playback.up_next == [] and button.isHidden()
+    assert window.player.next_button.toolTip() == "Next: B"  # the results go on after a
+
+
+def test_a_long_queue_names_its_first_tracks_and_counts_the_rest(window, monkeypatch) -> None:
+    from slapdesk.ui import playback
+
+    monkeypatch.setattr(playback, "QUEUE_SHOWN", 2)
+    ids = window.model.ids
+    window.play_track(ids[0])
+    window.playback.play_next([ids[1], ids[2], ids[3], ids[4]])
+    assert window.player.queue_button.text() == "Up next: 4"
+    assert _queue_menu(window) == ["1. B", "2. C", "… and 2 more", "Clear the queue"]
+
+
+def test_a_queued_track_picked_from_the_menu_plays_now(window) -> None:
+    ids = window.model.ids
+    window.play_track(ids[0])
+    window.playback.play_next([ids[2], ids[3], ids[4]])
+    next(a for a in window.player.queue_button.menu().actions() if a.text() == "2. D").trigger()
+    assert _playing(window) == "d.wav"
+    assert window.playback.up_next == [ids[2], ids[4]]
+    assert _queue_menu(window) == ["1. C", "2. E", "Clear the queue"]
