@@ -4,9 +4,10 @@ On a CPU the audio tower costs four fifths of embedding a track; ONNX Runtime ru
 graph, exported from the loaded weights, in less CPU time than torch's eager kernels
 (tests/bench/bench_embed_runtime.py). The graph takes the log-mel windows, which the model's
 own torch front-end still computes (identical for training and inference), and returns the
-L2-normalised window vectors. It is exported in memory when an embedder first needs it (no
-file, nothing fetched); where onnxruntime or the exporter is missing, or an architecture does
-not export, the caller keeps the torch model.
+L2-normalised window vectors. It is exported when an embedder first needs it and kept in a
+cache folder (nothing fetched); where onnxruntime or the exporter is missing, or an
+architecture does not export, the caller keeps the torch model. Opening a cached graph needs
+neither torch nor the model: the numpy log-mel (``engine.mel_numpy``) feeds it.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import io
 import logging
 import os
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
-from torch import nn
 
 from engine.atomic_files import atomic_output
 
@@ -33,18 +32,7 @@ OPSET = 17
 INPUT, OUTPUT = "mel", "vector"
 _ENGINE = Path(__file__).resolve().parent
 # The code a graph is traced through: a cached graph is used only with the same code.
-_TRACED_SOURCES = ("audio_graph.py", "model.py", "heads.py", "towers/*.py")
-
-
-class _MelToVector(nn.Module):
-    """log-mel windows [B, n_mels, T] -> unit-norm joint-space vectors [B, D]."""
-
-    def __init__(self, model: Any) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.model.encode_audio_mel(mel), dim=-1)
+_TRACED_SOURCES = ("audio_graph.py", "audio_model.py", "model.py", "heads.py", "towers/*.py")
 
 
 def export_audio_graph(model: Any, target: str | Any) -> None:
@@ -55,6 +43,19 @@ def export_audio_graph(model: Any, target: str | Any) -> None:
     Raises:
         Exception: whatever the exporter raises for a model it cannot export.
     """
+    import torch
+    import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
+
+    class _MelToVector(torch.nn.Module):
+        """log-mel windows [B, n_mels, T] -> unit-norm joint-space vectors [B, D]."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, mel: torch.Tensor) -> torch.Tensor:
+            return F.normalize(self.model.encode_audio_mel(mel), dim=-1)
+
     frames = model.cfg.frontend.clip_samples // model.cfg.frontend.hop_length + 1
     example = torch.zeros(2, model.cfg.frontend.n_mels, frames)
     with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
@@ -62,7 +63,7 @@ def export_audio_graph(model: Any, target: str | Any) -> None:
         # constants: both intended here (one window length per model).
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _MelToVector(model).eval(),
+            _MelToVector().eval(),
             (example,),
             target,
             dynamo=False,
@@ -75,7 +76,11 @@ def export_audio_graph(model: Any, target: str | Any) -> None:
 
 def graph_file_name(model_id: str) -> str:
     """The cache file name of a model's graph: its weights' id and the exporting code's."""
-    digest = hashlib.sha256(f"{OPSET} {torch.__version__}".encode())
+    try:
+        torch_version = metadata.version("torch")  # torch's own __version__, without importing it
+    except metadata.PackageNotFoundError:
+        torch_version = "unknown"
+    digest = hashlib.sha256(f"{OPSET} {torch_version}".encode())
     for pattern in _TRACED_SOURCES:
         for source in sorted(_ENGINE.glob(pattern)):
             digest.update(source.read_bytes())
@@ -99,25 +104,33 @@ class AudioGraph:
         )
 
     @classmethod
+    def cached(cls, cache: str | os.PathLike[str], threads: int = 1) -> AudioGraph | None:
+        """Open the graph stored in ``cache`` (a file named by :func:`graph_file_name`).
+
+        None when there is none, it does not open (a damaged or foreign file: the caller
+        exports it again and replaces it), or onnxruntime is not installed.
+        """
+        if not Path(cache).is_file() or not _have_onnxruntime():
+            return None
+        try:
+            return cls(Path(cache).read_bytes(), threads)
+        except Exception as exc:  # a damaged or foreign file: export again
+            log.warning("exporting the audio graph again: %s does not open (%s)", cache, exc)
+            return None
+
+    @classmethod
     def of_model(
         cls, model: Any, threads: int = 1, cache: str | os.PathLike[str] | None = None
     ) -> AudioGraph | None:
         """Export ``model`` and open it, or None (logged) where that is not possible here.
 
-        With ``cache`` (a file, named by :func:`graph_file_name`), a graph stored there
-        is opened instead of exporting (about 1.4 s per process, most of it importing the
-        exporter), and a fresh export is stored there; one that does not open is replaced.
+        With ``cache``, the exported graph is stored there for the next process, which opens
+        it with :meth:`cached` instead of exporting (about 1.4 s, most of it importing the
+        exporter).
         """
-        try:
-            import onnxruntime  # noqa: F401 (only to know it is there)
-        except ImportError:
+        if not _have_onnxruntime():
             log.info("onnxruntime is not installed: the audio tower runs in torch")
             return None
-        if cache is not None and Path(cache).is_file():
-            try:
-                return cls(Path(cache).read_bytes(), threads)
-            except Exception as exc:  # a damaged or foreign file: export again
-                log.warning("exporting the audio graph again: %s does not open (%s)", cache, exc)
         buffer = io.BytesIO()
         try:
             export_audio_graph(model, buffer)
@@ -142,3 +155,11 @@ def _store(cache: Path, graph: bytes) -> None:
             out.write(graph)
     except OSError as exc:
         log.info("the audio graph is not cached (%s): the next run exports it again", exc)
+
+
+def _have_onnxruntime() -> bool:
+    try:
+        import onnxruntime  # noqa: F401 (only to know it is there)
+    except ImportError:
+        return False
+    return True

@@ -15,7 +15,6 @@ naming the file and the problem.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -39,13 +38,14 @@ from engine.bundle_info import (
     CARD_FILE,
     CONFIG_FILE,
     FORMAT_VERSION,
-    PACKAGED_PREFIX,
     TEXT_DIR,
     WEIGHTS_FILE,
     BundleError,
     BundleInfo,
-    local_weights_path,
+    buildable_cfg,
     read_bundle_info,
+    stored_cfg,
+    text_reference,
 )
 from engine.bundle_weights import read_safetensors, split_shared, weights_hash
 from engine.config import SlapCfg, TextEncoderCfg
@@ -91,29 +91,6 @@ def engine_version() -> str:
 # ---------------------------------------------------------------------------------------------
 # Saving
 # ---------------------------------------------------------------------------------------------
-def _text_reference(text: TextEncoderCfg) -> str:
-    """How the bundle finds its text tower: packaged, random, or its own copied files."""
-    if text.random_init is not None:
-        return "random_init"
-    if text.source.startswith("packaged:") or text.source == BUNDLED_TEXT_SOURCE:
-        return text.source if text.source != BUNDLED_TEXT_SOURCE else f"{TEXT_DIR}/"
-    return f"{TEXT_DIR}/"
-
-
-def stored_cfg(cfg: SlapCfg) -> SlapCfg:
-    """The configuration as a bundle stores it: self-contained, no paths outside the bundle.
-
-    A text tower read from a local folder becomes ``"bundle:text_encoder"`` (its files are
-    copied into the bundle) and ``audio.init_from`` is dropped (model.safetensors holds the
-    trained weights; the initial checkpoint need not exist where the bundle is used).
-    """
-    text = cfg.text
-    if _text_reference(text) == f"{TEXT_DIR}/":
-        text = dataclasses.replace(text, source=BUNDLED_TEXT_SOURCE)
-    audio = dataclasses.replace(cfg.audio, init_from=None)
-    return dataclasses.replace(cfg, text=text, audio=audio)
-
-
 def _external_towers(model: SlapModel | ClapModel, cfg: SlapCfg) -> dict[str, str]:
     """Weight-name prefixes that equal a packaged model's weights exactly: prefix -> source."""
     from engine.towers import build_text_encoder
@@ -211,7 +188,7 @@ def save_bundle(
         model = getattr(model, attr, model)
     cfg: SlapCfg = model.cfg
     state = model.online_state_dict()
-    text_ref = _text_reference(cfg.text)
+    text_ref = text_reference(cfg.text)
     cfg_to_store = stored_cfg(cfg)
     model_id = weights_hash(state, cfg_to_store)
     external = _external_towers(model, cfg) if reference_packaged else {}
@@ -286,19 +263,6 @@ def _check_weights(
         raise BundleError(f"{path} does not fit config.json: " + "; ".join(problems))
 
 
-def _build_cfg(info: BundleInfo) -> SlapCfg:
-    """The configuration to build from: audio weights named in the bundle read from it.
-
-    ``read_bundle_info`` has checked that such a file lies inside the bundle folder; the
-    path is made absolute so it does not depend on the working directory.
-    """
-    weights = info.cfg.audio.params.get("weights")
-    if not isinstance(weights, str) or weights.startswith(PACKAGED_PREFIX):
-        return info.cfg
-    params = {**info.cfg.audio.params, "weights": str(local_weights_path(info.folder, weights))}
-    return dataclasses.replace(info.cfg, audio=dataclasses.replace(info.cfg.audio, params=params))
-
-
 def load_bundle(
     folder: str | os.PathLike[str],
     device: str | torch.device | None = None,
@@ -330,7 +294,7 @@ def load_bundle(
     try:
         # A tower stored by reference is built with the packaged weights; others as skeletons.
         text = None if "text_encoder." in external else _text_skeleton(info.cfg.text)
-        model = build_model(_build_cfg(info), with_target=with_target, text_encoder=text)
+        model = build_model(buildable_cfg(info), with_target=with_target, text_encoder=text)
     except (ValueError, KeyError, TypeError, OSError, MissingModelError, SafetensorError) as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BundleError(f"{info.folder / CONFIG_FILE}: cannot build the model: {detail}") from exc

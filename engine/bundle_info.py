@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config import SlapCfg
+from engine.config import SlapCfg, TextEncoderCfg
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -144,3 +144,39 @@ def _check_references(folder: Path, cfg: SlapCfg, path: Path) -> None:
 def _external_weights(config: dict[str, Any]) -> dict[str, str]:
     external = config.get("external_weights") or {}
     return {str(k): str(v) for k, v in external.items()} if isinstance(external, dict) else {}
+
+
+def text_reference(text: TextEncoderCfg) -> str:
+    """How the bundle finds its text tower: packaged, random, or its own copied files."""
+    if text.random_init is not None:
+        return "random_init"
+    if text.source.startswith("packaged:") or text.source == BUNDLED_TEXT_SOURCE:
+        return text.source if text.source != BUNDLED_TEXT_SOURCE else f"{TEXT_DIR}/"
+    return f"{TEXT_DIR}/"
+
+
+def stored_cfg(cfg: SlapCfg) -> SlapCfg:
+    """The configuration as a bundle stores it: self-contained, no paths outside the bundle.
+
+    A text tower read from a local folder becomes ``"bundle:text_encoder"`` (its files are
+    copied into the bundle) and ``audio.init_from`` is dropped (model.safetensors holds the
+    trained weights; the initial checkpoint need not exist where the bundle is used).
+    """
+    text = cfg.text
+    if text_reference(text) == f"{TEXT_DIR}/":
+        text = dataclasses.replace(text, source=BUNDLED_TEXT_SOURCE)
+    audio = dataclasses.replace(cfg.audio, init_from=None)
+    return dataclasses.replace(cfg, text=text, audio=audio)
+
+
+def buildable_cfg(info: BundleInfo) -> SlapCfg:
+    """The configuration to build from: audio weights named in the bundle read from it.
+
+    ``read_bundle_info`` has checked that such a file lies inside the bundle folder; the
+    path is made absolute so it does not depend on the working directory.
+    """
+    weights = info.cfg.audio.params.get("weights")
+    if not isinstance(weights, str) or weights.startswith(PACKAGED_PREFIX):
+        return info.cfg
+    params = {**info.cfg.audio.params, "weights": str(local_weights_path(info.folder, weights))}
+    return dataclasses.replace(info.cfg, audio=dataclasses.replace(info.cfg.audio, params=params))

@@ -15,22 +15,37 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from contextlib import nullcontext
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
 
 from engine.audio_graph import AudioGraph, graph_file_name
-from engine.bundle import load_bundle, model_id_of
-from engine.device import resolve_device
-from engine.model import ClapModel, SlapModel
-from engine.track_reader import AudioInput, ReadTrack, read_ahead, read_track
+from engine.audio_runtime import build_audio_side, lazy_device, torch_threads
+from engine.mel_numpy import NumpyLogMel
+
+# TrackEmbedding and AudioEmbeddings are this module's results (defined beside the reader).
+from engine.track_reader import (
+    AudioEmbeddings,
+    AudioInput,
+    ReadTrack,
+    TrackEmbedding,
+    read_ahead,
+    read_track,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.audio_bundle import AudioWeights
+    from engine.config import SlapCfg
+    from engine.model import ClapModel, SlapModel
 
 log = logging.getLogger(__name__)
 
@@ -39,52 +54,9 @@ ProgressCallback = Callable[[int, int], None]
 RUNTIMES = ("auto", "onnx", "torch")
 
 
-@dataclass(frozen=True)
-class TrackEmbedding:
-    """What :meth:`Embedder.iter_audio` yields for one input: its vectors, or why not."""
-
-    index: int  # position of the input
-    source: str  # the path, or "<waveform i>"
-    track: np.ndarray | None = None  # float32 [D], unit norm; None when ``error`` is set
-    windows: np.ndarray | None = None  # float32 [K, D], unit-norm window vectors
-    starts: np.ndarray | None = None  # float64 [K]: window starts in seconds (NaN: unknown)
-    abstain: str | None = None  # "silence", "noise" or "tone": nothing here to describe
-    error: str | None = None  # one line: why this input has no vectors
-
-    @property
-    def ok(self) -> bool:
-        """The input was embedded."""
-        return self.error is None
-
-
-@dataclass
-class AudioEmbeddings:
-    """Result of :meth:`Embedder.embed_audio`.
-
-    Rows follow the input order, skipping the inputs that failed; ``indices`` maps each row
-    back to its input position.
-    """
-
-    tracks: np.ndarray  # float32 [M, D], unit norm, one row per input that succeeded
-    windows: list[np.ndarray]  # per row: float32 [K, D] unit-norm window vectors (or empty)
-    indices: np.ndarray  # int64 [M]: input position of each row
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path or "<waveform i>", why)
-    cancelled: bool = False  # the cancel event stopped the job; rows so far are kept
-    abstain: list[str | None] = field(default_factory=list)  # per row (see TrackEmbedding)
-
-
-@contextmanager
-def _torch_threads(count: int) -> Iterator[None]:
-    """Run torch's intra-op work on ``count`` threads inside the block, then restore."""
-    before = torch.get_num_threads()
-    if before == count:
-        yield
-        return
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to unit length (as torch's ``F.normalize``: eps 1e-12)."""
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 class Embedder:
@@ -111,16 +83,33 @@ class Embedder:
             graph_cache: A folder where the exported ONNX graph is kept between processes
                 (None: exported in every process).
         """
+        from engine.device import resolve_device
+
+        resolved = resolve_device(device)
+        if model_id is None:
+            from engine.bundle import model_id_of
+
+            model_id = model_id_of(model)
+        self._setup(model.cfg, model_id, resolved, runtime, graph_cache)
+        self._model: Any = model.eval().to(resolved)
+
+    def _setup(self, cfg: SlapCfg, model_id: str, device: Any, runtime: str,
+               graph_cache: str | os.PathLike[str] | None) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
-        self.device = resolve_device(device)
-        self.model = model.eval().to(self.device)
-        self.cfg = model.cfg
-        self.model_id = model_id or model_id_of(model)
-        self.runtime = runtime if self.device.type == "cpu" else "torch"
+        self.cfg = cfg
+        self.model_id = model_id
+        self._device = device  # a torch.device, or a string when torch is not needed yet
+        self.device_type: str = device if isinstance(device, str) else device.type
+        self.runtime = runtime if self.device_type == "cpu" else "torch"
         self._graph: AudioGraph | None = None
         self._graph_lock = threading.Lock()
         self._graph_cache = graph_cache
+        self._mel = NumpyLogMel(cfg.frontend)
+        self._model = None
+        self._build: Callable[[], Any] | None = None
+        self._model_lock = threading.Lock()
+        self.audio_only = False
 
     @classmethod
     def from_bundle(
@@ -129,6 +118,8 @@ class Embedder:
         device: str | torch.device | None = None,
         runtime: str = "auto",
         graph_cache: str | os.PathLike[str] | None = None,
+        *,
+        audio_only: bool = False,
     ) -> Embedder:
         """Load a model bundle (validated; see :func:`engine.bundle.load_bundle`).
 
@@ -137,6 +128,11 @@ class Embedder:
             device: "cpu", "cuda", "mps", ... or None for CUDA, then MPS, else CPU.
             runtime: As for the constructor.
             graph_cache: As for the constructor.
+            audio_only: Load only what embedding audio runs (``embed_text`` is then refused).
+                Every weight is still checked against the model id, but neither transformers
+                nor the text tower is loaded; on a CPU with the graph in ``graph_cache``, not
+                even the torch model is built until something needs it. A bundle whose audio
+                side cannot be checked on its own is loaded whole.
 
         Returns:
             The embedder, its ``model_id`` taken from (and checked against) the bundle.
@@ -144,37 +140,79 @@ class Embedder:
         Raises:
             BundleError: If the bundle is missing, damaged or inconsistent.
         """
+        if audio_only:
+            from engine.audio_bundle import AudioCheckError, read_audio_weights
+
+            try:
+                return cls._audio_side(read_audio_weights(folder), device, runtime, graph_cache)
+            except AudioCheckError as exc:
+                log.info("loading the whole model %s: %s", folder, exc)
+        from engine.bundle import load_bundle
+        from engine.device import resolve_device
+
         resolved = resolve_device(device)
         bundle = load_bundle(folder, device=resolved, with_target=False)
         return cls(bundle.model, device=resolved, model_id=bundle.model_id, runtime=runtime,
                    graph_cache=graph_cache)
 
+    @classmethod
+    def _audio_side(cls, weights: AudioWeights, device: str | torch.device | None,
+                    runtime: str, graph_cache: str | os.PathLike[str] | None) -> Embedder:
+        """An embedder whose torch model (the audio side only) is built on first use."""
+        resolved = lazy_device(device)
+        embedder = cls.__new__(cls)
+        embedder._setup(weights.info.cfg, weights.info.model_id, resolved, runtime, graph_cache)
+        embedder._build = partial(build_audio_side, weights, resolved)
+        embedder.audio_only = True
+        return embedder
+
+    @property
+    def model(self) -> Any:
+        """The torch model (an ``audio_only`` embedder builds its audio side on first use)."""
+        with self._model_lock:
+            if self._model is None:
+                assert self._build is not None
+                self._model = self._build()
+            return self._model
+
+    @property
+    def device(self) -> torch.device:
+        """The device the torch model runs on."""
+        import torch
+
+        return torch.device(self._device)
+
     @property
     def dim(self) -> int:
         """Size of the embeddings."""
-        return self.model.dim
+        return self.cfg.head.embed_dim
 
     # -- audio ----------------------------------------------------------------------------
-    @torch.inference_mode()
     def embed_windows(self, windows: np.ndarray) -> np.ndarray:
         """Embed waveform windows [W, clip_samples] -> float32 [W, D], unit norm."""
-        wav = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).to(self.device)
+        windows = np.ascontiguousarray(windows, dtype=np.float32)
         # The graph is exported for the model's window length; other lengths run in torch.
-        graph = self._audio_graph() if wav.shape[-1] == self.cfg.frontend.clip_samples else None
+        graph = self._audio_graph() if windows.shape[-1] == self.cfg.frontend.clip_samples else None
         if graph is not None:
-            return graph(self.model.frontend(wav).numpy())
-        vectors = self.model.encode_audio(wav, normalize=True)
-        return vectors.float().cpu().numpy()
+            return graph(self._mel(windows))
+        import torch
+
+        with torch.inference_mode():
+            wav = torch.from_numpy(windows).to(self.device)
+            vectors = self.model.encode_audio(wav, normalize=True)
+            return vectors.float().cpu().numpy()
 
     def _audio_graph(self) -> AudioGraph | None:
-        """The ONNX Runtime graph of the audio tower, exported on first use (CPU only)."""
+        """The ONNX Runtime graph of the audio tower: cached, else exported (CPU only)."""
         if self.runtime == "torch":
             return None
         with self._graph_lock:
             if self._graph is None:
                 cache = (Path(self._graph_cache) / graph_file_name(self.model_id)
                          if self._graph_cache is not None else None)
-                self._graph = AudioGraph.of_model(self.model, cache=cache)
+                self._graph = AudioGraph.cached(cache) if cache is not None else None
+                if self._graph is None:
+                    self._graph = AudioGraph.of_model(self.model, cache=cache)
                 if self._graph is None and self.runtime == "onnx":
                     raise RuntimeError("the audio tower cannot run in ONNX Runtime here")
                 # What runs it from now on ("auto" resolved), as benchmarks report it.
@@ -227,8 +265,10 @@ class Embedder:
         batch: list[tuple[int, ReadTrack | str]] = []
         ready = 0
         # On a CPU the model runs one track per call on one thread (see _embed_tracks); with
-        # ONNX Runtime that call happens in the worker threads, beside the decoding.
-        with _torch_threads(1) if self.device.type == "cpu" else nullcontext():
+        # ONNX Runtime that call happens in the worker threads, beside the decoding, and
+        # torch (when it is loaded at all) only runs what the graph cannot.
+        cpu_torch = self.device_type == "cpu" and "torch" in sys.modules
+        with torch_threads(1) if cpu_torch else nullcontext():
             work = partial(self._read, n_windows=k)
             for index, read in read_ahead(items, work, workers, ahead, cancel):
                 batch.append((index, read))
@@ -254,14 +294,14 @@ class Embedder:
             if not np.isfinite(per_window).all():
                 yield TrackEmbedding(index, source, error="the model gave non-finite values")
                 continue
-            track = F.normalize(torch.from_numpy(per_window).mean(dim=0), dim=0).numpy()
+            track = _unit(per_window.mean(axis=0, dtype=np.float32))
             yield TrackEmbedding(
                 index, source, track, per_window.copy(), item.starts, item.abstain
             )
 
     def _embed_tracks(self, windows: list[np.ndarray]) -> np.ndarray:
         """Window vectors of several tracks' windows, concatenated in order."""
-        if self.device.type != "cpu":
+        if self.device_type != "cpu":
             return self.embed_windows(np.concatenate(windows))
         # On a CPU, one track per model call on one intra-op thread cost a third of the CPU
         # time per track of 8-track calls on two threads (tests/bench/bench_embed_library.py):
@@ -269,7 +309,7 @@ class Embedder:
         # threads keep the other cores busy. A track's vector then never depends on its batch.
         # Two tracks side by side on two such threads were no faster (5.3-5.4 against 5.6-6.1
         # tracks/s at load 1.5-2): the decode threads already use the other core.
-        with _torch_threads(1):
+        with torch_threads(1):
             return np.concatenate([self.embed_windows(w) for w in windows])
 
     def embed_audio(
@@ -325,7 +365,6 @@ class Embedder:
         )
 
     # -- text -----------------------------------------------------------------------------
-    @torch.inference_mode()
     def embed_text(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Embed captions or queries -> float32 [N, D], unit norm.
 
@@ -335,13 +374,22 @@ class Embedder:
 
         Returns:
             One row per string, in order.
+
+        Raises:
+            RuntimeError: this embedder was loaded with ``audio_only``.
         """
+        import torch
+
+        if self.audio_only:
+            raise RuntimeError("this model was loaded for audio only: load it with "
+                               "Embedder.from_bundle to embed text")
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = []
-        for start in range(0, len(texts), batch_size):
-            tokens = self.model.tokenize(texts[start : start + batch_size])
-            tokens = {k: v.to(self.device) for k, v in tokens.items()}
-            out.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                tokens = self.model.tokenize(texts[start : start + batch_size])
+                tokens = {k: v.to(self.device) for k, v in tokens.items()}
+                out.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
         return np.concatenate(out)

@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,40 @@ class ReadTrack:
     starts: np.ndarray  # float64 [K]: window starts in seconds (NaN: unknown)
     abstain: str | None
     vectors: np.ndarray | None = None  # float32 [K, D] when the worker ran the model too
+
+
+@dataclass(frozen=True)
+class TrackEmbedding:
+    """What :meth:`Embedder.iter_audio` yields for one input: its vectors, or why not."""
+
+    index: int  # position of the input
+    source: str  # the path, or "<waveform i>"
+    track: np.ndarray | None = None  # float32 [D], unit norm; None when ``error`` is set
+    windows: np.ndarray | None = None  # float32 [K, D], unit-norm window vectors
+    starts: np.ndarray | None = None  # float64 [K]: window starts in seconds (NaN: unknown)
+    abstain: str | None = None  # "silence", "noise" or "tone": nothing here to describe
+    error: str | None = None  # one line: why this input has no vectors
+
+    @property
+    def ok(self) -> bool:
+        """The input was embedded."""
+        return self.error is None
+
+
+@dataclass
+class AudioEmbeddings:
+    """Result of :meth:`Embedder.embed_audio`.
+
+    Rows follow the input order, skipping the inputs that failed; ``indices`` maps each row
+    back to its input position.
+    """
+
+    tracks: np.ndarray  # float32 [M, D], unit norm, one row per input that succeeded
+    windows: list[np.ndarray]  # per row: float32 [K, D] unit-norm window vectors (or empty)
+    indices: np.ndarray  # int64 [M]: input position of each row
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path or "<waveform i>", why)
+    cancelled: bool = False  # the cancel event stopped the job; rows so far are kept
+    abstain: list[str | None] = field(default_factory=list)  # per row (see TrackEmbedding)
 
 
 def read_track(item: AudioInput, frontend: AudioFrontendCfg, n_windows: int) -> ReadTrack:

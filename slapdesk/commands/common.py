@@ -194,6 +194,19 @@ def load_embedder(bundle: ModelBundle, device: str | None) -> Embedder:
     return Embedder.from_bundle(bundle.path, device=device, graph_cache=graph_cache_dir())
 
 
+def load_audio_embedder(bundle: ModelBundle, device: str | None) -> Embedder:
+    """Load what embedding audio needs: no text tower, no transformers, torch only if needed.
+
+    ``embed_text`` is refused on it; commands that embed text use :func:`load_embedder` or
+    :func:`load_text_model`.
+    """
+    from engine.inference import Embedder
+    from slapdesk.library.store.paths import graph_cache_dir
+
+    return Embedder.from_bundle(bundle.path, device=device, graph_cache=graph_cache_dir(),
+                                audio_only=True)
+
+
 def load_text_model(bundle: ModelBundle, device: str | None) -> TextEmbedder:
     """The text side of a bundle, for commands that only embed text (queries, tag names).
 

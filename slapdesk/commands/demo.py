@@ -116,7 +116,7 @@ def demo_command(folder: Path, library: Path, cfg: DemoCfg, *, gui: bool, embed:
 
 def _embed(library: Path, device: str | None) -> int | None:
     """Embed the library with the active model; None when no model is installed."""
-    from slapdesk.commands.common import choose_model, load_embedder
+    from slapdesk.commands.common import choose_model, load_audio_embedder
     from slapdesk.library.jobs.embed import embed_library, register_model
     from slapdesk.library.models import ModelChoiceError
     from slapdesk.library.store.database import Database
@@ -129,7 +129,7 @@ def _embed(library: Path, device: str | None) -> int | None:
     sys.stdout.flush()
     try:
         with Database(library) as db:
-            embedder = load_embedder(bundle, device)
+            embedder = load_audio_embedder(bundle, device)
             register_model(db, embedder.model_id, bundle.name, str(bundle.path), embedder.dim)
             with cancel_on_interrupt() as cancel:
                 summary = embed_library(db, embedder, cancel=cancel, progress=_embed_progress)

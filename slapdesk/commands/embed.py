@@ -14,7 +14,7 @@ from slapdesk.commands.common import (
     choose_model,
     expected_errors,
     fail,
-    load_embedder,
+    load_audio_embedder,
     open_library,
 )
 from slapdesk.commands.output import one_line
@@ -108,7 +108,7 @@ def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
         return EmbedSummary(failed_before=0 if retry else count_failed_before(db, info.model_id))
     # The bar shows at once: torch and the model take seconds to load before the first track.
     control.report(Progress(0, total, "loading the model…"), force=True)
-    embedder = load_embedder(bundle, args.device)
+    embedder = load_audio_embedder(bundle, args.device)
     if control.cancelled:  # Ctrl-C while the model loaded
         return EmbedSummary(cancelled=True)
     return embed_library(db, embedder, cancel=control.cancel, progress=control.report,

@@ -22,7 +22,7 @@ def run_moment_pass(
     The model is loaded only when some track still lacks its moment windows.
     """
     from engine.bundle_info import read_bundle_info
-    from slapdesk.commands.common import load_embedder
+    from slapdesk.commands.common import load_audio_embedder
     from slapdesk.commands.terminal_job import terminal_job
     from slapdesk.library.jobs import moments
 
@@ -32,7 +32,7 @@ def run_moment_pass(
     if not moments.pending_moment_tracks(db, model_id):
         return moments.MomentSummary()
     with terminal_job("track", "Moments") as control:
-        embedder = load_embedder(bundle, device)
+        embedder = load_audio_embedder(bundle, device)
         return moments.run_moment_pass(db, embedder, cancel=control.cancel,
                                        progress=control.report)
 

@@ -72,6 +72,7 @@ class ModelHolder:
         self._models_dir = models_dir
         self._runs_dir = runs_dir
         self._embedder: Any = None
+        self._audio: Any = None  # loaded for audio only (embedding, the moment pass)
         self._text: Any = None
         self._bundle: ModelBundle | None = None
         self._lock = threading.Lock()
@@ -137,8 +138,8 @@ class ModelHolder:
         """Use another bundle from the next job on."""
         with self._lock, self._text_lock:
             if active_model != self._active:
-                self._active, self._embedder, self._text, self._bundle = (
-                    active_model, None, None, None)
+                self._active, self._embedder, self._audio, self._text, self._bundle = (
+                    active_model, None, None, None, None)
 
     def get(self) -> Any:
         """The ``engine.inference.Embedder`` (loading it the first time).
@@ -155,6 +156,23 @@ class ModelHolder:
                 self._embedder = self._load(
                     partial(Embedder.from_bundle, graph_cache=graph_cache_dir()))
             return self._embedder
+
+    def audio(self) -> Any:
+        """An embedder for audio only: no text tower, no transformers (``audio_only=True``).
+
+        The whole model when it is loaded already. Raises as :meth:`get`.
+        """
+        from engine.inference import Embedder
+        from slapdesk.library.store.paths import graph_cache_dir
+
+        with self._lock:
+            if self._embedder is not None:
+                return self._embedder
+            if self._audio is None:
+                self._audio = self._load(
+                    partial(Embedder.from_bundle, graph_cache=graph_cache_dir(),
+                            audio_only=True))
+            return self._audio
 
     def text(self) -> Any:
         """The text side (``embed_text``, ``model_id``, ``dim``), as ``slapdesk search`` uses it.
@@ -182,7 +200,7 @@ class ModelHolder:
         """Load the model (or only its text side) and record it in the library; returns it."""
         from slapdesk.library.jobs.embed import register_model
 
-        embedder = self.get() if audio else self.text()
+        embedder = self.audio() if audio else self.text()
         assert self._bundle is not None
         register_model(database, embedder.model_id, self._bundle.name, str(self._bundle.path),
                        embedder.dim)
