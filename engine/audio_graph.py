@@ -7,7 +7,7 @@ own torch front-end still computes (identical for training and inference), and r
 L2-normalised window vectors. It is exported when an embedder first needs it and kept in a
 cache folder (nothing fetched); where onnxruntime or the exporter is missing, or an
 architecture does not export, the caller keeps the torch model. Opening a cached graph needs
-neither torch nor the model: the numpy log-mel (``engine.mel_numpy``) feeds it.
+neither the model nor the exporter: the model's log-mel front-end alone feeds it.
 """
 
 from __future__ import annotations

@@ -15,20 +15,23 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
 
 from engine.audio_graph import AudioGraph, graph_file_name
-from engine.audio_runtime import build_audio_side, lazy_device, torch_threads
-from engine.mel_numpy import NumpyLogMel
+from engine.audio_model import load_audio_side
+from engine.bundle import load_bundle, model_id_of
+from engine.device import resolve_device
+from engine.melspec import LogMel
 
 # TrackEmbedding and AudioEmbeddings are this module's results (defined beside the reader).
 from engine.track_reader import (
@@ -41,8 +44,6 @@ from engine.track_reader import (
 )
 
 if TYPE_CHECKING:
-    import torch
-
     from engine.audio_bundle import AudioWeights
     from engine.config import SlapCfg
     from engine.model import ClapModel, SlapModel
@@ -54,9 +55,18 @@ ProgressCallback = Callable[[int, int], None]
 RUNTIMES = ("auto", "onnx", "torch")
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
-    """``vector`` scaled to unit length (as torch's ``F.normalize``: eps 1e-12)."""
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+@contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    """Run torch's intra-op work on ``count`` threads inside the block, then restore."""
+    before = torch.get_num_threads()
+    if before == count:
+        yield
+        return
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class Embedder:
@@ -83,29 +93,24 @@ class Embedder:
             graph_cache: A folder where the exported ONNX graph is kept between processes
                 (None: exported in every process).
         """
-        from engine.device import resolve_device
-
         resolved = resolve_device(device)
-        if model_id is None:
-            from engine.bundle import model_id_of
-
-            model_id = model_id_of(model)
-        self._setup(model.cfg, model_id, resolved, runtime, graph_cache)
+        self._setup(model.cfg, model_id or model_id_of(model), resolved, runtime, graph_cache)
         self._model: Any = model.eval().to(resolved)
 
-    def _setup(self, cfg: SlapCfg, model_id: str, device: Any, runtime: str,
+    def _setup(self, cfg: SlapCfg, model_id: str, device: torch.device, runtime: str,
                graph_cache: str | os.PathLike[str] | None) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
         self.cfg = cfg
         self.model_id = model_id
-        self._device = device  # a torch.device, or a string when torch is not needed yet
-        self.device_type: str = device if isinstance(device, str) else device.type
-        self.runtime = runtime if self.device_type == "cpu" else "torch"
+        self.device = device
+        self.runtime = runtime if device.type == "cpu" else "torch"
         self._graph: AudioGraph | None = None
         self._graph_lock = threading.Lock()
         self._graph_cache = graph_cache
-        self._mel = NumpyLogMel(cfg.frontend)
+        # The model's log-mel front-end (same class, same bits), to feed the graph without
+        # building the model.
+        self._frontend = LogMel(cfg.frontend).eval()
         self._model = None
         self._build: Callable[[], Any] | None = None
         self._model_lock = threading.Lock()
@@ -147,9 +152,6 @@ class Embedder:
                 return cls._audio_side(read_audio_weights(folder), device, runtime, graph_cache)
             except AudioCheckError as exc:
                 log.info("loading the whole model %s: %s", folder, exc)
-        from engine.bundle import load_bundle
-        from engine.device import resolve_device
-
         resolved = resolve_device(device)
         bundle = load_bundle(folder, device=resolved, with_target=False)
         return cls(bundle.model, device=resolved, model_id=bundle.model_id, runtime=runtime,
@@ -159,10 +161,10 @@ class Embedder:
     def _audio_side(cls, weights: AudioWeights, device: str | torch.device | None,
                     runtime: str, graph_cache: str | os.PathLike[str] | None) -> Embedder:
         """An embedder whose torch model (the audio side only) is built on first use."""
-        resolved = lazy_device(device)
+        resolved = resolve_device(device)
         embedder = cls.__new__(cls)
         embedder._setup(weights.info.cfg, weights.info.model_id, resolved, runtime, graph_cache)
-        embedder._build = partial(build_audio_side, weights, resolved)
+        embedder._build = partial(load_audio_side, weights, resolved)
         embedder.audio_only = True
         return embedder
 
@@ -176,13 +178,6 @@ class Embedder:
             return self._model
 
     @property
-    def device(self) -> torch.device:
-        """The device the torch model runs on."""
-        import torch
-
-        return torch.device(self._device)
-
-    @property
     def dim(self) -> int:
         """Size of the embeddings."""
         return self.cfg.head.embed_dim
@@ -193,14 +188,11 @@ class Embedder:
         windows = np.ascontiguousarray(windows, dtype=np.float32)
         # The graph is exported for the model's window length; other lengths run in torch.
         graph = self._audio_graph() if windows.shape[-1] == self.cfg.frontend.clip_samples else None
-        if graph is not None:
-            return graph(self._mel(windows))
-        import torch
-
         with torch.inference_mode():
             wav = torch.from_numpy(windows).to(self.device)
-            vectors = self.model.encode_audio(wav, normalize=True)
-            return vectors.float().cpu().numpy()
+            if graph is not None:
+                return graph(self._frontend(wav).numpy())
+            return self.model.encode_audio(wav, normalize=True).float().cpu().numpy()
 
     def _audio_graph(self) -> AudioGraph | None:
         """The ONNX Runtime graph of the audio tower: cached, else exported (CPU only)."""
@@ -265,10 +257,8 @@ class Embedder:
         batch: list[tuple[int, ReadTrack | str]] = []
         ready = 0
         # On a CPU the model runs one track per call on one thread (see _embed_tracks); with
-        # ONNX Runtime that call happens in the worker threads, beside the decoding, and
-        # torch (when it is loaded at all) only runs what the graph cannot.
-        cpu_torch = self.device_type == "cpu" and "torch" in sys.modules
-        with torch_threads(1) if cpu_torch else nullcontext():
+        # ONNX Runtime that call happens in the worker threads, beside the decoding.
+        with _torch_threads(1) if self.device.type == "cpu" else nullcontext():
             work = partial(self._read, n_windows=k)
             for index, read in read_ahead(items, work, workers, ahead, cancel):
                 batch.append((index, read))
@@ -294,14 +284,14 @@ class Embedder:
             if not np.isfinite(per_window).all():
                 yield TrackEmbedding(index, source, error="the model gave non-finite values")
                 continue
-            track = _unit(per_window.mean(axis=0, dtype=np.float32))
+            track = F.normalize(torch.from_numpy(per_window).mean(dim=0), dim=0).numpy()
             yield TrackEmbedding(
                 index, source, track, per_window.copy(), item.starts, item.abstain
             )
 
     def _embed_tracks(self, windows: list[np.ndarray]) -> np.ndarray:
         """Window vectors of several tracks' windows, concatenated in order."""
-        if self.device_type != "cpu":
+        if self.device.type != "cpu":
             return self.embed_windows(np.concatenate(windows))
         # On a CPU, one track per model call on one intra-op thread cost a third of the CPU
         # time per track of 8-track calls on two threads (tests/bench/bench_embed_library.py):
@@ -309,7 +299,7 @@ class Embedder:
         # threads keep the other cores busy. A track's vector then never depends on its batch.
         # Two tracks side by side on two such threads were no faster (5.3-5.4 against 5.6-6.1
         # tracks/s at load 1.5-2): the decode threads already use the other core.
-        with torch_threads(1):
+        with _torch_threads(1):
             return np.concatenate([self.embed_windows(w) for w in windows])
 
     def embed_audio(
@@ -365,6 +355,7 @@ class Embedder:
         )
 
     # -- text -----------------------------------------------------------------------------
+    @torch.inference_mode()
     def embed_text(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Embed captions or queries -> float32 [N, D], unit norm.
 
@@ -378,8 +369,6 @@ class Embedder:
         Raises:
             RuntimeError: this embedder was loaded with ``audio_only``.
         """
-        import torch
-
         if self.audio_only:
             raise RuntimeError("this model was loaded for audio only: load it with "
                                "Embedder.from_bundle to embed text")
@@ -387,9 +376,8 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = []
-        with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                tokens = self.model.tokenize(texts[start : start + batch_size])
-                tokens = {k: v.to(self.device) for k, v in tokens.items()}
-                out.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
+        for start in range(0, len(texts), batch_size):
+            tokens = self.model.tokenize(texts[start : start + batch_size])
+            tokens = {k: v.to(self.device) for k, v in tokens.items()}
+            out.append(self.model.encode_text(tokens, normalize=True).float().cpu().numpy())
         return np.concatenate(out)

@@ -8,15 +8,67 @@ code runs where no decoder is installed.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 from torch import nn
 
 from engine.config import AudioFrontendCfg
 
-# The filterbank is shared with the numpy front-end; part of this module's interface too.
-from engine.mel_numpy import hz_to_mel, mel_filterbank, mel_to_hz
 
-__all__ = ["LogMel", "SpecAugment", "hz_to_mel", "mel_filterbank", "mel_to_hz"]
+def hz_to_mel(freqs: np.ndarray, scale: str = "slaney") -> np.ndarray:
+    """Hertz to mels (librosa's formulas: ``slaney`` is linear below 1 kHz, log above)."""
+    freqs = np.asarray(freqs, dtype=np.float64)
+    if scale == "htk":
+        return 2595.0 * np.log10(1.0 + freqs / 700.0)
+    f_sp = 200.0 / 3
+    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, math.log(6.4) / 27.0
+    mels = freqs / f_sp
+    high = freqs >= min_log_hz
+    mels[high] = min_log_mel + np.log(freqs[high] / min_log_hz) / logstep
+    return mels
+
+
+def mel_to_hz(mels: np.ndarray, scale: str = "slaney") -> np.ndarray:
+    """Mels to Hertz, the inverse of :func:`hz_to_mel`."""
+    mels = np.asarray(mels, dtype=np.float64)
+    if scale == "htk":
+        return 700.0 * (10.0 ** (mels / 2595.0) - 1.0)
+    f_sp = 200.0 / 3
+    min_log_hz, min_log_mel, logstep = 1000.0, 1000.0 / f_sp, math.log(6.4) / 27.0
+    freqs = f_sp * mels
+    high = mels >= min_log_mel
+    freqs[high] = min_log_hz * np.exp(logstep * (mels[high] - min_log_mel))
+    return freqs
+
+
+def mel_filterbank(frontend: AudioFrontendCfg) -> np.ndarray:
+    """Triangular mel filters ``[n_mels, n_fft // 2 + 1]`` (float64), as ``librosa.filters.mel``.
+
+    Args:
+        frontend: sample rate, FFT size, band count and edges, mel scale and normalisation.
+
+    Returns:
+        The filterbank; with ``mel_norm="slaney"`` each filter has unit area in Hz.
+    """
+    n_freqs = frontend.n_fft // 2 + 1
+    fft_freqs = np.linspace(0.0, frontend.sample_rate / 2, n_freqs)
+    f_max = frontend.f_max or frontend.sample_rate / 2
+    mel_edges = np.linspace(
+        hz_to_mel(np.array([frontend.f_min]), frontend.mel_scale)[0],
+        hz_to_mel(np.array([f_max]), frontend.mel_scale)[0],
+        frontend.n_mels + 2,
+    )
+    hz_edges = mel_to_hz(mel_edges, frontend.mel_scale)
+    widths = np.diff(hz_edges)
+    ramps = hz_edges[:, None] - fft_freqs[None, :]
+    lower = -ramps[:-2] / widths[:-1, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    if frontend.mel_norm == "slaney":
+        weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
+    return weights
 
 
 class LogMel(nn.Module):
