@@ -11,14 +11,19 @@ model, which checks it (and names a damaged file) as before.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from safetensors import SafetensorError, safe_open
 
 from engine.bundle_info import WEIGHTS_FILE, BundleError, BundleInfo, read_bundle_info, stored_cfg
-from engine.bundle_weights import read_safetensors, weights_hash
+from engine.bundle_weights import weights_hash
 from engine.text_source import MissingModelError, resolve_text_source
 
 # Names of the audio side's weights in a whole model's state dict.
@@ -42,16 +47,48 @@ class AudioWeights:
     state: dict[str, np.ndarray]  # weights named AUDIO_PREFIXES..., as in the whole model
 
 
-def _packaged_text_weights(source: str) -> dict[str, np.ndarray]:
-    """A packaged text tower's weights under the names the whole model gives them."""
-    folder = resolve_text_source(source)
-    arrays = read_safetensors(folder / WEIGHTS_FILE, framework="np")
-    out = {}
-    for name, value in arrays.items():
-        bare = name.removeprefix("bert.")
-        if bare not in _NOT_IN_STATE:
-            out[TEXT_TOWER_PREFIX + bare] = value
-    return out
+class _Weights(Mapping[str, np.ndarray]):
+    """Weights of safetensors files, each read when the hash asks for it, then let go.
+
+    Only the audio side's are kept (:attr:`kept`): the text tower's 90 MB never sit in memory
+    together (the whole model's loader holds them all).
+    """
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._where: dict[str, tuple[Any, str]] = {}
+        self.kept: dict[str, np.ndarray] = {}
+
+    def add(self, path: Path, rename: Callable[[str], str | None]) -> None:
+        """Add a file's tensors (and aliases) under ``rename(stored name)``; None skips one."""
+        if not path.is_file():
+            raise BundleError(f"{path.name} is missing from {path.parent}")
+        handle = self._stack.enter_context(safe_open(str(path), framework="np"))
+        aliases = json.loads((handle.metadata() or {}).get("aliases", "{}"))
+        stored = {name: name for name in handle.keys()}  # noqa: SIM118
+        for name, source in {**stored, **aliases}.items():
+            new = rename(name)
+            if new is not None:
+                self._where[new] = (handle, source)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        handle, stored = self._where[name]
+        value = handle.get_tensor(stored)
+        if name.startswith(AUDIO_PREFIXES):
+            self.kept[name] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+def _text_name(name: str) -> str | None:
+    """A packaged BERT weight's name in the whole model (None: not in its state dict)."""
+    bare = name.removeprefix("bert.")
+    return None if bare in _NOT_IN_STATE else TEXT_TOWER_PREFIX + bare
 
 
 def read_audio_weights(folder: str | os.PathLike[str]) -> AudioWeights:
@@ -64,15 +101,17 @@ def read_audio_weights(folder: str | os.PathLike[str]) -> AudioWeights:
     """
     info = read_bundle_info(folder)
     try:
-        state = read_safetensors(Path(info.folder) / WEIGHTS_FILE, framework="np")
-        for prefix, source in info.external_weights.items():
-            if prefix != TEXT_PREFIX:
-                raise AudioCheckError(f"weights {prefix}* stored by reference to {source}")
-            state.update(_packaged_text_weights(source))
-        actual = weights_hash(state, stored_cfg(info.cfg))
-    except (BundleError, MissingModelError, TypeError, OSError) as exc:
-        raise AudioCheckError(str(exc)) from exc
+        with ExitStack() as stack:
+            weights = _Weights(stack)
+            weights.add(Path(info.folder) / WEIGHTS_FILE, lambda name: name)
+            for prefix, source in info.external_weights.items():
+                if prefix != TEXT_PREFIX:
+                    raise AudioCheckError(f"weights {prefix}* stored by reference to {source}")
+                weights.add(resolve_text_source(source) / WEIGHTS_FILE, _text_name)
+            actual = weights_hash(weights, stored_cfg(info.cfg))
+    except (BundleError, MissingModelError, SafetensorError, TypeError, ValueError, KeyError,
+            OSError) as exc:
+        raise AudioCheckError(str(exc) or type(exc).__name__) from exc
     if actual != info.model_id:
         raise AudioCheckError(f"the weights' id {actual} is not the bundle's {info.model_id}")
-    audio = {k: v for k, v in state.items() if k.startswith(AUDIO_PREFIXES)}
-    return AudioWeights(info, audio)
+    return AudioWeights(info, weights.kept)

@@ -30,17 +30,17 @@ _TORCH_NAMES = {
 }  # fmt: skip
 
 
-def _entry(value: Any) -> tuple[str, tuple[int, ...], bytes]:
+def _entry(value: Any) -> tuple[str, tuple[int, ...], np.ndarray]:
     """(dtype as torch names it, shape, raw little-endian bytes) of a tensor or an array."""
     if isinstance(value, np.ndarray):
         name = _TORCH_NAMES.get(value.dtype.name)
         if name is None or value.dtype.byteorder == ">":
             raise TypeError(f"no torch dtype for numpy {value.dtype}")
-        return name, tuple(value.shape), np.ascontiguousarray(value).tobytes()
+        return name, tuple(value.shape), np.ascontiguousarray(value).reshape(-1).view(np.uint8)
     import torch
 
     tensor = value.detach().to("cpu").contiguous()
-    raw = tensor.reshape(-1).view(torch.uint8).numpy().tobytes()
+    raw = tensor.reshape(-1).view(torch.uint8).numpy()
     return str(tensor.dtype), tuple(tensor.shape), raw
 
 
@@ -57,7 +57,7 @@ def weights_hash(state: Mapping[str, torch.Tensor | np.ndarray], cfg: SlapCfg | 
     for name in sorted(state):
         dtype, shape, raw = _entry(state[name])
         digest.update(f"{name}|{dtype}|{shape}|".encode())
-        digest.update(raw)
+        digest.update(raw.data)
     return digest.hexdigest()[:16]
 
 
@@ -85,19 +85,15 @@ def split_shared(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor
     return kept, aliases
 
 
-def read_safetensors(path: Path, framework: str = "pt") -> dict[str, Any]:
-    """Read a safetensors file, restoring aliases; BundleError for a damaged file.
-
-    ``framework``: "pt" gives torch tensors, "np" numpy arrays (no torch needed; a dtype
-    numpy has no type for, such as bfloat16, raises BundleError).
-    """
+def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """Read a safetensors file, restoring aliases; BundleError for a damaged file."""
     if not path.is_file():
         raise BundleError(f"{path.name} is missing from {path.parent}")
     try:
-        with safe_open(str(path), framework=framework, device="cpu") as handle:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
             meta = handle.metadata() or {}
             state = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
-    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as exc:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         size = path.stat().st_size
         raise BundleError(
             f"{path} is damaged or truncated ({size} bytes) and cannot be read as safetensors: "
