@@ -21,6 +21,7 @@ from slapdesk.commands.output import one_line
 from slapdesk.library.tags.reasons import plain_reason
 
 if TYPE_CHECKING:
+    from engine.inference import Embedder
     from slapdesk.library.jobs.control import JobControl
     from slapdesk.library.jobs.embed import EmbedSummary
     from slapdesk.library.models import ModelBundle
@@ -70,13 +71,15 @@ def run(args: argparse.Namespace) -> int:
     from slapdesk.commands.terminal_job import terminal_job
 
     moments = None
+    loaded: dict[str, Embedder] = {}  # the model, loaded once for both passes
     try:
         with open_library(args.library) as db:
             with terminal_job("track", "Embedding") as control:
                 bundle = choose_model(args.library, args.model)
-                summary = _embed_pending(db, bundle, args, control)
+                summary = _embed_pending(db, bundle, args, control, loaded)
             if getattr(args, "moments", False) and not summary.cancelled:
-                moments = run_moment_pass(db, bundle, args.device, args.hop)
+                moments = run_moment_pass(db, bundle, args.device, args.hop,
+                                          loaded.get("embedder"))
     except expected_errors() as error:
         return fail("embed", str(error))
     _report(summary, as_json=args.json)
@@ -88,8 +91,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
-                   control: JobControl) -> EmbedSummary:
-    """Embed what lacks a vector; the model is loaded only when there is work for it."""
+                   control: JobControl, loaded: dict[str, Embedder]) -> EmbedSummary:
+    """Embed what lacks a vector; the model is loaded only when there is work for it.
+
+    The model loaded is left in ``loaded["embedder"]`` for the moment pass.
+    """
     from engine.bundle_info import read_bundle_info
     from slapdesk.library.jobs.embed import (
         EmbedSummary,
@@ -108,7 +114,7 @@ def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
         return EmbedSummary(failed_before=0 if retry else count_failed_before(db, info.model_id))
     # The bar shows at once: torch and the model take seconds to load before the first track.
     control.report(Progress(0, total, "loading the model…"), force=True)
-    embedder = load_audio_embedder(bundle, args.device)
+    embedder = loaded["embedder"] = load_audio_embedder(bundle, args.device)
     if control.cancelled:  # Ctrl-C while the model loaded
         return EmbedSummary(cancelled=True)
     return embed_library(db, embedder, cancel=control.cancel, progress=control.report,

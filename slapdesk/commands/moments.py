@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-
+    from engine.inference import Embedder
     from slapdesk.library.jobs.moments import MomentSummary
     from slapdesk.library.models import ModelBundle
     from slapdesk.library.search.ranking import SearchResult
@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
 
 def run_moment_pass(
-    db: Database, bundle: ModelBundle, device: str | None, hop: float | None
+    db: Database, bundle: ModelBundle, device: str | None, hop: float | None,
+    embedder: Embedder | None = None,
 ) -> MomentSummary:
     """Store ``hop`` for the model when given, then add window vectors to every track.
 
-    The model is loaded only when some track still lacks its moment windows.
+    The model (``embedder``, when the caller has it loaded already) is loaded only when some
+    track still lacks its moment windows.
     """
     from engine.bundle_info import read_bundle_info
     from slapdesk.commands.common import load_audio_embedder
@@ -32,7 +34,8 @@ def run_moment_pass(
     if not moments.pending_moment_tracks(db, model_id):
         return moments.MomentSummary()
     with terminal_job("track", "Moments") as control:
-        embedder = load_audio_embedder(bundle, device)
+        if embedder is None:
+            embedder = load_audio_embedder(bundle, device)
         return moments.run_moment_pass(db, embedder, cancel=control.cancel,
                                        progress=control.report)
 
