@@ -17,11 +17,13 @@ import io
 import logging
 import os
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
+from torch import nn
 
 from engine.atomic_files import atomic_output
 
@@ -35,6 +37,17 @@ _ENGINE = Path(__file__).resolve().parent
 _TRACED_SOURCES = ("audio_graph.py", "audio_model.py", "model.py", "heads.py", "towers/*.py")
 
 
+class _MelToVector(nn.Module):
+    """log-mel windows [B, n_mels, T] -> unit-norm joint-space vectors [B, D]."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.model.encode_audio_mel(mel), dim=-1)
+
+
 def export_audio_graph(model: Any, target: str | Any) -> None:
     """Write the ONNX graph of ``model``'s audio tower and heads to a path or a binary file.
 
@@ -43,19 +56,6 @@ def export_audio_graph(model: Any, target: str | Any) -> None:
     Raises:
         Exception: whatever the exporter raises for a model it cannot export.
     """
-    import torch
-    import torch.nn.functional as F  # noqa: N812 (the usual torch alias)
-
-    class _MelToVector(torch.nn.Module):
-        """log-mel windows [B, n_mels, T] -> unit-norm joint-space vectors [B, D]."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, mel: torch.Tensor) -> torch.Tensor:
-            return F.normalize(self.model.encode_audio_mel(mel), dim=-1)
-
     frames = model.cfg.frontend.clip_samples // model.cfg.frontend.hop_length + 1
     example = torch.zeros(2, model.cfg.frontend.n_mels, frames)
     with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
@@ -63,7 +63,7 @@ def export_audio_graph(model: Any, target: str | Any) -> None:
         # constants: both intended here (one window length per model).
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _MelToVector().eval(),
+            _MelToVector(model).eval(),
             (example,),
             target,
             dynamo=False,
@@ -76,11 +76,7 @@ def export_audio_graph(model: Any, target: str | Any) -> None:
 
 def graph_file_name(model_id: str) -> str:
     """The cache file name of a model's graph: its weights' id and the exporting code's."""
-    try:
-        torch_version = metadata.version("torch")  # torch's own __version__, without importing it
-    except metadata.PackageNotFoundError:
-        torch_version = "unknown"
-    digest = hashlib.sha256(f"{OPSET} {torch_version}".encode())
+    digest = hashlib.sha256(f"{OPSET} {torch.__version__}".encode())
     for pattern in _TRACED_SOURCES:
         for source in sorted(_ENGINE.glob(pattern)):
             digest.update(source.read_bytes())
