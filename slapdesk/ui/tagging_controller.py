@@ -58,6 +58,7 @@ class TaggingController(QObject):
         self._generation = 0  # which reload's answer is current (older answers are dropped)
         self.runs: list[RunInfo] = []
         self._pick_newest_run = False
+        self._undo_asked = False  # the runs are being read for an undo
         settings = ctx.settings.value
         view.vocabulary.addItems(available_vocabularies())
         view.vocabulary.setCurrentText(settings.tag_vocabulary)
@@ -298,10 +299,32 @@ class TaggingController(QObject):
         self._start("Writing tags", job, self._after_apply)
 
     def undo(self, run_id: int | None = None) -> None:
-        """Undo run ``run_id`` (None: the newest run with tags left to restore)."""
-        if self.ctx.library_path.is_file():
-            # Fresh, not the list as last shown: another view (the audit) may have written since.
-            self._runs_loaded(read_runs(self.ctx.library_path, RUNS_LISTED))
+        """Undo run ``run_id`` (None: the newest run with tags left to restore).
+
+        The runs are read fresh, not taken from the list as last shown (another view, the
+        audit, may have written since), on a worker: the database stays off the GUI thread.
+        The confirmation and the undo job follow when they arrive (``_undo_with_runs``).
+        """
+        if not self.ctx.library_path.is_file():
+            self._undo_with_runs(run_id, None)
+            return
+        if self._undo_asked:
+            return  # a click while the runs are being read: that undo is on its way
+        self._undo_asked = True
+        self.ctx.runner.run(partial(read_runs, self.ctx.library_path, RUNS_LISTED),
+                            partial(self._undo_with_runs, run_id), self._undo_read_failed,
+                            pool="cpu", name="runs before undo")
+
+    def _undo_read_failed(self, error: BaseException) -> None:
+        self._undo_asked = False
+        self._error(error)
+
+    def _undo_with_runs(self, run_id: int | None,
+                        runs: list[tuple[RunInfo, list[RunChange]]] | None) -> None:
+        """The runs are read: confirm (many files) and start the undo job."""
+        self._undo_asked = False
+        if runs is not None:
+            self._runs_loaded(runs)
         info = next((r for r in self.runs if r.run_id == run_id or
                      (run_id is None and undoable(r))), None)
         if info is None and run_id is None:

@@ -10,6 +10,7 @@ for the interpreter lock shows where it waits; the other threads' frames then sh
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -43,6 +44,29 @@ def _schedstat(native_id: int | None) -> tuple[int, int]:
         return 0, 0
 
 
+def _threads_ran() -> dict[int, int]:
+    """Native thread id -> ns on a CPU, for every thread of this process (Linux; else empty)."""
+    ran = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return ran
+    for task in tasks:
+        ran[int(task)] = _schedstat(int(task))[0]
+    return ran
+
+
+def _thread_name(native_id: int) -> str:
+    for thread in threading.enumerate():
+        if thread.native_id == native_id:
+            return thread.name
+    try:  # a thread Python did not start (Qt's, a library's): the kernel's name for it
+        with open(f"/proc/self/task/{native_id}/comm") as f:
+            return f.read().strip() + " (native)"
+    except OSError:
+        return f"thread {native_id}"
+
+
 @dataclass
 class Episode:
     """One stall: the samples taken while the event loop did not tick."""
@@ -53,6 +77,15 @@ class Episode:
     longest_ms: float = 0.0
     main: Counter = field(default_factory=Counter)
     others: Counter = field(default_factory=Counter)
+    threads_start: dict[int, int] = field(default_factory=dict)  # every thread's ns on a CPU
+    threads_end: dict[int, int] = field(default_factory=dict)
+
+    def busiest(self, count: int = 3) -> list[tuple[str, float]]:
+        """The other threads of this process that ran most during the stall: (name, ms)."""
+        ran = [(self.threads_end[t] - self.threads_start.get(t, 0), t)
+               for t in self.threads_end]
+        return [(_thread_name(t), ns / 1e6) for ns, t in sorted(ran, reverse=True)
+                if ns >= 1e6 and t != threading.main_thread().native_id][:count]
 
     def split(self) -> tuple[float, float, float]:
         """(ms the GUI thread ran, waited for a CPU, was blocked) during the stall."""
@@ -74,6 +107,8 @@ class StallTracer:
         self._native = threading.main_thread().native_id
         self._last = time.perf_counter()
         self._sched = _schedstat(self._native)
+        self._threads = _threads_ran()  # as the watchdog saw them after the last tick
+        self._threads_at = self._last
         self._phase = "idle"
         self.episodes: dict[float, Episode] = {}
         self._stop = threading.Event()
@@ -107,12 +142,16 @@ class StallTracer:
         while not self._stop.wait(self._interval):
             last = self._last
             late = time.perf_counter() - last
+            if last != self._threads_at:  # a new tick: what every thread had run by then
+                self._threads, self._threads_at = _threads_ran(), last
             if late < self._threshold:
                 continue
             frames = sys._current_frames()
-            episode = self.episodes.setdefault(last, Episode(self._phase, self._sched))
+            episode = self.episodes.setdefault(
+                last, Episode(self._phase, self._sched, threads_start=self._threads))
             episode.longest_ms = max(episode.longest_ms, late * 1000)
             episode.end = _schedstat(self._native)
+            episode.threads_end = _threads_ran()
             if self._main in frames:
                 episode.main[_frames(frames[self._main], self._depth)] += 1
             for ident, frame in frames.items():
@@ -139,6 +178,9 @@ class StallTracer:
                 print(f"   GUI thread x{count}:\n      {where}")
             for stack, count in episode.others.most_common(stacks):
                 print(f"   other thread x{count}: " + " <- ".join(reversed(stack)))
+            busiest = ", ".join(f"{name} {ms:.0f} ms" for name, ms in episode.busiest())
+            if busiest:
+                print(f"   ran meanwhile in this process: {busiest}")
         print(f"\n{'phase':24}{'longest stall':>15}{'GUI ran':>10}{'CPU wait':>10}"
               f"{'blocked':>10}  (traced stalls over {self._threshold * 1000:.0f} ms)")
         for phase, (longest, ran, waited, blocked) in self.worst_per_phase().items():

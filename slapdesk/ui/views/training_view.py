@@ -6,12 +6,13 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -48,6 +50,8 @@ SERIES_LABELS = {
 MEMORY_MIN_TOP_MIB = 256.0
 # The plots are built in the background this long after the panel (the window) is made.
 PLOTS_AFTER_MS = 1500
+# When the panel is first shown, one more plot appears this often (each paints on its own turn).
+REVEAL_MS = 15
 
 
 class TrainingView(QWidget):
@@ -141,16 +145,37 @@ class TrainingView(QWidget):
         right = QWidget()
         layout = QVBoxLayout(right)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.graphs = pg.GraphicsLayoutWidget()
-        self.graphs.setBackground("w")
+        # One view per plot, each in a fixed cell of a 2 x 2 grid: a plot is painted (its axes
+        # laid out, its tick labels drawn: 6-12 ms each) on its own event-loop turn when the
+        # panel is first shown, instead of all four in one paint (35-50 ms, a visible hitch).
+        self.graphs = _white(QWidget())
+        grid = QGridLayout(self.graphs)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setSpacing(8)
+        self._cells: dict[str, QVBoxLayout] = {}
+        for index, key in enumerate(PLOTS):
+            cell = _white(QWidget())
+            # The grid's stretch alone sizes a cell: a plot appearing in one leaves the others
+            # as they are (resizing them would repaint them too).
+            cell.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+            self._cells[key] = QVBoxLayout(cell)
+            self._cells[key].setContentsMargins(0, 0, 0, 0)
+            grid.addWidget(cell, index // 2, index % 2)
+        for row_or_column in (0, 1):
+            grid.setRowStretch(row_or_column, 1)
+            grid.setColumnStretch(row_or_column, 1)
         self._plots: dict[str, pg.PlotItem] = {}
-        self._last_step: float | None = None  # the step axis's end, as last set
+        self._widgets: dict[str, pg.PlotWidget] = {}
+        self._last_step = 1.0  # the step axis's end, as last set (the plots start at 0-1)
+        self._total_steps = 0  # the run's length, when one is going
         self._curves: dict[str, pg.PlotDataItem] = {}
         # The plots are built one per event-loop turn after the window opens (each takes tens
         # of ms; all four, a tenth of the window's launch), or at once when first needed.
+        # They stay hidden until the panel is shown, then appear one per turn.
         self._unbuilt = list(PLOTS)
         self._builder = QTimer(self, interval=0, timeout=self._build_next_plot)
         QTimer.singleShot(PLOTS_AFTER_MS, self, self._builder.start)
+        self._revealer = QTimer(self, interval=REVEAL_MS, timeout=self._reveal_next_plot)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -171,10 +196,31 @@ class TrainingView(QWidget):
         self._build_all_plots()
         return self._curves
 
+    def hidden_plots(self) -> list[str]:
+        """The plots not shown yet (unbuilt, or built and waiting for their turn)."""
+        return [key for key in PLOTS
+                if key not in self._widgets or self._widgets[key].isHidden()]
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt name)
-        """Shown before the background build finished: build the rest now."""
-        self._build_all_plots()
+        """Show the plots, one per event-loop turn (building those not built yet)."""
         super().showEvent(event)
+        if self.hidden_plots():
+            self._revealer.start()
+
+    def _reveal_next_plot(self) -> None:
+        """Build or show one more plot; the next step waits for the next event-loop turn."""
+        hidden = self.hidden_plots()
+        if not hidden or not self.isVisible():
+            self._revealer.stop()
+            return
+        key = hidden[0]
+        if key in self._unbuilt:  # opened before the background build came to it
+            self._unbuilt.remove(key)
+            self._build_plot(key)
+            return
+        self._widgets[key].show()
+        if len(hidden) == 1:
+            self._revealer.stop()
 
     def _build_all_plots(self) -> None:
         while self._unbuilt:
@@ -184,10 +230,14 @@ class TrainingView(QWidget):
         if not self._unbuilt:
             self._builder.stop()
             return
-        key = self._unbuilt.pop(0)
-        index = list(PLOTS).index(key)
+        self._build_plot(self._unbuilt.pop(0))
+
+    def _build_plot(self, key: str) -> None:
+        """Build one plot, hidden (``_reveal_next_plot`` shows it)."""
         title, unit, series = PLOTS[key]
-        plot = self.graphs.addPlot(row=index // 2, col=index % 2, title=title)
+        widget = pg.PlotWidget(background="w", title=title)
+        widget.hide()
+        plot = widget.getPlotItem()
         plot.setLabel("bottom", "step")
         plot.setLabel("left", unit)
         # Level lines only: a vertical grid as well nearly doubled the panel's first paint.
@@ -208,6 +258,9 @@ class TrainingView(QWidget):
                                            symbol="o" if key == "retrieval" else None,
                                            symbolSize=5, symbolBrush=colour)
         plot.enableAutoRange(axis="x", enable=False)  # set_curve keeps one step axis
+        plot.setXRange(0, self._last_step, padding=0.02)
+        self._cells[key].addWidget(widget)
+        self._widgets[key] = widget
         self._plots[key] = plot
 
     def set_devices(self, devices: Sequence[DeviceChoice], selected: str = "auto") -> None:
@@ -233,14 +286,16 @@ class TrainingView(QWidget):
         """
         for name, (xs, ys) in series.items():
             self.curves[name].setData(list(xs), list(ys))
-        # Every plot spans the run's steps so far: a lone evaluation is not zoomed into, and
-        # the plots line up.
+        # Every plot spans the run's steps so far, rounded up to 1, 2 or 5 times a power of ten
+        # (at most the run's length): a lone evaluation is not zoomed into, the plots line up,
+        # and the axes are laid out and repainted a few times per run, not at every poll.
         last = max((float(max(c.xData)) for c in self.curves.values()
                     if c.xData is not None and len(c.xData)), default=1.0)
-        if last != self._last_step:
-            self._last_step = last
+        span = max(last, min(step_span(last), float(self._total_steps or step_span(last))))
+        if span != self._last_step:
+            self._last_step = span
             for plot in self.plots.values():
-                plot.setXRange(0, max(last, 1.0), padding=0.02)
+                plot.setXRange(0, span, padding=0.02)
         if "peak_mem_mib" in series:
             ys = series["peak_mem_mib"][1]
             top = max([MEMORY_MIN_TOP_MIB, *(y * 1.15 for y in ys)])
@@ -248,8 +303,20 @@ class TrainingView(QWidget):
 
     def set_progress(self, step: int, total: int) -> None:
         """Fill the progress bar: ``step`` of ``total`` optimizer steps."""
+        self._total_steps = total
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(step, max(total, 1)))
+
+
+def step_span(last: float) -> float:
+    """The step axis's end for a run at step ``last``: 1, 2 or 5 times a power of ten."""
+    span = 1.0
+    while span < last:
+        for factor in (2.0, 2.5, 2.0):  # 1 -> 2 -> 5 -> 10
+            span *= factor
+            if span >= last:
+                break
+    return span
 
 
 def _spin(low: int, high: int, value: int) -> QSpinBox:
@@ -257,3 +324,12 @@ def _spin(low: int, high: int, value: int) -> QSpinBox:
     spin.setRange(low, high)
     spin.setValue(value)
     return spin
+
+
+def _white(widget: QWidget) -> QWidget:
+    """``widget`` with a white background, as the plots it holds (no grey flash around them)."""
+    widget.setAutoFillBackground(True)
+    palette = widget.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor("white"))
+    widget.setPalette(palette)
+    return widget

@@ -110,3 +110,41 @@ def test_tag_selection_reviews_only_the_selection_and_says_so(
         runnable.run()
     assert sorted(r.track_id for r in review.model.tracks) == sorted(ids)
     assert review.view.scope_bar.isHidden()
+
+
+def test_undo_reads_the_runs_on_a_worker_and_restores_the_exact_bytes(
+    make_window, music_folder: Path, monkeypatch
+) -> None:
+    from slapdesk.ui import tagging_controller
+
+    window = make_window([str(music_folder)])
+    ids = [window.model.track_id(row) for row in range(2)]
+    _propose(window, dict.fromkeys(ids, 0.9))
+    review = _review(window)
+    paths = sorted(t.path for t in review.model.tracks)
+    before = {path: Path(path).read_bytes() for path in paths}
+    review.apply()
+    assert [_own_genre(path) for path in paths] == [["jazz"], ["jazz"]]
+    written = list_runs(window.ctx.database)[0].run_id
+    reads: list[int] = []
+    read_runs = tagging_controller.read_runs
+    monkeypatch.setattr(tagging_controller, "read_runs",
+                        lambda *args: reads.append(1) or read_runs(*args))
+    held = {name: _HeldPool() for name in ("cpu", "io")}
+    window.ctx.runner._pools.update(held)
+    review.undo()
+    review.undo()  # clicked again while the runs are read: still one undo
+    # The GUI thread neither read the database nor started the job: one read waits on a worker.
+    assert (reads, len(held["cpu"].held), held["io"].held, window.jobs.busy) == ([], 1, [], False)
+    held["cpu"].held.pop().run()  # the runs arrive: the undo job starts on the write thread
+    assert reads == [1] and window.jobs.title == f"Undoing run {written}"
+    assert [_own_genre(path) for path in paths] == [["jazz"], ["jazz"]]
+    held["io"].held.pop().run()
+    assert {path: Path(path).read_bytes() for path in paths} == before
+    assert not window.jobs.busy
+    assert review.view.status.text() == "Undo of run 1: 2 files changed"
+    for runnable in held["cpu"].held:  # the review and the runs, read again after the undo
+        runnable.run()
+    states = [review.view.runs.list.topLevelItem(row).text(5) for row in range(2)]
+    assert states == [f"undo of run {written}", "undone"]
+    assert not review.view.undo_button.isEnabled()

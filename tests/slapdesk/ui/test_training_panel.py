@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shlex
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
 from slapdesk.library.jobs.training import TrainOptions, train_command
-from slapdesk.ui.views.training_view import MEMORY_MIN_TOP_MIB
+from slapdesk.ui.views.training_view import MEMORY_MIN_TOP_MIB, PLOTS, step_span
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -91,8 +92,33 @@ def test_every_plot_shares_the_step_axis(make_window) -> None:
     view = make_window().show_tab("training").view
     view.set_curve("loss", list(range(1, 31)), [2.0 - i / 30 for i in range(30)])
     view.set_curve("t2a_R@10", [30], [0.16])  # the first evaluation: one point
+    # Step 30 of a run of unknown length: the axis ends at 50 (1, 2 or 5 times a power of
+    # ten), so it is laid out again at steps 51 and 101, not at every poll.
     for key in ("loss", "retrieval", "speed", "memory"):
-        assert view.plots[key].viewRange()[0] == pytest.approx([-0.6, 30.6])
+        assert view.plots[key].viewRange()[0] == pytest.approx([-1.0, 51.0])
+    view.set_progress(30, 40)  # a 40-step run: the axis ends with the run
+    view.set_curve("loss", list(range(1, 32)), [2.0 - i / 30 for i in range(31)])
+    assert view.plots["memory"].viewRange()[0] == pytest.approx([-0.8, 40.8])
+    assert [step_span(step) for step in (0, 1, 3, 10, 11, 999)] == [1, 1, 5, 10, 20, 1000]
+
+
+def test_the_plots_appear_one_per_event_loop_turn_when_first_shown(make_window) -> None:
+    window = make_window()
+    window.stack.setCurrentWidget(window.splitter)  # the tabs, not the empty library's welcome
+    view = window.tab("training").view  # built with the window, not shown yet
+    assert view.hidden_plots() == list(PLOTS)
+    window.show_tab("training")
+    assert view.isVisible() and view._revealer.isActive()
+    # Each turn of the revealer builds a plot not built yet, or shows one built (its first
+    # paint, the axes laid out and drawn, then happens on its own turn).
+    shown = []
+    for _ in range(2 * len(PLOTS)):
+        view._reveal_next_plot()
+        shown.append(len(PLOTS) - len(view.hidden_plots()))
+    assert shown[-1] == len(PLOTS) and all(b - a <= 1 for a, b in pairwise(shown))
+    assert view.hidden_plots() == [] and not view._revealer.isActive()
+    assert [view._widgets[key].isVisible() for key in PLOTS] == [True] * len(PLOTS)
+    assert view.plots["loss"].titleLabel.text == "Loss"
 
 
 @pytest.mark.slow
