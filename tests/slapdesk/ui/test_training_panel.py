@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from slapdesk.library.jobs.training import TrainOptions, train_command
-from slapdesk.ui.views.training_view import MEMORY_MIN_TOP_MIB, PLOTS, step_span
+from slapdesk.ui.views.training_plots import MEMORY_MIN_TOP_MIB, PLOTS, step_span
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -106,18 +106,18 @@ def test_the_plots_appear_one_per_event_loop_turn_when_first_shown(make_window) 
     window = make_window()
     window.stack.setCurrentWidget(window.splitter)  # the tabs, not the empty library's welcome
     view = window.tab("training").view  # built with the window, not shown yet
-    assert view.hidden_plots() == list(PLOTS)
+    assert view.graphs.hidden_plots() == list(PLOTS)
     window.show_tab("training")
-    assert view.isVisible() and view._revealer.isActive()
+    assert view.isVisible() and view.graphs._revealer.isActive()
     # Each turn of the revealer builds a plot not built yet, or shows one built (its first
     # paint, the axes laid out and drawn, then happens on its own turn).
     shown = []
     for _ in range(2 * len(PLOTS)):
-        view._reveal_next_plot()
-        shown.append(len(PLOTS) - len(view.hidden_plots()))
+        view.graphs._reveal_next_plot()
+        shown.append(len(PLOTS) - len(view.graphs.hidden_plots()))
     assert shown[-1] == len(PLOTS) and all(b - a <= 1 for a, b in pairwise(shown))
-    assert view.hidden_plots() == [] and not view._revealer.isActive()
-    assert [view._widgets[key].isVisible() for key in PLOTS] == [True] * len(PLOTS)
+    assert view.graphs.hidden_plots() == [] and not view.graphs._revealer.isActive()
+    assert [view.graphs._widgets[key].isVisible() for key in PLOTS] == [True] * len(PLOTS)
     assert view.plots["loss"].titleLabel.text == "Loss"
 
 
