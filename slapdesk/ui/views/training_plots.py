@@ -204,14 +204,14 @@ class TrainingPlots(QWidget):
         else:
             self._drawer.stop()
             return
-        for name in names:
-            xs, ys = self._pending.pop(name)
+        drawn = {name: self._pending.pop(name) for name in names}
+        for name, (xs, ys) in drawn.items():
             self.curves[name].setData(list(xs), list(ys))
         if key in self._stale:
             self._stale.discard(key)
             self.plots[key].setXRange(0, self._last_step, padding=0.02)
-        if "peak_mem_mib" in names:
-            ys = self.curves["peak_mem_mib"].yData
+        if "peak_mem_mib" in drawn:
+            ys = drawn["peak_mem_mib"][1]
             top = max([MEMORY_MIN_TOP_MIB, *(float(y) * 1.15 for y in ys)])
             self.plots["memory"].setYRange(0, top, padding=0)
 

@@ -149,3 +149,35 @@ def test_a_stopped_run_resumes_where_it_stopped(make_window, qtbot, tmp_path: Pa
     steps = [int(x) for x in panel._series["loss"][0]]
     assert steps == list(range(1, 41))  # one curve, no step twice, none missing
     assert (tmp_path / "run" / "bundle" / "config.json").is_file()
+
+
+def _drawn(curve) -> list[float]:
+    return [] if curve.yData is None else [float(y) for y in curve.yData]
+
+
+def test_a_poll_draws_its_points_one_plot_per_turn(make_window) -> None:
+    view = make_window().show_tab("training").view
+    plots = view.graphs
+    view.set_progress(12, 200)
+    plots.set_curves_soon({"loss": ([1, 2, 12], [2.0, 1.5, 1.2]),
+                           "peak_mem_mib": ([1, 2, 12], [300.0, 310.0, 320.0])})
+    # Nothing drawn yet: the step axis (0-12 rounds up to 20) and the points wait their turns.
+    assert _drawn(view.curves["loss"]) == [] and plots._drawer.isActive()
+    plots._draw_next_plot()  # the loss plot, with its new step axis
+    assert _drawn(view.curves["loss"]) == [2.0, 1.5, 1.2]
+    assert view.plots["loss"].viewRange()[0] == pytest.approx([-0.4, 20.4])
+    assert view.plots["memory"].viewRange()[0] == pytest.approx([-0.02, 1.02])
+    assert _drawn(view.curves["peak_mem_mib"]) == []
+    for _ in range(3):  # throughput and retrieval (the axis only), then memory
+        plots._draw_next_plot()
+    assert _drawn(view.curves["peak_mem_mib"]) == [300.0, 310.0, 320.0]
+    assert view.plots["memory"].viewRange() == [pytest.approx([-0.4, 20.4]),
+                                                pytest.approx([0.0, 320.0 * 1.15])]
+    assert plots._drawer.isActive()  # stops on its next turn, with nothing left to draw
+    plots._draw_next_plot()
+    assert not plots._drawer.isActive()
+    # The next poll's points keep the axis (12 -> 15 stays under 20): only their plot redraws.
+    plots.set_curves_soon({"loss": ([1, 2, 12, 15], [2.0, 1.5, 1.2, 1.1])})
+    assert plots._stale == set()
+    view.flush_curves()
+    assert _drawn(view.curves["loss"]) == [2.0, 1.5, 1.2, 1.1] and not plots._pending
