@@ -230,6 +230,7 @@ def measure_stalls(library: Path, music: Path, bundle: str | None, settings: Pat
     if tracer is not None:
         tracer.stop()
         tracer.report()
+        result["traced"] = tracer.worst_per_phase()
     window.close()
     result.update(stalls=recorder.summary(), load_before=load_before, load_after=os.getloadavg())
     return result
@@ -260,6 +261,31 @@ def _print(result: dict) -> None:
               f"{row['over_50ms']:>14}")
 
 
+PHASES = ("Scanning", "Listening to tracks", "Finding moments", "Searching", "Proposing tags",
+          "Writing tags", "Undoing tags", "Training panel", "Training run")
+
+
+def compare(runs: list[list[str]]) -> None:
+    """Print saved ``--json`` runs side by side: per phase the longest stall, and (traced
+    runs) what the GUI thread itself ran in the worst traced stall of that phase."""
+    columns = []
+    for label, path in runs:
+        lines = [line for line in Path(path).read_text().splitlines() if line.startswith("{")]
+        columns.append((label, json.loads(lines[-1])))
+    print(f"{'longest stall (GUI ran)':24}" + "".join(f"{label:>18}" for label, _ in columns))
+    for phase in PHASES:
+        cells = []
+        for _label, run in columns:
+            longest = run["stalls"].get(phase, {}).get("max_ms")
+            traced = run.get("traced", {}).get(phase)
+            ran = f" ({traced[1]:.0f})" if traced else " (-)"
+            cells.append("-" if longest is None else f"{longest:.0f} ms{ran}")
+        print(f"{phase:24}" + "".join(f"{cell:>18}" for cell in cells))
+    for key in ("load_before", "load_after"):
+        print(f"{key.replace('_', ' '):24}"
+              + "".join(f"{run[key][0]:>18.1f}" for _label, run in columns))
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -274,7 +300,12 @@ def main() -> None:
     parser.add_argument("--trace", action="store_true",
                         help="sample the GUI thread's stack in each stall, print where it was")
     parser.add_argument("--json", action="store_true", help="print the stalls as one JSON line")
+    parser.add_argument("--compare", nargs="+", metavar="LABEL=FILE",
+                        help="print saved --json runs side by side instead of measuring")
     args = parser.parse_args()
+    if args.compare:
+        compare([item.split("=", 1) for item in args.compare])
+        return
     with tempfile.TemporaryDirectory(prefix="slapdesk-bench-") as tmp:
         folder = Path(tmp)
         if args.music is not None:
@@ -290,7 +321,8 @@ def main() -> None:
         _print(result)
         if args.json:
             print(json.dumps({"stalls": result["stalls"], "load_before": result["load_before"],
-                              "load_after": result["load_after"]}), flush=True)
+                              "load_after": result["load_after"],
+                              "traced": result.get("traced", {})}), flush=True)
         if args.starts < 1:
             return
         starts = cold_start(folder / "lib.sqlite", folder / "settings.toml", args.starts)
