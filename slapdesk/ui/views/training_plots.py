@@ -1,8 +1,9 @@
 """The training panel's four live plots: built after launch, shown and redrawn a plot a turn.
 
-pyqtgraph lays out and draws a plot's axes (tick labels, level lines) in Python: 6-12 ms per
-plot on an idle core, several times that on a busy one. Painted together, the four plots held
-the event loop for 35-50 ms when the panel first opened and at every metrics poll. Here each
+pyqtgraph lays out and draws a plot's axes (tick labels, level lines) in Python: about 5 ms
+per plot and paint on a core shared with other work, and a plot is painted two or three times
+as its axes settle. Painted together, the four plots held the event loop for 35-50 ms of its
+own work when the panel first opened, and 20-60 ms at metrics polls. Here each
 plot is its own view in a fixed cell, so a plot is painted alone: the plots appear one per
 event-loop turn, a poll's new points are drawn one plot per turn, the axes are cached as
 pixmaps until they change, and the step axis grows in 1-2-5 steps instead of at every poll.
@@ -38,10 +39,6 @@ SERIES_LABELS = {
 MEMORY_MIN_TOP_MIB = 256.0
 # The plots are built in the background this long after the panel (the window) is made.
 PLOTS_AFTER_MS = 1500
-# When the panel is first shown, one more plot appears this often (each paints on its own turn).
-REVEAL_MS = 15
-
-
 # One more plot appears, or one more plot takes its new points, this often (each paints alone).
 TURN_MS = 15
 
@@ -139,6 +136,8 @@ class TrainingPlots(QWidget):
         widget = pg.PlotWidget(background="w", title=title)
         widget.hide()
         plot = widget.getPlotItem()
+        # Room on the right for the step axis's last label (a plot fills its own view).
+        plot.setContentsMargins(0, 0, 12, 0)
         plot.setLabel("bottom", "step")
         plot.setLabel("left", unit)
         # Level lines only: a vertical grid as well nearly doubled the panel's first paint.
