@@ -74,9 +74,10 @@ class TrainingPlots(QWidget):
         self._last_step = 1.0  # the step axis's end, as last set (the plots start at 0-1)
         self._pending: Series = {}  # new points not drawn yet
         self._stale: set[str] = set()  # plots whose step axis is behind ``_last_step``
-        # Built one per event-loop turn after the window opens (each takes 10-40 ms; all four,
-        # a tenth of the window's launch), or at once when first needed; hidden until shown.
+        # Built half a plot per event-loop turn after the window opens (a plot takes 10-40 ms;
+        # all four, a tenth of the window's launch), or at once when needed; hidden until shown.
         self._unbuilt = list(PLOTS)
+        self._views: dict[str, pg.PlotWidget] = {}  # made, not filled yet
         self._builder = QTimer(self, interval=0, timeout=self._build_next_plot)
         QTimer.singleShot(PLOTS_AFTER_MS, self, self._builder.start)
         self._revealer = QTimer(self, interval=TURN_MS, timeout=self._reveal_next_plot)
@@ -113,8 +114,7 @@ class TrainingPlots(QWidget):
             return
         key = hidden[0]
         if key in self._unbuilt:  # opened before the background build came to it
-            self._unbuilt.remove(key)
-            self._build_plot(key)
+            self._build_step()
             return
         self._widgets[key].show()
         if len(hidden) == 1:
@@ -122,19 +122,27 @@ class TrainingPlots(QWidget):
 
     def _build_all_plots(self) -> None:
         while self._unbuilt:
-            self._build_next_plot()
+            self._build_step()
 
     def _build_next_plot(self) -> None:
         if not self._unbuilt:
             self._builder.stop()
             return
-        self._build_plot(self._unbuilt.pop(0))
+        self._build_step()
 
-    def _build_plot(self, key: str) -> None:
-        """Build one plot, hidden (``_reveal_next_plot`` shows it)."""
-        title, unit, series = PLOTS[key]
-        widget = pg.PlotWidget(background="w", title=title)
-        widget.hide()
+    def _build_step(self) -> None:
+        """Half of building the next plot: its view (the costlier half), or its contents."""
+        key = self._unbuilt[0]
+        if key not in self._views:
+            self._views[key] = pg.PlotWidget(background="w", title=PLOTS[key][0])
+            self._views[key].hide()
+            return
+        self._unbuilt.pop(0)
+        self._build_plot(key, self._views.pop(key))
+
+    def _build_plot(self, key: str, widget: pg.PlotWidget) -> None:
+        """Fill one plot's view, hidden (``_reveal_next_plot`` shows it)."""
+        _title, unit, series = PLOTS[key]
         plot = widget.getPlotItem()
         # Room on the right for the step axis's last label (a plot fills its own view).
         plot.setContentsMargins(0, 0, 12, 0)

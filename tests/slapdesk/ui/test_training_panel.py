@@ -109,10 +109,10 @@ def test_the_plots_appear_one_per_event_loop_turn_when_first_shown(make_window) 
     assert view.graphs.hidden_plots() == list(PLOTS)
     window.show_tab("training")
     assert view.isVisible() and view.graphs._revealer.isActive()
-    # Each turn of the revealer builds a plot not built yet, or shows one built (its first
-    # paint, the axes laid out and drawn, then happens on its own turn).
+    # Each turn of the revealer makes a plot's view, or fills it, or shows a plot built (its
+    # first paint, the axes laid out and drawn, then happens on its own turn).
     shown = []
-    for _ in range(2 * len(PLOTS)):
+    for _ in range(3 * len(PLOTS)):
         view.graphs._reveal_next_plot()
         shown.append(len(PLOTS) - len(view.graphs.hidden_plots()))
     assert shown[-1] == len(PLOTS) and all(b - a <= 1 for a, b in pairwise(shown))
