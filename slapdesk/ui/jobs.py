@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from slapdesk.library.progress import Progress
 from slapdesk.library.tags.reasons import plain_reason
@@ -14,6 +15,10 @@ from slapdesk.ui.tasks import TaskContext, TaskHandle, TaskRunner
 from slapdesk.ui.views.job_bar import JobBarView
 
 log = logging.getLogger(__name__)
+# The job bar moves at most this often. Its progress bar repaints synchronously (setValue), and
+# that paints whatever else in the window is waiting to be painted, there and then: 30 times a
+# second, that was the GUI thread's work in the worst stalls of long jobs.
+BAR_INTERVAL_S = 0.1
 
 
 def describe_error(error: BaseException) -> str:
@@ -48,6 +53,9 @@ class JobTracker(QObject):
         self._handle: TaskHandle | None = None
         self._title = ""
         self._on_done: Callable[[Any], None] | None = None
+        self._latest: Progress | None = None  # the newest report the bar does not show yet
+        self._shown_at = 0.0  # when the bar last moved (time.monotonic)
+        self._bar_timer = QTimer(self, singleShot=True, timeout=self._show_latest)
         bar.cancel_clicked.connect(self.cancel)
 
     @property
@@ -86,13 +94,28 @@ class JobTracker(QObject):
 
     @Slot(object)
     def _progress(self, progress: Progress) -> None:
-        self._bar.update_progress(progress.done, progress.total or None, progress.message)
+        self._latest = progress
+        wait_s = self._shown_at + BAR_INTERVAL_S - time.monotonic()
+        if wait_s <= 0:
+            self._show_latest()
+        elif not self._bar_timer.isActive():
+            self._bar_timer.start(int(wait_s * 1000) + 1)
         self.progressed.emit(progress)
+
+    @Slot()
+    def _show_latest(self) -> None:
+        """Move the bar to the newest report (one repaint for all that came since the last)."""
+        progress, self._latest = self._latest, None
+        if progress is None or self._handle is None:
+            return
+        self._shown_at = time.monotonic()
+        self._bar.update_progress(progress.done, progress.total or None, progress.message)
 
     @Slot(object)
     def _done(self, result: object) -> None:
         title, on_done = self._title, self._on_done
-        self._handle, self._on_done = None, None
+        self._handle, self._on_done, self._latest = None, None, None
+        self._bar_timer.stop()
         self._bar.finish()
         if on_done is not None:
             on_done(result)
@@ -101,7 +124,8 @@ class JobTracker(QObject):
     @Slot(object)
     def _error(self, error: BaseException) -> None:
         title = self._title
-        self._handle, self._on_done = None, None
+        self._handle, self._on_done, self._latest = None, None, None
+        self._bar_timer.stop()
         self._bar.finish()
         log.warning("%s failed: %r", title, error)
         self.failed.emit(title, describe_error(error))

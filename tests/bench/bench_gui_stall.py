@@ -261,7 +261,7 @@ def _print(result: dict) -> None:
               f"{row['over_50ms']:>14}")
 
 
-PHASES = ("Scanning", "Listening to tracks", "Finding moments", "Searching", "Proposing tags",
+PHASES = ("idle", "Scanning", "Listening to tracks", "Finding moments", "Searching", "Proposing tags",
           "Writing tags", "Undoing tags", "Training panel", "Training run")
 
 
