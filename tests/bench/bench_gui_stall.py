@@ -261,8 +261,8 @@ def _print(result: dict) -> None:
               f"{row['over_50ms']:>14}")
 
 
-PHASES = ("idle", "Scanning", "Listening to tracks", "Finding moments", "Searching", "Proposing tags",
-          "Writing tags", "Undoing tags", "Training panel", "Training run")
+PHASES = ("idle", "Scanning", "Listening to tracks", "Finding moments", "Searching",
+          "Proposing tags", "Writing tags", "Undoing tags", "Training panel", "Training run")
 
 
 def compare(runs: list[list[str]]) -> None:
