@@ -10,6 +10,7 @@ for the interpreter lock shows where it waits; the other threads' frames then sh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -44,16 +45,42 @@ def _schedstat(native_id: int | None) -> tuple[int, int]:
         return 0, 0
 
 
-def _threads_ran() -> dict[int, int]:
-    """Native thread id -> ns on a CPU, for every thread of this process (Linux; else empty)."""
-    ran = {}
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
+class _ThreadClock:
+    """Every thread's ns on a CPU, from files kept open: 0.05 ms a read with 30 threads
+    (opening the files at every read took 0.6 ms: it ran 100 times a second)."""
+
+    def __init__(self) -> None:
+        self._files: dict[int, int] = {}  # native thread id -> open schedstat file
+        self._reads = 0
+
+    def read(self) -> dict[int, int]:
+        """Native thread id -> ns on a CPU (Linux; else empty)."""
+        if self._reads % 50 == 0:  # threads come and go: list them about twice a second
+            self._refresh()
+        self._reads += 1
+        ran = {}
+        for task, fd in list(self._files.items()):
+            try:
+                ran[task] = int(os.pread(fd, 128, 0).split()[0])
+            except (OSError, ValueError, IndexError):
+                os.close(fd)
+                del self._files[task]
         return ran
-    for task in tasks:
-        ran[int(task)] = _schedstat(int(task))[0]
-    return ran
+
+    def close(self) -> None:
+        """Close the files."""
+        for fd in self._files.values():
+            os.close(fd)
+        self._files.clear()
+
+    def _refresh(self) -> None:
+        try:
+            tasks = {int(task) for task in os.listdir("/proc/self/task")}
+        except OSError:
+            return
+        for task in tasks - self._files.keys():
+            with contextlib.suppress(OSError):  # the thread ended meanwhile
+                self._files[task] = os.open(f"/proc/self/task/{task}/schedstat", os.O_RDONLY)
 
 
 def _thread_name(native_id: int) -> str:
@@ -107,7 +134,8 @@ class StallTracer:
         self._native = threading.main_thread().native_id
         self._last = time.perf_counter()
         self._sched = _schedstat(self._native)
-        self._threads = _threads_ran()  # as the watchdog saw them after the last tick
+        self._clock = _ThreadClock()
+        self._threads = self._clock.read()  # as the watchdog saw them after the last tick
         self._threads_at = self._last
         self._phase = "idle"
         self.episodes: dict[float, Episode] = {}
@@ -136,6 +164,7 @@ class StallTracer:
         """End the watchdog."""
         self._stop.set()
         self._thread.join()
+        self._clock.close()
 
     def _watch(self) -> None:
         me = threading.get_ident()
@@ -143,7 +172,7 @@ class StallTracer:
             last = self._last
             late = time.perf_counter() - last
             if last != self._threads_at:  # a new tick: what every thread had run by then
-                self._threads, self._threads_at = _threads_ran(), last
+                self._threads, self._threads_at = self._clock.read(), last
             if late < self._threshold:
                 continue
             frames = sys._current_frames()
@@ -151,7 +180,7 @@ class StallTracer:
                 last, Episode(self._phase, self._sched, threads_start=self._threads))
             episode.longest_ms = max(episode.longest_ms, late * 1000)
             episode.end = _schedstat(self._native)
-            episode.threads_end = _threads_ran()
+            episode.threads_end = self._clock.read()
             if self._main in frames:
                 episode.main[_frames(frames[self._main], self._depth)] += 1
             for ident, frame in frames.items():
