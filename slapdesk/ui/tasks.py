@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, SignalInstance, Slot
 
 from slapdesk.library.jobs.control import JobControl
 from slapdesk.library.progress import Progress
@@ -115,9 +115,17 @@ class _Runnable(QRunnable):
             result = self._fn(self._context)
         except BaseException as exc:  # every failure must reach the GUI as a message
             log.debug("task %d failed", self._task_id, exc_info=True)
-            self._runner.task_failed.emit(self._task_id, exc)
+            self._deliver(self._runner.task_failed, exc)
         else:
-            self._runner.task_done.emit(self._task_id, result)
+            self._deliver(self._runner.task_done, result)
+
+    def _deliver(self, signal: SignalInstance, outcome: object) -> None:
+        try:
+            signal.emit(self._task_id, outcome)
+        except RuntimeError:
+            # The window closed (and its runner went) while this task ran past the grace
+            # period (a device listing, say): nobody is left to tell.
+            log.debug("task %d finished after its runner was deleted", self._task_id)
 
 
 class TaskRunner(QObject):

@@ -131,3 +131,28 @@ def test_task_context_honours_the_library_job_contract() -> None:
     assert posted == [Progress(1, 3), Progress(3, 3)]
     context.cancel.set()
     assert context.cancelled
+
+
+def test_a_task_that_outlives_its_runner_ends_quietly(capfd) -> None:
+    # A window that closes while a task runs past the grace period deletes its runner; the
+    # task's outcome then has nowhere to go and must not raise in the worker thread.
+    import shiboken6
+    from PySide6.QtCore import QThreadPool
+
+    from slapdesk.ui.tasks import POOLS
+
+    pool = QThreadPool()
+    runner = TaskRunner(pools={name: pool for name in POOLS})
+    started, release = threading.Event(), threading.Event()
+
+    def work(_ctx: TaskContext) -> str:
+        started.set()
+        release.wait(5)
+        return "late"
+
+    runner.run(work, lambda _result: None)
+    assert started.wait(5)
+    shiboken6.delete(runner)
+    release.set()
+    assert pool.waitForDone(5000)
+    assert "Signal source has been deleted" not in capfd.readouterr().err
