@@ -71,7 +71,8 @@ class TrainingPlots(QWidget):
         self._widgets: dict[str, pg.PlotWidget] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self.total_steps = 0  # the run's length, when one is going (the step axis ends there)
-        self._last_step = 1.0  # the step axis's end, as last set (the plots start at 0-1)
+        # The step axis's end, as last set; before a run 0-10, whole steps (0-1 read 0.2, 0.4).
+        self._last_step = 10.0
         self._pending: Series = {}  # new points not drawn yet
         self._stale: set[str] = set()  # plots whose step axis is behind ``_last_step``
         # Built half a plot per event-loop turn after the window opens (a plot takes 10-40 ms;

@@ -102,7 +102,7 @@ class TrainingView(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress.setFormat("%v of %m steps")
+        self.progress.setFormat("No run yet")  # "0 of 1 steps" would describe a run
         form.addRow(self.progress)
         self.status = QLabel("Not running")
         self.status.setWordWrap(True)
@@ -168,6 +168,7 @@ class TrainingView(QWidget):
     def set_progress(self, step: int, total: int) -> None:
         """Fill the progress bar: ``step`` of ``total`` optimizer steps."""
         self.graphs.total_steps = total
+        self.progress.setFormat("%v of %m steps")
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(step, max(total, 1)))
 

@@ -166,7 +166,7 @@ def test_a_poll_draws_its_points_one_plot_per_turn(make_window) -> None:
     plots._draw_next_plot()  # the loss plot, with its new step axis
     assert _drawn(view.curves["loss"]) == [2.0, 1.5, 1.2]
     assert view.plots["loss"].viewRange()[0] == pytest.approx([-0.4, 20.4])
-    assert view.plots["memory"].viewRange()[0] == pytest.approx([-0.02, 1.02])
+    assert view.plots["memory"].viewRange()[0] == pytest.approx([-0.2, 10.2])  # before a run
     assert _drawn(view.curves["peak_mem_mib"]) == []
     for _ in range(3):  # throughput and retrieval (the axis only), then memory
         plots._draw_next_plot()
@@ -181,3 +181,12 @@ def test_a_poll_draws_its_points_one_plot_per_turn(make_window) -> None:
     assert plots._stale == set()
     view.flush_curves()
     assert _drawn(view.curves["loss"]) == [2.0, 1.5, 1.2, 1.1] and not plots._pending
+
+
+def test_before_a_run_the_panel_says_so_and_counts_whole_steps(make_window) -> None:
+    view = make_window().show_tab("training").view
+    view.graphs.flush()
+    assert view.progress.text() == "No run yet"
+    assert view.plots["loss"].viewRange()[0] == pytest.approx([-0.2, 10.2])
+    view.set_progress(3, 200)
+    assert view.progress.text() == "3 of 200 steps"
