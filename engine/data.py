@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 AUDIO_COLUMNS = ("audio", "path", "file", "filename")
 CAPTION_COLUMNS = ("caption", "text", "description")
 CAPTIONS_COLUMN = "captions"  # a list per row (JSONL) or a JSON list in a CSV cell
+WEIGHT_COLUMN = "weight"  # optional whole number >= 1: times the clip is drawn per epoch
 
 
 class ManifestError(ValueError):
@@ -45,6 +46,7 @@ class Clip:
     captions: tuple[str, ...]  # at least one, non-empty
     row: int  # manifest line number (1-based)
     key: str  # stable identity for the validation split (the path as written)
+    weight: int = 1  # times drawn per training epoch (a manifest's ``weight`` column)
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,9 @@ def _iter_rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
 def read_manifest(path: str | Path, check_files: bool = True) -> SourceData:
     """Read a CSV or JSONL manifest of ``audio`` paths and captions.
 
-    Rows with the same audio path merge their captions. Relative paths resolve against the
-    manifest's folder.
+    Rows with the same audio path merge their captions (repeating a row does not weight it;
+    a ``weight`` column does, and merged rows keep the largest). Relative paths resolve
+    against the manifest's folder.
 
     Args:
         path: the manifest (``.csv``, or ``.jsonl`` / ``.ndjson``: one JSON object per line).
@@ -156,6 +159,7 @@ def read_manifest(path: str | Path, check_files: bool = True) -> SourceData:
         audio = _pick(row, AUDIO_COLUMNS)
         try:
             captions = _row_captions(row)
+            weight = _row_weight(row)
         except ValueError as exc:
             bad.append(BadRow(str(path), number, str(exc)))
             continue
@@ -176,11 +180,49 @@ def read_manifest(path: str | Path, check_files: bool = True) -> SourceData:
             captions=tuple(dict.fromkeys(joined)),
             row=number if old is None else old.row,
             key=str(audio).strip(),
+            weight=weight if old is None else max(weight, old.weight),
         )
     for item in bad:
         log.warning("skipping %s", item)
     description = f"manifest {path.name}: {len(merged)} clips, {len(bad)} rows skipped"
     return SourceData(list(merged.values()), bad, description=description)
+
+
+def _row_weight(row: dict[str, Any]) -> int:
+    """A row's ``weight`` (1 when absent); ValueError when it is not a whole number >= 1."""
+    value = row.get(WEIGHT_COLUMN)
+    if value in (None, ""):
+        return 1
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if number < 1 or number != int(number):
+        raise ValueError(f"weight {value!r} is not a whole number >= 1")
+    return int(number)
+
+
+class EpochIndices(torch.utils.data.Dataset):
+    """One epoch's draw list of a training dataset: clip ``i`` appears ``weight`` times.
+
+    Unweighted data gives ``range(len(dataset))``, so the sampler's order is as it always
+    was; the sampler shuffles this list, and ``self[j]`` is the clip the j-th entry draws.
+    """
+
+    def __init__(self, dataset: Any) -> None:
+        """Read clip weights from a dataset of clips (or of cached features of its clips)."""
+        clips = getattr(dataset, "clips", None)
+        source_clips = getattr(getattr(dataset, "source", None), "clips", None)
+        if hasattr(dataset, "clip_index") and source_clips is not None:  # cached features
+            clips = [source_clips[i] for i in dataset.clip_index]
+        weights = [getattr(c, "weight", 1) for c in clips] if clips else [1] * len(dataset)
+        self.indices = [i for i, w in enumerate(weights) for _ in range(w)]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, j: int) -> int:
+        return self.indices[j]
 
 
 # ----------------------------------------------------------------------------- split

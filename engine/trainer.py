@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from engine.config import SlapCfg, TrainCfg
-from engine.data import collate
+from engine.data import EpochIndices, collate
 from engine.distributed import all_reduce_mean, setup_distributed
 from engine.evaluate import gap_metrics, retrieval_metrics
 from engine.features import embed_eval_set
@@ -86,7 +86,8 @@ class Trainer:
                 self.model, device_ids=ids, find_unused_parameters=True
             )
         per_step = cfg.batch_size * cfg.accumulate * self.dist.world
-        self.micro_per_epoch = len(self.data.train) // (cfg.batch_size * self.dist.world)
+        self.draws = EpochIndices(self.data.train)  # clip i drawn weight_i times per epoch
+        self.micro_per_epoch = len(self.draws) // (cfg.batch_size * self.dist.world)
         steps_per_epoch = self.micro_per_epoch // cfg.accumulate
         if steps_per_epoch < 1:
             raise TrainingError(
@@ -150,10 +151,10 @@ class Trainer:
         while True:
             ds.set_epoch(self.epoch)
             sampler: DistributedSampler[int] = DistributedSampler(
-                ds, self.dist.world, self.dist.rank, shuffle=True, seed=cfg.seed, drop_last=True
-            )
+                self.draws, self.dist.world, self.dist.rank, shuffle=True, seed=cfg.seed,
+                drop_last=True)
             sampler.set_epoch(self.epoch)
-            order = list(sampler)[self.micro_done * cfg.batch_size :]
+            order = [self.draws[j] for j in sampler][self.micro_done * cfg.batch_size :]
             usable = self.micro_per_epoch - self.micro_done
             loader = DataLoader(
                 ds,

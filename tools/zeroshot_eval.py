@@ -25,6 +25,7 @@ import numpy as np
 from engine.inference import Embedder
 from slapdesk.library.autotag.scoring import Calibration, build_classifier
 from slapdesk.library.autotag.vocabulary import Vocabulary
+from tools.validation.feature_memo import embedder as make_embedder
 
 # Eval class -> terms of the app's instrument / genre vocabularies that name it.
 INSTRUMENT_TERMS: dict[str, tuple[str, ...]] = {
@@ -135,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-class", type=int, default=40, help="most clips per class")
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", help="also write the full report here")
+    p.add_argument("--feature-memo", metavar="DIR",
+                   help="memoise the audio tower's outputs in DIR (validation/feature_memo.py)")
     args = p.parse_args(argv)
-    embedder = Embedder.from_bundle(args.bundle, device=args.device)
+    embedder = make_embedder(args.bundle, args.device, args.feature_memo)
     manifest = Path(args.manifest)
     reports = [
         _task(embedder, manifest, "instrument_family", INSTRUMENT_TERMS, args.per_class),

@@ -131,3 +131,44 @@ def test_undecodable_audio_is_reported_and_replaced(tmp_path: Path) -> None:
     failure = batch["failures"][0]
     assert failure.row == 2
     assert "broken.mp3" in str(failure)
+
+
+def test_weight_column_sets_how_often_a_clip_is_drawn(tmp_path: Path) -> None:
+    from engine.data import ClipDataset, EpochIndices
+
+    for name in ("a", "b", "c", "d"):
+        _touch(tmp_path, f"{name}.wav")
+    rows = [{"audio": "a.wav", "caption": "x", "weight": 3}, {"audio": "b.wav", "caption": "y"},
+            {"audio": "a.wav", "caption": "z", "weight": 2},  # merged: the larger weight stays
+            {"audio": "c.wav", "caption": "w", "weight": 0.5},  # not a whole number >= 1
+            {"audio": "d.wav", "caption": "v", "weight": "2"}]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    data = read_manifest(manifest)
+    assert [(c.key, c.weight, c.captions) for c in data.clips] == [
+        ("a.wav", 3, ("x", "z")), ("b.wav", 1, ("y",)), ("d.wav", 2, ("v",))]
+    assert [(b.row, b.reason) for b in data.bad] == [(4, "weight 0.5 is not a whole number >= 1")]
+    draws = EpochIndices(ClipDataset(data.clips, FRONTEND))
+    assert [draws[j] for j in range(len(draws))] == [0, 0, 0, 1, 2, 2]
+
+
+def test_epoch_indices_of_cached_features_and_of_unweighted_data() -> None:
+    from engine.data import Clip, EpochIndices
+    from engine.features import CachedAudioDataset
+
+    clips = [Clip(f"/m/{i}.wav", ("c",), i, f"{i}.wav", weight=i + 1) for i in range(3)]
+
+    class Source:
+        def __init__(self) -> None:
+            self.clips = clips
+
+        def __len__(self) -> int:
+            return len(clips)
+
+    import torch
+
+    # Clip 0 failed to decode: the cached rows are clips 1 and 2 (weights 2 and 3).
+    cached = CachedAudioDataset(torch.zeros(2, 1, 4), [1, 2], Source(), seed=0)  # type: ignore[arg-type]
+    assert EpochIndices(cached).indices == [0, 0, 1, 1, 1]
+    toy = SyntheticDataset(5, FRONTEND, seed=0)
+    assert EpochIndices(toy).indices == [0, 1, 2, 3, 4]

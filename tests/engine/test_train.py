@@ -222,3 +222,25 @@ def test_cuda_mixed_precision_run(tmp_path: Path, amp: str) -> None:
     steps = _records(out)
     assert all(r["peak_mem_bytes"] > 0 and not r["skipped"] for r in steps)
     assert load_bundle(out / "bundle", device="cpu").info.cfg.name == "slap_test"
+
+
+def test_manifest_weights_repeat_clips_within_each_epoch(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from engine.trainer import Trainer
+
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    rows = []
+    for i in range(6):
+        make_track(audio / f"t{i}", "wav", freq_hz=220.0 * (i + 1), seconds=1.5)
+        rows.append(json.dumps({"audio": f"audio/t{i}.wav", "caption": f"tone {i}",
+                                **({"weight": 3} if i == 0 else {})}))
+    manifest = tmp_path / "train.jsonl"
+    manifest.write_text("\n".join(rows) + "\n")
+    cfg = _cfg(tmp_path / "run", synthetic=0, manifest=(str(manifest),), batch_size=4)
+    trainer = Trainer(cfg)
+    assert trainer.micro_per_epoch == 2  # 8 draws: clip 0 three times, the others once
+    batches = trainer._micro_batches()
+    seen = Counter(int(i) for _ in range(2) for i in next(batches)["index"])
+    assert seen == {0: 3, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1}

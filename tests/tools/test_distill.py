@@ -104,3 +104,68 @@ def test_game_music_captions_say_soundtrack():
            "labels": {"kind": "game soundtrack"}}
     first = compose_row(row, ["electronic", "ambient"])["captions"][1]
     assert first.endswith("game soundtrack")
+
+
+def _game_row(audio: str, **labels: str) -> dict:
+    return {"audio": audio, "caption": "music from the video game W",
+            "captions": ["music from the video game W", "W game soundtrack",
+                         "video game music (W)"],
+            "labels": {"kind": "game soundtrack", **labels}}
+
+
+def test_classical_game_music_is_called_orchestral_not_soundtrack():
+    for audio in ("a.flac", "b.flac", "c.flac", "d.flac", "e.flac"):
+        row = compose_row(_game_row(audio), ["ambient", "classical", "strings", "slow"])
+        teacher = row["captions"][2:]
+        assert len(teacher) == 3
+        assert not any("soundtrack" in c for c in row["captions"]), row["captions"]
+        assert any(w in teacher[0] for w in ("orchestral", "classical")), teacher[0]
+        assert row["teacher_concepts"][0] == "classical"
+        # grounded captions without "soundtrack" first; each word said once
+        assert row["captions"][:2] == ["music from the video game W", "video game music (W)"]
+        assert "classical classical" not in teacher[0] and "music music" not in teacher[0]
+
+
+def test_a_classical_genre_tag_makes_the_captions_classical_without_the_teachers():
+    row = compose_row(_game_row("r.flac", genre="Romantic Classical"), ["ambient", "slow"])
+    assert row["teacher_concepts"] == ["classical", "ambient", "slow"]
+    assert not any("soundtrack" in c for c in row["captions"][2:])
+    assert compose_row(_game_row("r.flac", genre="Thrash Metal"),
+                       ["ambient"])["captions"][2].endswith("game soundtrack")
+    assert any("classical" in c or "orchestral" in c
+               for c in compose_row(_game_row("x.flac", genre="Orchestral"), [])["captions"])
+
+
+def test_generated_classical_rows_keep_their_own_captions():
+    row = {"audio": "g.flac", "caption": "a classical string quartet", "captions": [],
+           "labels": {"style": "classical", "instrument_families": ["strings"]}}
+    out = compose_row(row, ["classical", "strings", "slow"])
+    assert out["captions"][0] == "a classical string quartet"
+    assert out["teacher_concepts"] == ["strings", "slow"]  # genres stay the row's own
+
+
+def test_captions_command_writes_weights_the_trainer_reads(tmp_path: Path, monkeypatch) -> None:
+    import tools.distill.__main__ as cli
+    from engine.data import read_manifest
+    from tools.distill.teachers import TeacherTags
+
+    rows = [_game_row(f"{name}.flac") for name in ("a", "b")]
+    for row in rows:
+        (tmp_path / row["audio"]).write_bytes(b"x")
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    probs = {t: np.zeros((2, 50), np.float32) for t in TAGS}
+    probs["mtt"][0, TAGS["mtt"].index("classical")] = 0.9  # a.flac sounds classical
+    fake = TeacherTags([str(tmp_path / r["audio"]) for r in rows], probs, TAGS)
+    monkeypatch.setattr(cli, "teacher_tags", lambda *a, **k: fake)
+    limits = tmp_path / "t.json"
+    limits.write_text(json.dumps({"msd": {"threshold": 0.5}, "mtt": {"threshold": 0.5}}))
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["captions", "--manifest", str(manifest), "--thresholds", str(limits),
+                     "--out", str(out), "--weight", "3"]) == 0
+    written = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [r["weight"] for r in written] == [3, 3]
+    assert written[0]["teacher_concepts"] == ["classical"]
+    assert not any("soundtrack" in c for c in written[0]["captions"])
+    assert written[1]["teacher_concepts"] == []
+    assert [c.weight for c in read_manifest(out).clips] == [3, 3]

@@ -125,6 +125,8 @@ def captions(args: argparse.Namespace) -> dict:
         row = rows[str(Path(path).resolve())]
         names = confident({t: tags.probs[t][i] for t in tags.probs}, tags.names, limits)
         new = compose_row(row, names)
+        if args.weight != 1:
+            new["weight"] = args.weight  # engine.data: drawn this many times per epoch
         used.update(new["teacher_concepts"])
         lines.append(json.dumps(new, sort_keys=True))
     out = Path(args.out)
@@ -150,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also choose a threshold per tag the labels check often enough")
     p.add_argument("--min-positive", type=int, default=10,
                    help="true checkable pairs a tag needs for its own threshold")
+    p.add_argument("--weight", type=int, default=1,
+                   help="`captions`: draw these clips this many times per training epoch")
     p.add_argument("--model", default=DEFAULTS["model"])
     p.add_argument("--feature-cache", default=DEFAULTS["feature_cache"])
     p.add_argument("--windows", type=int, default=DEFAULTS["windows"],

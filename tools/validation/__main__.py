@@ -43,13 +43,16 @@ def build(out: Path) -> int:
     return 0
 
 
-def evaluate(bundle: str, folder: Path, device: str = "cpu") -> dict:
-    """Embed the suite's clips with ``bundle`` and compute every figure."""
-    from engine.inference import Embedder
+def evaluate(bundle: str, folder: Path, device: str = "cpu", memo: Path | None = None) -> dict:
+    """Embed the suite's clips with ``bundle`` and compute every figure.
+
+    ``memo``: a folder memoising the audio tower's outputs (``tools.validation.feature_memo``).
+    """
     from tools.validation import metrics
+    from tools.validation.feature_memo import embedder as make_embedder
 
     rows = [json.loads(line) for line in (folder / MANIFEST).read_text("utf-8").splitlines()]
-    embedder = Embedder.from_bundle(bundle, device=device)
+    embedder = make_embedder(bundle, device, memo)
     start = time.perf_counter()
     result = embedder.embed_audio([str(folder / r["audio"]) for r in rows], batch_size=8,
                                   keep_windows=False)
@@ -111,10 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("folder", type=Path, nargs="?", default=Path("validation_out"))
     r.add_argument("--device", default="cpu")
     r.add_argument("--json", type=Path, help="also write the full report here")
+    r.add_argument("--feature-memo", type=Path, metavar="DIR",
+                   help="memoise the audio tower's outputs in DIR (validation/feature_memo.py)")
     args = p.parse_args(argv)
     if args.command == "build":
         return build(args.out)
-    report = evaluate(args.bundle, args.folder, args.device)
+    report = evaluate(args.bundle, args.folder, args.device, args.feature_memo)
     sys.stdout.write(report_text(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
