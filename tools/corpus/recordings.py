@@ -56,6 +56,7 @@ SOUNDTRACKS = (
     Soundtrack("widelands-data", "Widelands", "train", "GPL-2+ / CC-BY-SA-3.0", "/music/"),
     Soundtrack("megaglest-data", "MegaGlest", "train", "CC-BY-SA-3.0", "/music/"),
     Soundtrack("0ad-data", "0 A.D.", "train", "CC-BY-SA-3.0", "audio/music/"),
+    Soundtrack("flare-game", "Flare", "train", "CC-BY-SA-3.0+", "/music/"),  # fantasy scores
     Soundtrack("hyperrogue-music", "HyperRogue", "val", "CC-BY(-SA)-3.0/4.0, CC0"),
     Soundtrack("planetblupi-music-ogg", "Planet Blupi", "val", "GPL-3+"),
 )
