@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tools.distill.compose import (
     choose_threshold,
@@ -169,3 +170,10 @@ def test_captions_command_writes_weights_the_trainer_reads(tmp_path: Path, monke
     assert not any("soundtrack" in c for c in written[0]["captions"])
     assert written[1]["teacher_concepts"] == []
     assert [c.weight for c in read_manifest(out).clips] == [3, 3]
+    # Or only the clips whose captions say a concept:
+    assert cli.main(["captions", "--manifest", str(manifest), "--thresholds", str(limits),
+                     "--out", str(out), "--weight-concept", "classical=4"]) == 0
+    assert [c.weight for c in read_manifest(out).clips] == [4, 1]
+    with pytest.raises(SystemExit):
+        cli.main(["captions", "--manifest", str(manifest), "--thresholds", str(limits),
+                  "--out", str(out), "--weight-concept", "nonsense=4"])

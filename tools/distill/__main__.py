@@ -27,7 +27,7 @@ from tools.distill.compose import (
     per_tag_thresholds,
 )
 from tools.distill.teachers import WEIGHTS, teacher_tags
-from tools.distill.wording import FAMILY_OF, concept, kind
+from tools.distill.wording import CONCEPTS, FAMILY_OF, concept, kind
 
 DEFAULTS = {"model": "slapdesk-distil", "feature_cache": "runs/feature-cache", "windows": 1}
 GENRE_STYLES = {"electronic": {"electronic"}, "house": {"house"}, "techno": {"techno"},
@@ -125,8 +125,10 @@ def captions(args: argparse.Namespace) -> dict:
         row = rows[str(Path(path).resolve())]
         names = confident({t: tags.probs[t][i] for t in tags.probs}, tags.names, limits)
         new = compose_row(row, names)
-        if args.weight != 1:
-            new["weight"] = args.weight  # engine.data: drawn this many times per epoch
+        weight = max([args.weight, *(w for c, w in args.weight_concept
+                                     if c in new["teacher_concepts"])])
+        if weight != 1:
+            new["weight"] = weight  # engine.data: drawn this many times per epoch
         used.update(new["teacher_concepts"])
         lines.append(json.dumps(new, sort_keys=True))
     out = Path(args.out)
@@ -136,6 +138,14 @@ def captions(args: argparse.Namespace) -> dict:
     with_tags = sum(1 for line in lines if json.loads(line)["teacher_concepts"])
     return {"clips": len(lines), "with_teacher_captions": with_tags,
             "concepts": dict(used.most_common())}
+
+
+def _concept_weight(text: str) -> tuple[str, int]:
+    """``classical=3`` -> ("classical", 3)."""
+    name, _, number = text.rpartition("=")
+    if name not in CONCEPTS or not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: want CONCEPT=N (a known concept, N >= 1)")
+    return name, int(number)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="true checkable pairs a tag needs for its own threshold")
     p.add_argument("--weight", type=int, default=1,
                    help="`captions`: draw these clips this many times per training epoch")
+    p.add_argument("--weight-concept", type=_concept_weight, action="append", default=[],
+                   metavar="CONCEPT=N", help="`captions`: weight N for the clips whose "
+                   "captions say CONCEPT (e.g. classical=3); the largest weight wins")
     p.add_argument("--model", default=DEFAULTS["model"])
     p.add_argument("--feature-cache", default=DEFAULTS["feature_cache"])
     p.add_argument("--windows", type=int, default=DEFAULTS["windows"],
