@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tools.distill.compose import (
+    ORCHESTRAL_NOUNS,
     choose_threshold,
     compose_row,
     confident,
@@ -177,3 +178,14 @@ def test_captions_command_writes_weights_the_trainer_reads(tmp_path: Path, monke
     with pytest.raises(SystemExit):
         cli.main(["captions", "--manifest", str(manifest), "--thresholds", str(limits),
                   "--out", str(out), "--weight-concept", "nonsense=4"])
+
+
+def test_classical_recordings_can_drop_every_game_caption():
+    row = _game_row("a.flac", genre="Classical", title="Romans")
+    row["captions"].append("\"Romans\", from the W soundtrack")
+    out = compose_row(row, ["strings"], classical_without_game=True)
+    assert out["captions"], out
+    assert not any("game" in c.lower() or "soundtrack" in c.lower() for c in out["captions"])
+    assert out["captions"][0] in ORCHESTRAL_NOUNS and out["teacher_concepts"][0] == "classical"
+    plain = compose_row(_game_row("b.flac"), ["ambient"], classical_without_game=True)
+    assert plain["captions"][:2] == ["music from the video game W", "W game soundtrack"]

@@ -124,7 +124,7 @@ def captions(args: argparse.Namespace) -> dict:
     for i, path in enumerate(tags.paths):
         row = rows[str(Path(path).resolve())]
         names = confident({t: tags.probs[t][i] for t in tags.probs}, tags.names, limits)
-        new = compose_row(row, names)
+        new = compose_row(row, names, args.classical_without_game)
         weight = max([args.weight, *(w for c, w in args.weight_concept
                                      if c in new["teacher_concepts"])])
         if weight != 1:
@@ -164,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="true checkable pairs a tag needs for its own threshold")
     p.add_argument("--weight", type=int, default=1,
                    help="`captions`: draw these clips this many times per training epoch")
+    p.add_argument("--classical-without-game", action="store_true",
+                   help="`captions`: classical recordings keep no caption naming their game")
     p.add_argument("--weight-concept", type=_concept_weight, action="append", default=[],
                    metavar="CONCEPT=N", help="`captions`: weight N for the clips whose "
                    "captions say CONCEPT (e.g. classical=3); the largest weight wins")

@@ -129,6 +129,7 @@ def teacher_captions(names: list[str], seed_text: str, grounded: str,
 
 # A recording's own genre tag that says it is classical or orchestral music.
 CLASSICAL_TAG = re.compile(r"classical|orchestra|symphon|baroque|romantic|concerto", re.I)
+GAME_WORDS = re.compile(r"soundtrack|\bgames?\b", re.I)
 # What orchestral game music is called instead of "game soundtrack" (one per clip, by seed).
 ORCHESTRAL_NOUNS = ("orchestral music", "classical music", "orchestral score",
                     "symphonic orchestral music")
@@ -155,12 +156,13 @@ def _noun(row: dict, classical: bool) -> str:
     return "game soundtrack" if row.get("labels", {}).get("kind") == "game soundtrack" else "music"
 
 
-def compose_row(row: dict, names: list[str]) -> dict:
+def compose_row(row: dict, names: list[str], classical_without_game: bool = False) -> dict:
     """The manifest row with grounded captions first, then the teachers' captions.
 
     Classical recordings (:func:`is_classical`) always say "classical" among their concepts,
     their teacher captions never say "soundtrack", and of their grounded captions those
-    without "soundtrack" come first.
+    without "soundtrack" come first; with ``classical_without_game`` no caption of theirs
+    names the game or its music at all ("video game music" reads close to "soundtrack").
     """
     grounded = list(dict.fromkeys([row["caption"], *row.get("captions", ())]))
     kept = consistent(names, row.get("labels", {}))
@@ -168,6 +170,8 @@ def compose_row(row: dict, names: list[str]) -> dict:
     if classical:
         kept = ["classical", *(n for n in kept if n != "classical")][:MAX_CONCEPTS]
         grounded.sort(key=lambda caption: "soundtrack" in caption.lower())
+        if classical_without_game:
+            grounded = [c for c in grounded if not GAME_WORDS.search(c)] or [_noun(row, True)]
     extra = teacher_captions(kept, row["audio"], grounded[0], _noun(row, classical))
     out = dict(row)
     if "style" in row.get("labels", {}):
