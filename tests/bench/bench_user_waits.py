@@ -4,7 +4,8 @@ Rows: cold ``search "calm piano"``, ``embed`` (tracks/s, end to end, model load 
 ``tag --vocab genre`` (a dry run), ``export --m3u8``, the window's launch to a painted window
 and to its first answer ranked by sound (a fresh process each), the longest event-loop stall
 while the window scans, embeds, finds moments, proposes, applies and launches training
-(``bench_gui_stall.py`` on a copy of the same music), and ``slapdesk-train --library`` with no
+(``bench_gui_stall.py`` on a copy of the same music; for a real folder, its
+``--stall-tracks`` smallest files), and ``slapdesk-train --library`` with no
 other flags (a CPU: heads only on frozen towers) for a few steps. The library is a generated
 demo library (``slapdesk demo``: N tracks of 15 s in every format) and, with ``--music DIR``,
 also a folder of real music. ``--checkout DIR`` (repeatable) runs the same rows with another
@@ -37,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = "calm piano"
 TRAIN_STEPS = 20
+# What the stall sample copies from a folder of real music.
+_AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".opus", ".m4a", ".wav", ".aiff", ".wma"})
 STALL_JOBS = ("Scanning", "Listening to tracks", "Finding moments", "Searching",
               "Proposing tags", "Writing tags", "Undoing tags", "Training panel", "Training run")
 
@@ -138,6 +141,20 @@ def _train(column: Column, checkout: Path, home: Path, library: Path, work: Path
     column.train = {"seconds": seconds, "samples_per_s": statistics.median(rates) if rates else 0}
 
 
+def _stall_sample(music: Path, dest: Path, count: int) -> Path:
+    """The ``count`` smallest audio files of ``music``, copied into ``dest``, for the stall run.
+
+    The stall benchmark runs every window job, the moment pass included, which over a whole
+    folder of 5-10 minute tracks takes about an hour; a sample shows the same stalls.
+    """
+    files = sorted((f for f in music.rglob("*") if f.is_file()
+                    and f.suffix.lower() in _AUDIO_SUFFIXES), key=lambda f: f.stat().st_size)
+    dest.mkdir(parents=True)
+    for number, source in enumerate(files[:count]):
+        shutil.copyfile(source, dest / f"{number:03d}-{source.name}")
+    return dest
+
+
 def _scanned_library(work: Path, tracks: int, music: Path | None) -> Path:
     """A scanned library without vectors: the demo generator's, or a scan of ``music``."""
     home = work / "home"
@@ -212,6 +229,8 @@ def main() -> int:
     p.add_argument("--checkout", type=Path, action="append", default=[],
                    help="another checkout's code to run beside this one (repeatable)")
     p.add_argument("--runs", type=int, default=3, help="cold searches per column")
+    p.add_argument("--stall-tracks", type=int, default=16,
+                   help="real tracks (the smallest) the window's stall run works on")
     args = p.parse_args()
     checkouts = [("this", ROOT)] + [(c.name, c.resolve()) for c in args.checkout]
     print(f"CPUs: {os.cpu_count()}, load average before: "
@@ -225,7 +244,8 @@ def main() -> int:
             sub = work / str(len(title))
             sub.mkdir()
             scanned = _scanned_library(sub, args.tracks, music)
-            folder = music if music is not None else scanned.parent
+            folder = (scanned.parent if music is None
+                      else _stall_sample(music, sub / "stall-sample", args.stall_tracks))
             # The stall benchmark is this checkout's script: it runs for this column only.
             columns = [_measure(name, path, scanned, sub, args.runs, folder, name == "this")
                        for name, path in checkouts]
