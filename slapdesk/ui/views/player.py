@@ -96,6 +96,11 @@ def _ignore(*_args: object) -> None:
     """A slot that does nothing."""
 
 
+def _queued_call(target: QObject, method: str, *args: object) -> None:
+    """Have the event loop call ``target.method(*args)`` (see the module's note)."""
+    QMetaObject.invokeMethod(target, method, Qt.ConnectionType.QueuedConnection, *args)
+
+
 class PlayerView(QWidget):
     """A compact transport bar.
 
@@ -214,7 +219,7 @@ class PlayerView(QWidget):
     # ---- commands ----------------------------------------------------------------------------
     def _queue(self, method: str, *args: object) -> None:
         """Have the event loop call ``method`` on the media player (see the module's note)."""
-        QMetaObject.invokeMethod(self.player, method, Qt.ConnectionType.QueuedConnection, *args)
+        _queued_call(self.player, method, *args)
 
     def load(self, path: str, title: str, autoplay: bool = True, start_s: float = 0.0) -> None:
         """Open a file (and start playing it, from ``start_s`` seconds)."""
@@ -342,8 +347,7 @@ class PlayerView(QWidget):
         self.device_note.setVisible(not outputs)
         if outputs:
             device = QMediaDevices.defaultAudioOutput()
-            QMetaObject.invokeMethod(self.audio, "setDevice", Qt.ConnectionType.QueuedConnection,
-                                     Q_ARG(type(device), device))
+            _queued_call(self.audio, "setDevice", Q_ARG(type(device), device))
 
     @property
     def has_output(self) -> bool:
