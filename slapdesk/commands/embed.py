@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from slapdesk.commands.common import (
@@ -71,15 +73,15 @@ def run(args: argparse.Namespace) -> int:
     from slapdesk.commands.terminal_job import terminal_job
 
     moments = None
-    loaded: dict[str, Embedder] = {}  # the model, loaded once for both passes
     try:
         with open_library(args.library) as db:
             with terminal_job("track", "Embedding") as control:
                 bundle = choose_model(args.library, args.model)
-                summary = _embed_pending(db, bundle, args, control, loaded)
+                # Loaded when a pass first has work, once for both passes.
+                load_model = cache(partial(load_audio_embedder, bundle, args.device))
+                summary = _embed_pending(db, bundle, args, control, load_model)
             if getattr(args, "moments", False) and not summary.cancelled:
-                moments = run_moment_pass(db, bundle, args.device, args.hop,
-                                          loaded.get("embedder"))
+                moments = run_moment_pass(db, bundle, args.device, args.hop, load_model)
     except expected_errors() as error:
         return fail("embed", str(error))
     _report(summary, as_json=args.json)
@@ -91,11 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
-                   control: JobControl, loaded: dict[str, Embedder]) -> EmbedSummary:
-    """Embed what lacks a vector; the model is loaded only when there is work for it.
-
-    The model loaded is left in ``loaded["embedder"]`` for the moment pass.
-    """
+                   control: JobControl, load_model: Callable[[], Embedder]) -> EmbedSummary:
+    """Embed what lacks a vector; the model is loaded (``load_model()``) only for work."""
     from engine.bundle_info import read_bundle_info
     from slapdesk.library.jobs.embed import (
         EmbedSummary,
@@ -114,7 +113,7 @@ def _embed_pending(db: Database, bundle: ModelBundle, args: argparse.Namespace,
         return EmbedSummary(failed_before=0 if retry else count_failed_before(db, info.model_id))
     # The bar shows at once: torch and the model take seconds to load before the first track.
     control.report(Progress(0, total, "loading the model…"), force=True)
-    embedder = loaded["embedder"] = load_audio_embedder(bundle, args.device)
+    embedder = load_model()
     if control.cancelled:  # Ctrl-C while the model loaded
         return EmbedSummary(cancelled=True)
     return embed_library(db, embedder, cancel=control.cancel, progress=control.report,

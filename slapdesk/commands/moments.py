@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,12 +17,12 @@ if TYPE_CHECKING:
 
 def run_moment_pass(
     db: Database, bundle: ModelBundle, device: str | None, hop: float | None,
-    embedder: Embedder | None = None,
+    load_model: Callable[[], Embedder] | None = None,
 ) -> MomentSummary:
     """Store ``hop`` for the model when given, then add window vectors to every track.
 
-    The model (``embedder``, when the caller has it loaded already) is loaded only when some
-    track still lacks its moment windows.
+    The model is loaded (by ``load_model``, when the caller shares its loader) only when
+    some track still lacks its moment windows.
     """
     from engine.bundle_info import read_bundle_info
     from slapdesk.commands.common import load_audio_embedder
@@ -34,8 +35,7 @@ def run_moment_pass(
     if not moments.pending_moment_tracks(db, model_id):
         return moments.MomentSummary()
     with terminal_job("track", "Moments") as control:
-        if embedder is None:
-            embedder = load_audio_embedder(bundle, device)
+        embedder = load_model() if load_model else load_audio_embedder(bundle, device)
         return moments.run_moment_pass(db, embedder, cancel=control.cancel,
                                        progress=control.report)
 
