@@ -148,9 +148,9 @@ def _train_cfg(ns: argparse.Namespace) -> TrainCfg:
 def _pretrained_audio(cfg: TrainCfg) -> bool:
     """Whether the run's audio tower starts from trained weights (a bundle or packaged)."""
     from engine.run_parts import model_config
+    from engine.towers.registry import starts_pretrained
 
-    audio = model_config(cfg).audio
-    return bool(cfg.init or audio.init_from or audio.params.get("weights"))
+    return bool(cfg.init) or starts_pretrained(model_config(cfg).audio)
 
 
 def device_default(cfg: TrainCfg, *, model_named: bool, full: bool) -> tuple[TrainCfg, str]:

@@ -41,6 +41,7 @@ PATCH_FRAMES = 187  # musicnn was trained on 3 s patches: 187 frames at hop 256,
 BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization's default epsilon
 PACKAGED_PREFIX = "packaged:"
 PACKAGED_MODELS = ("msd_musicnn", "mtt_musicnn")
+DEFAULT_WEIGHTS = "packaged:msd_musicnn"
 
 
 def musicnn_frontend_cfg(**overrides: Any) -> AudioFrontendCfg:
@@ -271,7 +272,7 @@ class MusicnnEncoder(MusicnnNet):
     def __init__(
         self,
         layer: str = "penultimate",
-        weights: str | None = "packaged:msd_musicnn",
+        weights: str | None = DEFAULT_WEIGHTS,
         trainable: bool = False,
         n_mels: int = 96,
         n_classes: int = 50,
@@ -325,7 +326,7 @@ class MusicnnEncoder(MusicnnNet):
         return out.reshape(batch, count, -1).mean(dim=1)
 
 
-@register_audio_encoder("musicnn")
+@register_audio_encoder("musicnn", weight_params={"weights": DEFAULT_WEIGHTS})
 def build_musicnn(frontend: AudioFrontendCfg, **params: Any) -> MusicnnEncoder:
     """Registry factory: the tower from AudioEncoderCfg.params (MusicnnEncoder's arguments).
 

@@ -18,6 +18,12 @@ from engine.config import AudioFrontendCfg
 from engine.towers.musicnn import MusicnnEncoder, build_musicnn
 from engine.towers.registry import register_audio_encoder
 
+# The pair's weight parameters and their defaults: the two packaged taggers.
+PAIR_WEIGHTS: dict[str, str | None] = {
+    "msd_weights": "packaged:msd_musicnn",
+    "mtt_weights": "packaged:mtt_musicnn",
+}
+
 TEACHERS = ("msd", "mtt")
 
 
@@ -58,7 +64,7 @@ def layer_slices(layer: str, n_classes: int = 50, backend_units: int = 200,
     return found
 
 
-@register_audio_encoder("musicnn-pair")
+@register_audio_encoder("musicnn-pair", weight_params=PAIR_WEIGHTS)
 def build_musicnn_pair(frontend: AudioFrontendCfg, **params: Any) -> MusicnnPair:
     """Registry factory.
 
@@ -69,7 +75,7 @@ def build_musicnn_pair(frontend: AudioFrontendCfg, **params: Any) -> MusicnnPair
     layer = params.get("layer", "penultimate")
     trainable = params.get("trainable", False)
     msd = build_musicnn(frontend, layer=layer, trainable=trainable,
-                        weights=params.get("msd_weights", "packaged:msd_musicnn"))
+                        weights=params.get("msd_weights", PAIR_WEIGHTS["msd_weights"]))
     mtt = build_musicnn(frontend, layer=layer, trainable=trainable,
-                        weights=params.get("mtt_weights", "packaged:mtt_musicnn"))
+                        weights=params.get("mtt_weights", PAIR_WEIGHTS["mtt_weights"]))
     return MusicnnPair(msd, mtt)

@@ -18,12 +18,16 @@ AudioFactory = Callable[..., nn.Module]
 F = TypeVar("F", bound=AudioFactory)
 
 _REGISTRY: dict[str, AudioFactory] = {}
+# Per tower: the parameters that name its starting weights, and what each defaults to.
+_WEIGHT_PARAMS: dict[str, dict[str, str | None]] = {}
 # Modules of this package that hold no towers (everything else is imported to register).
 _NOT_TOWERS = {"registry", "init_from", "text"}
 _discovered = False
 
 
-def register_audio_encoder(name: str) -> Callable[[F], F]:
+def register_audio_encoder(
+    name: str, weight_params: dict[str, str | None] | None = None
+) -> Callable[[F], F]:
     """Register an audio tower factory (a class or function) under ``name``.
 
     The factory is called as ``factory(frontend: AudioFrontendCfg, **cfg.params)`` and must
@@ -32,6 +36,9 @@ def register_audio_encoder(name: str) -> Callable[[F], F]:
 
     Args:
         name: registry key used in model configs, e.g. ``"cnn-small"``.
+        weight_params: the factory's parameters that name trained weights to start from,
+            each with its default (None: random weights unless given); the default is
+            ``{"weights": None}``. ``starts_pretrained`` reads it.
 
     Returns:
         A decorator that registers and returns the factory unchanged.
@@ -41,6 +48,7 @@ def register_audio_encoder(name: str) -> Callable[[F], F]:
         if name in _REGISTRY and _REGISTRY[name] is not factory:
             raise ValueError(f"audio encoder {name!r} is registered twice")
         _REGISTRY[name] = factory
+        _WEIGHT_PARAMS[name] = dict(weight_params or {"weights": None})
         return factory
 
     return decorator
@@ -67,6 +75,19 @@ def audio_encoder_names() -> list[str]:
     """Names of every registered audio tower."""
     _discover()
     return sorted(_REGISTRY)
+
+
+def starts_pretrained(cfg: AudioEncoderCfg) -> bool:
+    """Whether the tower ``cfg`` describes starts from trained weights, without building it.
+
+    True with ``init_from``, or when any of the tower's weight parameters (given, or by its
+    default) names a file; an unknown tower counts as random.
+    """
+    _discover()
+    if cfg.init_from:
+        return True
+    defaults = _WEIGHT_PARAMS.get(cfg.name, {"weights": None})
+    return any(cfg.params.get(key, default) for key, default in defaults.items())
 
 
 def build_audio_encoder(cfg: AudioEncoderCfg, frontend: AudioFrontendCfg) -> nn.Module:

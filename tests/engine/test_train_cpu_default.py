@@ -50,6 +50,36 @@ def test_an_audio_tower_from_scratch_still_trains_on_a_cpu() -> None:
     assert "slap_test's audio tower starts from random weights, so it trains too" in note
 
 
+def test_the_musicnn_pair_starts_from_the_packaged_taggers_so_it_stays_frozen() -> None:
+    # slapdesk-distil names no "weights": the pair's own parameters default to both taggers.
+    named = TrainCfg(manifest=["m.csv"], device="cpu", model="slapdesk-distil")
+    cfg, note = device_default(named, model_named=True, full=False)
+    assert (cfg.freeze_text, cfg.freeze_audio_encoder) == (True, True)
+    assert note.startswith("no GPU: training the heads only, on cached features of "
+                           "slapdesk-distil's frozen audio and text towers")
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "pretrained"),
+    [
+        ("musicnn", {}, True),  # the constructor's default: the packaged MSD tagger
+        ("musicnn", {"weights": None}, False),
+        ("musicnn-pair", {"msd_weights": None, "mtt_weights": None}, False),
+        ("musicnn-pair", {"msd_weights": None}, True),  # the MTT half is still trained
+        ("cnn-small", {}, False),
+        ("no-such-tower", {}, False),
+    ],
+)
+def test_starts_pretrained_reads_each_towers_weight_parameters(
+    name: str, params: dict, pretrained: bool
+) -> None:
+    from engine.config import AudioEncoderCfg
+    from engine.towers.registry import starts_pretrained
+
+    assert starts_pretrained(AudioEncoderCfg(name=name, params=params)) is pretrained
+    assert starts_pretrained(AudioEncoderCfg(name=name, params=params, init_from="x.pt"))
+
+
 @pytest.mark.slow
 def test_a_manifest_run_on_the_cpu_trains_only_the_heads(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
