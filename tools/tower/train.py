@@ -61,7 +61,7 @@ def build_arm(pack: Pack, unfrozen: bool):
 
 
 def _optimizer(model: nn.Module, weight_decay: float) -> torch.optim.AdamW:
-    """AdamW groups: (tower or heads) × (decayed or not); each group's ``scale`` names its lr."""
+    """AdamW groups: (tower or heads) × (decayed or not); ``tower`` says whose peak rate."""
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
