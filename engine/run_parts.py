@@ -101,6 +101,11 @@ def load_model(cfg: TrainCfg) -> SlapModel | ClapModel:
     return model
 
 
+def takes_weight_decay(name: str, param: nn.Parameter) -> bool:
+    """Whether AdamW decays this parameter: not biases, norms or the CLAP temperature."""
+    return param.ndim >= 2 and name != "logit_scale"
+
+
 def make_optimizer(model: nn.Module, cfg: TrainCfg) -> torch.optim.AdamW:
     """AdamW; biases, norms and the CLAP temperature get no weight decay."""
     decay: list[nn.Parameter] = []
@@ -108,7 +113,7 @@ def make_optimizer(model: nn.Module, cfg: TrainCfg) -> torch.optim.AdamW:
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        (no_decay if param.ndim < 2 or name == "logit_scale" else decay).append(param)
+        (decay if takes_weight_decay(name, param) else no_decay).append(param)
     groups = [
         {"params": decay, "weight_decay": cfg.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},

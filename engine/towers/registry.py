@@ -20,6 +20,8 @@ F = TypeVar("F", bound=AudioFactory)
 _REGISTRY: dict[str, AudioFactory] = {}
 # Per tower: the parameters that name its starting weights, and what each defaults to.
 _WEIGHT_PARAMS: dict[str, dict[str, str | None]] = {}
+# A tower that says nothing: a "weights" parameter, random when not given.
+_PLAIN_WEIGHTS: dict[str, str | None] = {"weights": None}
 # Modules of this package that hold no towers (everything else is imported to register).
 _NOT_TOWERS = {"registry", "init_from", "text"}
 _discovered = False
@@ -48,7 +50,7 @@ def register_audio_encoder(
         if name in _REGISTRY and _REGISTRY[name] is not factory:
             raise ValueError(f"audio encoder {name!r} is registered twice")
         _REGISTRY[name] = factory
-        _WEIGHT_PARAMS[name] = dict(weight_params or {"weights": None})
+        _WEIGHT_PARAMS[name] = dict(weight_params or _PLAIN_WEIGHTS)
         return factory
 
     return decorator
@@ -86,7 +88,7 @@ def starts_pretrained(cfg: AudioEncoderCfg) -> bool:
     _discover()
     if cfg.init_from:
         return True
-    defaults = _WEIGHT_PARAMS.get(cfg.name, {"weights": None})
+    defaults = _WEIGHT_PARAMS.get(cfg.name, _PLAIN_WEIGHTS)
     return any(cfg.params.get(key, default) for key, default in defaults.items())
 
 

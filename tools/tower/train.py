@@ -49,24 +49,23 @@ def build_arm(pack: Pack, unfrozen: bool):
     params = {**cfg.audio.params, "weights": None, "trainable": unfrozen}
     tower = build_musicnn(cfg.frontend, **params)
     model = SlapModel(cfg, tower, _PrecomputedText(pack.text_features.shape[1]))
-    state = {k: torch.from_numpy(v) for k, v in pack.init_state.items()}
-    result = model.load_state_dict(state, strict=False)
-    missing = [k for k in result.missing_keys if not k.startswith("target.")]
-    if missing or result.unexpected_keys:
-        raise KeyError(f"pack weights do not fit: missing {missing[:5]}, "
-                       f"unexpected {result.unexpected_keys[:5]}")
-    model.reset_target()
+    model.load_online_state_dict({k: torch.from_numpy(v) for k, v in pack.init_state.items()})
     model.train()
     return model
 
 
 def _optimizer(model: nn.Module, weight_decay: float) -> torch.optim.AdamW:
-    """AdamW groups: (tower or heads) × (decayed or not); ``tower`` says whose peak rate."""
+    """AdamW groups: (tower or heads) × (decayed or not); ``tower`` says whose peak rate.
+
+    Decay follows the trainer's rule (``engine.run_parts.takes_weight_decay``).
+    """
+    from engine.run_parts import takes_weight_decay
+
     groups: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        key = (name.startswith("audio_encoder."), param.ndim >= 2)
+        key = (name.startswith("audio_encoder."), takes_weight_decay(name, param))
         groups.setdefault(key, []).append(param)
     return torch.optim.AdamW(
         [{"params": ps, "tower": tower, "weight_decay": weight_decay if decay else 0.0}
@@ -82,10 +81,12 @@ def epoch_draws(pack: Pack, seed: int, epoch: int) -> np.ndarray:
 
 
 def _caption_rows(pack: Pack, clips: np.ndarray, seed: int, epoch: int) -> np.ndarray:
+    from engine.data import sample_rng
+
     rows = []
     for clip in clips:
         ids = pack.captions_of(int(clip))
-        rows.append(ids[np.random.default_rng([seed, epoch, int(clip)]).integers(len(ids))])
+        rows.append(ids[sample_rng(seed, epoch, int(clip)).integers(len(ids))])
     return np.array(rows)
 
 
@@ -114,7 +115,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-lr", type=float, default=1e-6, help="floor of the cosine decay")
     p.add_argument("--warmup", type=int, default=30, help="warm-up steps")
     p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--device", default="auto", help="auto (CUDA if present), cuda or cpu")
+    p.add_argument("--device", default="auto",
+                   help="auto (as slapdesk-train: CUDA, then MPS, else CPU), cuda or cpu")
     p.add_argument("--log-every", type=int, default=50, help="steps between metric lines")
     return p.parse_args(argv)
 
@@ -189,9 +191,10 @@ def train_one(pack: Pack, args: argparse.Namespace, arm: str, seed: int,
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: every requested arm and seed in turn."""
+    from engine.device import resolve_device
+
     args = _args(argv)
-    want = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
-    device = torch.device("cpu" if want == "auto" else want)
+    device = resolve_device(args.device)
     torch.backends.cuda.matmul.allow_tf32 = True
     # musicnn's front end is many small convolutions of odd shapes: let cuDNN pick each one's
     # fastest algorithm once (the unfrozen arm took 278 s for 600 steps on an H200 without).
