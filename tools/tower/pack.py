@@ -53,15 +53,19 @@ def _clips(manifests: list[str]) -> list:
 
 @torch.no_grad()
 def _mels(clips: list, model) -> tuple[np.ndarray, list[int]]:
-    """Each clip's middle window as a log-mel [N, n_mels, T] (float32), and the kept rows."""
-    from engine.audio import AudioDecodeError, load_windows
+    """Each clip's middle window as a log-mel [N, n_mels, T] (float32), and the kept rows.
+
+    The windows come through ``engine.features.iter_fixed_windows``, the loop that fills
+    the trainer's feature cache, so a frozen arm reads exactly what the cache holds.
+    """
+    from engine.data import ClipDataset
+    from engine.features import iter_fixed_windows
 
     mels, kept = [], []
-    for i, clip in enumerate(clips):
-        try:
-            windows = load_windows(clip.path, model.cfg.frontend, 1)
-        except (AudioDecodeError, OSError, ValueError) as exc:
-            log.warning("%s: cannot decode, left out: %s", clip.path, exc)
+    source = ClipDataset(clips, model.cfg.frontend)
+    for i, windows, error in iter_fixed_windows(source, n_windows=1):
+        if windows is None:
+            log.warning("%s: cannot decode, left out: %s", clips[i].path, error)
             continue
         mels.append(model.frontend(torch.from_numpy(windows))[0].numpy())
         kept.append(i)
