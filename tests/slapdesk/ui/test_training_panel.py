@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 import sys
 from itertools import pairwise
 from pathlib import Path
@@ -131,9 +133,19 @@ def test_a_stopped_run_resumes_where_it_stopped(make_window, qtbot, tmp_path: Pa
                            freeze_text=False, eval_every=0)
     assert not view.resume_button.isVisibleTo(view)
     assert panel.start(options)
-    qtbot.waitUntil(lambda: len(panel.points("loss")) >= 2, timeout=120_000)
+    # A step takes ~12 ms here and the panel polls every 500 ms: waiting for the panel alone
+    # let the run reach step 40 before Stop (1 run in ~11). So the trainer is frozen
+    # (SIGSTOP) once two steps are on disk, the panel catches up, Stop queues its SIGTERM,
+    # and the trainer, let go, stops after the step it is in.
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    qtbot.waitUntil(lambda: metrics.is_file()
+                    and metrics.read_text().count('"kind": "step"') >= 2, timeout=120_000)
+    pid = panel.process.processId()
+    os.kill(pid, signal.SIGSTOP)
+    qtbot.waitUntil(lambda: len(panel.points("loss")) >= 2, timeout=10_000)
     with qtbot.waitSignal(panel.process.finished, timeout=60_000):
         panel.stop()
+        os.kill(pid, signal.SIGCONT)
     stopped_at = panel._clock.step
     assert 2 <= stopped_at < 40
     assert view.status.text() == (
